@@ -1,0 +1,23 @@
+"""apiaudit: audit an API, its PostgreSQL database and its cache against the performance checklist.
+
+The public API is small: the models a report is made of. Everything else is internal.
+"""
+
+__version__ = "0.1.0"
+
+from apiaudit.model import (  # noqa: E402
+    ChecklistStatus,
+    Finding,
+    Report,
+    ReportFinding,
+    Severity,
+)
+
+__all__ = [
+    "ChecklistStatus",
+    "Finding",
+    "Report",
+    "ReportFinding",
+    "Severity",
+    "__version__",
+]

@@ -1,0 +1,153 @@
+"""Turn a check run into a finished :class:`Report`, and merge saved reports into one.
+
+This is the only place findings meet their rules' wording and severities; renderers get the result.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from apiaudit.checks import KIND_OF_PREFIX, CheckRun
+from apiaudit.model import Finding, Report, ReportFinding, fingerprint_of
+from apiaudit.redact import redact_value
+from apiaudit.rules import RuleSet
+from apiaudit.score import build_checklist, compute_score
+
+KIND_HINT = {
+    "scan": "needs an API scan (apiaudit scan URL)",
+    "db": "no database given (apiaudit db DSN)",
+    "cache": "no cache server given (apiaudit cache URL)",
+}
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def resolve(findings: list[Finding], ruleset: RuleSet) -> list[ReportFinding]:
+    """Resolve findings against rules; drop disabled rules and duplicates; order by severity."""
+    checklist_order = {item: i for i, item in enumerate(ruleset.checklist)}
+    seen: set[str] = set()
+    resolved: list[ReportFinding] = []
+    for f in findings:
+        rule = ruleset.rules.get(f.rule_id)
+        if rule is None or not rule.enabled:
+            continue
+        location = redact_value(f.location)
+        fp = fingerprint_of(rule.id, location)
+        if fp in seen:
+            continue
+        seen.add(fp)
+        variables = {**location, **f.vars}
+        resolved.append(
+            ReportFinding(
+                id="", rule=rule.id, severity=rule.severity, checklist=rule.checklist, title=rule.title,
+                message=redact_value(rule.render_message(variables)), location=location,
+                evidence=redact_value(f.evidence), fix=redact_value(rule.render_fix(variables)), fingerprint=fp,
+            )
+        )
+    resolved.sort(key=lambda r: (-r.severity, checklist_order.get(r.checklist, 99), r.rule, r.fingerprint))
+    for i, r in enumerate(resolved, 1):
+        r.id = f"f{i}"
+    return resolved
+
+
+def not_assessed_reasons(run: CheckRun, ruleset: RuleSet) -> dict[str, str]:
+    """Why each unjudged item was not judged: a check's own reason, else which audit would judge it."""
+    reasons = dict(run.reasons)
+    kinds_for: dict[str, set[str]] = {}
+    for rule in ruleset.rules.values():
+        kind = KIND_OF_PREFIX.get(rule.id.split(".")[0])
+        if kind:
+            kinds_for.setdefault(rule.checklist, set()).add(kind)
+    for item in ruleset.checklist:
+        if item in reasons:
+            continue
+        missing = sorted(kinds_for.get(item, set()) - run.kinds)
+        if missing:
+            reasons[item] = "; ".join(KIND_HINT[k] for k in missing)
+        elif kinds_for.get(item):
+            reasons[item] = "the checks for this item found nothing to judge"
+        else:
+            reasons[item] = "no check assesses this item yet"
+    return reasons
+
+
+def assemble(
+    *,
+    kind: str,
+    targets: list[str],
+    run: CheckRun,
+    ruleset: RuleSet,
+    started_at: str,
+    duration_s: float,
+    stats: dict[str, Any] | None = None,
+    errors: list[dict[str, str]] | None = None,
+    workload: list[dict[str, Any]] | None = None,
+    measurements: dict[str, Any] | None = None,
+) -> Report:
+    findings = resolve(run.findings, ruleset)
+    checklist = build_checklist(ruleset.checklist, findings, run.covered, not_assessed_reasons(run, ruleset))
+    return Report(
+        kind=kind,
+        targets=[redact_value(t) for t in targets],
+        started_at=started_at,
+        duration_s=duration_s,
+        score=compute_score(checklist),
+        checklist=checklist,
+        findings=findings,
+        workload=redact_value(list(workload or [])),
+        stats=dict(stats or {}),
+        errors=redact_value(list(errors or []) + run.errors),
+        measurements=redact_value(dict(measurements or {})),
+    )
+
+
+def merge_reports(reports: list[Report], ruleset: RuleSet) -> Report:
+    """One combined report: an item judged by any side counts as judged; findings join by fingerprint."""
+    if len(reports) == 1:
+        return reports[0]
+    seen: set[str] = set()
+    findings: list[ReportFinding] = []
+    assessed: set[str] = set()
+    reasons: dict[str, str] = {}
+    for rep in reports:
+        for item in rep.checklist:
+            if item.status != "not_assessed":
+                assessed.add(item.id)
+            elif item.reason:
+                reasons.setdefault(item.id, item.reason)
+        for f in rep.findings:
+            if f.fingerprint not in seen:
+                seen.add(f.fingerprint)
+                findings.append(f)
+    order = {item: i for i, item in enumerate(ruleset.checklist)}
+    findings.sort(key=lambda r: (-r.severity, order.get(r.checklist, 99), r.rule, r.fingerprint))
+    for i, f in enumerate(findings, 1):
+        f.id = f"f{i}"
+    checklist = build_checklist(ruleset.checklist, findings, assessed, reasons)
+    stats: dict[str, Any] = {}
+    for rep in reports:
+        for key, value in rep.stats.items():
+            if isinstance(value, (int, float)) and isinstance(stats.get(key, 0), (int, float)):
+                stats[key] = stats.get(key, 0) + value
+            else:
+                stats.setdefault(key, value)
+    measurements: dict[str, Any] = {}
+    for rep in reports:
+        for key, value in rep.measurements.items():
+            measurements.setdefault(key, value)
+    return Report(
+        kind="combined",
+        targets=[t for rep in reports for t in rep.targets],
+        started_at=min(rep.started_at for rep in reports),
+        duration_s=sum(rep.duration_s for rep in reports),
+        score=compute_score(checklist),
+        checklist=checklist,
+        findings=findings,
+        workload=[w for rep in reports for w in rep.workload],
+        stats=stats,
+        errors=[e for rep in reports for e in rep.errors],
+        measurements=measurements,
+    )

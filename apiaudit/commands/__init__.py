@@ -1,0 +1,1 @@
+"""One module per CLI command; each exposes ``command`` (a typer function returning an exit code)."""

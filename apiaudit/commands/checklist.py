@@ -1,0 +1,45 @@
+"""`apiaudit checklist`: the guide's 21 items, their sections and the rules that judge each."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+
+def command(
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table or json.")] = "table",
+) -> int:
+    """Show the performance checklist and which rules assess each item.
+
+    Example:
+
+      apiaudit checklist
+    """
+    import json
+
+    from apiaudit.errors import UsageError
+    from apiaudit.rules import load_rules
+
+    ruleset = load_rules()
+    rows = []
+    for item in ruleset.checklist.values():
+        rules = sorted(r.id for r in ruleset.rules.values() if r.checklist == item.id)
+        rows.append({"id": item.id, "section": item.section, "title": item.title, "rules": rules,
+                     "outside": item.outside})
+    if fmt == "json":
+        print(json.dumps(rows, indent=2))
+        return 0
+    if fmt != "table":
+        raise UsageError(f"--format: unknown format {fmt!r} (choose from table, json)")
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="API Performance & Scaling Guide — checklist")
+    for col in ("section", "id", "item", "rules"):
+        table.add_column(col)
+    for row in rows:
+        rules = f"{len(row['rules'])} rules" if row["rules"] else (row["outside"] or "none yet")
+        table.add_row(row["section"], row["id"], row["title"], rules)
+    Console().print(table)
+    return 0

@@ -1,0 +1,250 @@
+"""Options every audit command shares, and the one path from a finished report to an exit code.
+
+Kept import-light: heavy modules (rich renderers, httpx, psycopg) load inside functions only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from apiaudit.errors import ConfigError, UsageError
+
+FORMAT_NAMES = ("table", "json", "html", "sarif", "junit", "markdown")
+
+ConfigOpt = Annotated[
+    str | None, typer.Option("--config", "-c", help="Config file (default: ./apiaudit.yaml if present).")
+]
+FormatOpt = Annotated[
+    list[str] | None,
+    typer.Option("--format", "-f", help="Output format, repeatable: table (default on a TTY), json, html, "
+                 "sarif, junit, markdown."),
+]
+OutputOpt = Annotated[str | None, typer.Option("--output", "-o", help="Write the (single) format to FILE.")]
+OutputDirOpt = Annotated[
+    str | None, typer.Option("--output-dir", help="Write one file per format into DIR (report.json, ...).")
+]
+FailOnOpt = Annotated[
+    str | None,
+    typer.Option("--fail-on", help="Fail (exit 1) on a finding at or above: critical, high (default), "
+                 "medium, low, info, or none."),
+]
+MinScoreOpt = Annotated[int | None, typer.Option("--min-score", help="Fail (exit 1) when the score is below N.")]
+BaselineOpt = Annotated[
+    str | None, typer.Option("--baseline", help="Earlier JSON report: only findings not in it fail the gate.")
+]
+WriteBaselineOpt = Annotated[
+    str | None, typer.Option("--write-baseline", help="Also write this report's fingerprints as a baseline FILE.")
+]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors; rely on the exit code.")]
+VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Show full evidence and progress details.")]
+
+
+@dataclass
+class CommonOptions:
+    config: str | None = None
+    formats: list[str] | None = None
+    output: str | None = None
+    output_dir: str | None = None
+    fail_on: str | None = None
+    min_score: int | None = None
+    baseline: str | None = None
+    write_baseline: str | None = None
+    quiet: bool = False
+    verbose: bool = False
+
+    def validate(self) -> None:
+        from apiaudit.report import FORMATS
+
+        for fmt in self.formats or []:
+            if fmt not in FORMAT_NAMES:
+                raise UsageError(f"--format: unknown format {fmt!r} (choose from {', '.join(FORMAT_NAMES)})")
+            if fmt not in FORMATS:
+                raise UsageError(f"--format: {fmt} output is not available in this version")
+        if self.min_score is not None and not 0 <= self.min_score <= 100:
+            raise UsageError(f"--min-score must be between 0 and 100 (got {self.min_score})")
+        if self.fail_on is not None:
+            _parse_fail_on(self.fail_on)
+        if self.output and self.output_dir:
+            raise UsageError("--output and --output-dir cannot be used together")
+        if self.output and len(self.formats or []) > 1:
+            raise UsageError("--output takes one format; use --output-dir for several")
+
+
+def _parse_fail_on(text: str) -> Any:
+    from apiaudit.model import Severity
+
+    if text.lower() in ("none", "never", "off"):
+        return None
+    try:
+        return Severity.parse(text)
+    except ValueError as exc:
+        raise UsageError(f"--fail-on: {exc}") from None
+
+
+def load_config(opts: CommonOptions) -> Any:
+    from apiaudit.config import load_config as _load
+
+    opts.validate()
+    return _load(opts.config, explicit=opts.config is not None)
+
+
+def finish(report: Any, opts: CommonOptions, cfg: Any) -> int:
+    """Baseline, gate, render and write; returns the exit code."""
+    from apiaudit.gate import decide, mark_known
+    from apiaudit.model import Severity
+
+    baseline = opts.baseline or cfg.gate.get("baseline")
+    if baseline:
+        mark_known(report, read_baseline(baseline))
+    if opts.fail_on is not None:
+        fail_on = _parse_fail_on(opts.fail_on)
+    else:
+        fail_on = cfg.gate.get("fail_on", Severity.HIGH)
+    min_score = opts.min_score if opts.min_score is not None else cfg.gate.get("min_score")
+    result = decide(report, fail_on=fail_on, min_score=min_score)
+    report.stats["gate"] = {"passed": result.passed, "reasons": result.reasons}
+    write_outputs(report, opts)
+    if opts.write_baseline:
+        write_baseline(report, opts.write_baseline)
+    if not opts.quiet:
+        verdict = "passed" if result.passed else "FAILED: " + "; ".join(result.reasons)
+        print(f"apiaudit: gate {verdict}", file=sys.stderr)
+    return result.exit_code
+
+
+def write_outputs(report: Any, opts: CommonOptions) -> None:
+    from apiaudit.report import FORMATS, RenderOptions, render
+
+    tty = sys.stdout.isatty()
+    formats = opts.formats or (["table"] if tty else ["json"])
+    if opts.output_dir:
+        out_dir = Path(opts.output_dir)
+        _mkdir(out_dir)
+        for fmt in formats:
+            _write(out_dir / FORMATS[fmt][1], render(fmt, report, RenderOptions(color=False, verbose=True)))
+        if not opts.quiet and "table" not in formats:
+            print(render("table", report, RenderOptions(color=tty, verbose=opts.verbose)), end="")
+        return
+    if opts.output:
+        fmt = formats[0]
+        _write(Path(opts.output), render(fmt, report, RenderOptions(color=False, verbose=True)))
+        return
+    if len(formats) > 1:
+        raise UsageError("several --format values need --output-dir")
+    if not opts.quiet or formats[0] != "table":
+        text = render(formats[0], report, RenderOptions(color=tty, verbose=opts.verbose))
+        sys.stdout.write(text)
+    _append_step_summary(report, formats)
+
+
+def _append_step_summary(report: Any, formats: list[str]) -> None:
+    from apiaudit.report import FORMATS, RenderOptions, render
+
+    path = os.environ.get("GITHUB_STEP_SUMMARY")
+    if path and "markdown" in FORMATS:
+        with open(path, "a", encoding="utf-8") as fh:
+            fh.write(render("markdown", report, RenderOptions(color=False)))
+
+
+def _mkdir(path: Path) -> None:
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot create output directory {path}: {exc.strerror or exc}") from None
+
+
+def _write(path: Path, text: str) -> None:
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def read_report_file(path: str) -> Any:
+    from apiaudit.model import Report
+
+    try:
+        raw = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read report {path}: {getattr(exc, 'strerror', None) or exc}") from None
+    try:
+        return Report.from_dict(json.loads(raw))
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ConfigError(f"not an apiaudit JSON report: {exc}", where=path) from None
+
+
+def read_baseline(path: str) -> set[str]:
+    """Fingerprints from a baseline: a full JSON report or a ``{"fingerprints": [...]}`` file."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise UsageError(f"cannot read baseline {path}: {getattr(exc, 'strerror', None) or exc}") from None
+    if isinstance(data, dict) and isinstance(data.get("fingerprints"), list):
+        return {str(fp) for fp in data["fingerprints"]}
+    if isinstance(data, dict) and isinstance(data.get("findings"), list):
+        return {str(f.get("fingerprint")) for f in data["findings"] if isinstance(f, dict)}
+    raise ConfigError("baseline must be an apiaudit JSON report or a fingerprints file", where=path)
+
+
+def write_baseline(report: Any, path: str) -> None:
+    data = {
+        "schema_version": 1,
+        "kind": "baseline",
+        "fingerprints": sorted(f.fingerprint for f in report.findings),
+        "findings": [{"fingerprint": f.fingerprint, "rule": f.rule, "location": f.location} for f in report.findings],
+    }
+    _write(Path(path), json.dumps(data, indent=2) + "\n")
+
+
+_COMMON_PARAMS: dict[str, Any] = {
+    "config": (ConfigOpt, None),
+    "formats": (FormatOpt, None),
+    "output": (OutputOpt, None),
+    "output_dir": (OutputDirOpt, None),
+    "fail_on": (FailOnOpt, None),
+    "min_score": (MinScoreOpt, None),
+    "baseline": (BaselineOpt, None),
+    "write_baseline": (WriteBaselineOpt, None),
+    "quiet": (QuietOpt, False),
+    "verbose": (VerboseOpt, False),
+}
+
+
+def with_common_options(fn: Any) -> Any:
+    """Give an audit command the shared options; it receives them as ``common: CommonOptions``.
+
+    Typer reads parameters from ``inspect.signature`` and ``get_type_hints``; the wrapper presents
+    the command's own parameters followed by the shared ones, annotations already evaluated.
+    """
+    import functools
+    import inspect
+    import typing
+
+    hints = typing.get_type_hints(fn, include_extras=True)
+    own = [
+        p.replace(annotation=hints.get(p.name, p.annotation))
+        for p in inspect.signature(fn).parameters.values()
+        if p.name != "common"
+    ]
+    shared = [
+        inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=ann, default=default)
+        for name, (ann, default) in _COMMON_PARAMS.items()
+    ]
+
+    @functools.wraps(fn)
+    def wrapper(**kwargs: Any) -> Any:
+        common = CommonOptions(**{name: kwargs.pop(name) for name in _COMMON_PARAMS})
+        return fn(common=common, **kwargs)
+
+    params = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own] + shared
+    wrapper.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    wrapper.__annotations__ = {p.name: p.annotation for p in params}
+    del wrapper.__wrapped__  # type: ignore[attr-defined]
+    return wrapper

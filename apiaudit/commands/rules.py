@@ -1,0 +1,68 @@
+"""`apiaudit rules [ID]`: list the rules, or explain one (id, family prefix or checklist item)."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from apiaudit.errors import UsageError
+
+
+def command(
+    rule_id: Annotated[str | None, typer.Argument(help="A rule id, a family (http.cache) or a checklist item.")] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table, json or markdown.")] = "table",
+) -> int:
+    """List every rule, or explain the rules matching ID.
+
+    Examples:
+
+      apiaudit rules
+
+      apiaudit rules db.fk.unindexed
+
+      apiaudit rules api.pagination
+    """
+    from apiaudit.rules import load_rules
+
+    ruleset = load_rules()
+    if fmt not in ("table", "json", "markdown"):
+        raise UsageError(f"--format: unknown format {fmt!r} (choose from table, json, markdown)")
+    rules = list(ruleset.rules.values()) if rule_id is None else ruleset.select(rule_id)
+    if not rules:
+        raise UsageError(f"unknown rule id {rule_id!r} (see 'apiaudit rules')")
+    if fmt == "json":
+        print(json.dumps([_as_dict(r) for r in rules], indent=2))
+    elif fmt == "markdown" or (rule_id is not None and len(rules) <= 3):
+        print("\n\n".join(_markdown(r) for r in rules))
+    else:
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(title=f"{len(rules)} rules")
+        for col in ("id", "severity", "checklist", "title"):
+            table.add_column(col)
+        for r in rules:
+            table.add_row(r.id, r.severity.label, r.checklist, r.title)
+        Console().print(table)
+    return 0
+
+
+def _as_dict(rule: object) -> dict[str, object]:
+    from apiaudit.rules import Rule
+
+    assert isinstance(rule, Rule)
+    return {
+        "id": rule.id, "title": rule.title, "checklist": rule.checklist, "severity": rule.severity.label,
+        "summary": rule.summary, "why": rule.why, "fix": rule.fix, "message": rule.message,
+        "enabled": rule.enabled,
+    }
+
+
+def _markdown(rule: object) -> str:
+    d = _as_dict(rule)
+    return (
+        f"## {d['id']}\n\n**{d['title']}** — severity `{d['severity']}`, checklist item `{d['checklist']}`\n\n"
+        f"{d['summary']}\n\n**Why:** {d['why']}\n\n**Fix:**\n\n{d['fix']}\n"
+    )

@@ -1,0 +1,47 @@
+"""`apiaudit scan URL...`: probe a live API (HTTP half of the checklist)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from apiaudit.commands.common import CommonOptions, finish, load_config, with_common_options
+
+
+@with_common_options
+def command(
+    common: CommonOptions,
+    urls: Annotated[list[str] | None, typer.Argument(help="Endpoint URLs to probe (or targets.api in config).")] = None,
+    openapi: Annotated[str | None, typer.Option("--openapi", help="auto, a FILE or a URL of an OpenAPI document.")] = None,
+    header: Annotated[list[str] | None, typer.Option("--header", "-H", help="Extra request header 'Name: value'.")] = None,
+    max_requests: Annotated[int | None, typer.Option("--max-requests", help="Request budget (default 500).")] = None,
+    concurrency: Annotated[int | None, typer.Option("--concurrency", help="Requests in flight per host (default 4).")] = None,
+    timeout: Annotated[float | None, typer.Option("--timeout", help="Seconds per request (default 10).")] = None,
+    samples: Annotated[int | None, typer.Option("--samples", help="Extra GETs per endpoint for latency (0 = off).")] = None,
+    burst: Annotated[int | None, typer.Option("--burst", help="Opt-in rate-limit burst probe: send up to N requests.")] = None,
+    insecure: Annotated[bool, typer.Option("--insecure", help="Do not verify TLS certificates.")] = False,
+    save_evidence: Annotated[str | None, typer.Option("--save-evidence", help="Save the HTTP exchanges to FILE.")] = None,
+    from_evidence: Annotated[str | None, typer.Option("--from-evidence", help="Re-check saved exchanges offline.")] = None,
+) -> int:
+    """Probe a running API: caching, validation, compression, pagination, field selection, rate
+    limits, latency, statelessness and static assets. Only GET/HEAD/OPTIONS are sent.
+
+    Examples:
+
+      apiaudit scan http://127.0.0.1:8000/api/users http://127.0.0.1:8000/api/products
+
+      apiaudit scan http://127.0.0.1:8000 --openapi auto --format json -o scan.json
+
+      apiaudit scan https://api.example.com/v1/items -H "Authorization: Bearer $TOKEN" --fail-on medium
+    """
+    cfg = load_config(common)
+    from apiaudit.http.audit import ScanOptions, run_scan
+
+    options = ScanOptions.from_cli(
+        cfg, urls=urls or [], openapi=openapi, headers=header or [], max_requests=max_requests,
+        concurrency=concurrency, timeout=timeout, samples=samples, burst=burst, insecure=insecure,
+        save_evidence=save_evidence, from_evidence=from_evidence, verbose=common.verbose, quiet=common.quiet,
+    )
+    report = run_scan(options, cfg)
+    return finish(report, common, cfg)

@@ -1,0 +1,42 @@
+"""The CI gate: decide the exit code of an audit that ran (DESIGN.md "Exit codes")."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from apiaudit.errors import EXIT_GATE_FAILED, EXIT_OK
+from apiaudit.model import Report, Severity
+
+
+@dataclass(frozen=True)
+class GateResult:
+    exit_code: int
+    reasons: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return self.exit_code == EXIT_OK
+
+
+def mark_known(report: Report, baseline_fingerprints: set[str]) -> None:
+    """Flag findings already present in the baseline; they are shown but do not fail the gate."""
+    for finding in report.findings:
+        finding.known = finding.fingerprint in baseline_fingerprints
+
+
+def decide(report: Report, *, fail_on: Severity | None, min_score: int | None) -> GateResult:
+    reasons: list[str] = []
+    if fail_on is not None:
+        failing = [f for f in report.findings if not f.known and f.severity >= fail_on]
+        if failing:
+            worst = max(f.severity for f in failing)
+            reasons.append(
+                f"{len(failing)} finding(s) at or above {fail_on.label} (worst: {worst.label})"
+            )
+    overall = report.score.get("overall")
+    if min_score is not None:
+        if overall is None:
+            reasons.append(f"no checklist item was assessed, so the score cannot reach --min-score {min_score}")
+        elif overall < min_score:
+            reasons.append(f"score {overall} is below --min-score {min_score}")
+    return GateResult(EXIT_GATE_FAILED if reasons else EXIT_OK, reasons)
