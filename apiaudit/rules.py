@@ -152,8 +152,10 @@ def _load_rules_file(doc: YamlDoc, ruleset: RuleSet) -> None:
         raise ConfigError(f"unknown key {key!r}", where=doc.where(key))
     for name, raw in (doc.data.get("thresholds") or {}).items():
         _expect_keys(doc, ("thresholds", name), raw, required=("default", "unit", "help"), allowed=THRESHOLD_KEYS)
-        if name in ruleset.thresholds:
-            raise ConfigError(f"threshold {name!r} is defined twice", where=doc.where("thresholds", name))
+        have = ruleset.thresholds.get(name)
+        if have is not None and (have.default != raw["default"] or have.unit != str(raw["unit"])):
+            raise ConfigError(f"threshold {name!r} is defined twice with different values",
+                              where=doc.where("thresholds", name))
         if not isinstance(raw["default"], (int, float)) or isinstance(raw["default"], bool):
             raise ConfigError(f"threshold {name!r}: default must be a number", where=doc.where("thresholds", name))
         ruleset.thresholds[name] = Threshold(
