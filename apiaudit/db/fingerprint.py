@@ -1,0 +1,144 @@
+"""Query fingerprints: one stable id per statement *shape*, whatever the literals or parameters.
+
+``fingerprint(sql) -> (id, sample)``. pg_stat_statements text (``WHERE id = $1``), a logged
+statement with literals (``WHERE id = 42``) and driver text (``WHERE id = %s``) get the same id.
+
+Two stages keep it fast on multi-million-line logs:
+
+1. :func:`mask` — one regex pass: comments dropped, string/number/boolean literals and ``$n``/``%s``
+   parameters replaced by a marker, ``IN (...)`` lists collapsed, whitespace folded. Cheap (µs).
+2. The mask keys an LRU cache; only on a miss is the shape parsed with sqlglot (postgres dialect,
+   ~150-400 µs) to fold case, collapse multi-row ``VALUES``, turn ``- $1`` into ``$1`` (the
+   parser folds a negative constant into the constant, as pg_stat_statements shows it) and print
+   a canonical sample with ``$1..$n`` placeholders. Unparseable (or huge) SQL falls back to the mask.
+
+:func:`extract_tags` reads sqlcommenter (``/*route='%2Fapi%2Fposts'*/``) and marginalia
+(``/*controller:posts,action:index*/``) comments, which link a query to an API endpoint.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from functools import lru_cache
+from urllib.parse import unquote
+
+import sqlglot
+from sqlglot import expressions as exp
+
+__all__ = ["extract_tags", "fingerprint", "mask"]
+
+MARK = "\ue000"  # private-use character: cannot clash with SQL text or the jsonb ``?`` operator
+MAX_PARSE_CHARS = 20_000  # longer statements (bulk inserts, 10 MB blobs) keep the mask: parsing costs seconds
+MAX_SAMPLE_CHARS = 4_000
+
+_TOKEN = re.compile(
+    r"""
+      (?P<comment>/\*.*?(?:\*/|\Z)|--[^\n]*)
+    | (?P<ident>"(?:[^"]|"")*"?)
+    | (?P<literal>
+          [eE]'(?:[^'\\]|\\.|'')*'?
+        | [bBxXnN]?'(?:[^']|'')*'?
+        | \$(?P<tag>[A-Za-z_][A-Za-z_0-9]*)?\$.*?(?:\$(?P=tag)\$|\Z)
+        | \$\d+ | %s | %\(\w+\)s
+        | (?<![\w$.])(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?
+        | (?<![\w$.])(?:true|false)(?![\w$])
+      )
+    """,
+    re.X | re.S | re.I,
+)
+_IN_LIST = re.compile(r"\b(in\s*\()\s*" + MARK + r"(?:\s*,\s*" + MARK + r")+\s*\)", re.I)
+_PARAM_OUT = re.compile(r"\$\d+")
+_SQLCOMMENTER = re.compile(r"([A-Za-z_][\w.-]*)\s*=\s*'((?:[^']|\\')*)'")
+_MARGINALIA = re.compile(r"([A-Za-z_][\w.-]*):([^,*]+)")
+_COMMENT = re.compile(r"/\*(.*?)\*/", re.S)
+
+
+def _token(m: re.Match[str]) -> str:
+    if m.group("comment") is not None:
+        return " "
+    if m.group("ident") is not None:
+        return m.group("ident")
+    return MARK
+
+
+def mask(sql: str) -> str:
+    """The cheap shape key: literals and parameters → a marker, comments dropped, IN lists collapsed."""
+    masked = _TOKEN.sub(_token, sql)
+    masked = " ".join(masked.split()).rstrip(";").rstrip()
+    if "(" in masked:
+        masked = _IN_LIST.sub(r"\1" + MARK + ")", masked)
+    return masked
+
+
+def fingerprint(sql: str) -> tuple[str, str]:
+    """(stable fingerprint id, normalised sample with ``$n`` placeholders) of one statement."""
+    return _normalise(mask(sql))
+
+
+@lru_cache(maxsize=8192)
+def _normalise(masked: str) -> tuple[str, str]:
+    sample = _parsed_sample(masked) if len(masked) <= MAX_PARSE_CHARS else None
+    if sample is None:
+        sample = _number(masked).lower()
+    digest = hashlib.blake2b(sample.encode("utf-8", "replace"), digest_size=8).hexdigest()
+    if len(sample) > MAX_SAMPLE_CHARS:
+        sample = sample[:MAX_SAMPLE_CHARS] + " …"
+    return digest, sample
+
+
+def _number(masked: str) -> str:
+    parts = masked.split(MARK)
+    out = [parts[0]]
+    for i, part in enumerate(parts[1:], start=1):
+        out.append(f"${i}")
+        out.append(part)
+    return "".join(out)
+
+
+def _parsed_sample(masked: str) -> str | None:
+    # Spaces around each parameter: sqlglot reads "$2,$" as a dollar-quote tag otherwise.
+    text = masked.replace(MARK, " $1 ")
+    try:
+        trees = sqlglot.parse(text, dialect="postgres")
+    except Exception:  # sqlglot raises several error types on odd SQL; the mask is the answer then
+        return None
+    if len(trees) != 1 or trees[0] is None or isinstance(trees[0], exp.Command):
+        return None
+    try:
+        tree = trees[0].transform(_canonical)
+        out = tree.sql(dialect="postgres")
+    except Exception:
+        return None
+    counter = iter(range(1, 1_000_000))
+    return _PARAM_OUT.sub(lambda _m: f"${next(counter)}", out)
+
+
+def _canonical(node: exp.Expression) -> exp.Expression:
+    if isinstance(node, exp.Literal) and not isinstance(node.parent, exp.Parameter):
+        return exp.Parameter(this=exp.Literal.number(1))
+    if isinstance(node, exp.Neg) and isinstance(node.this, exp.Parameter):
+        return node.this
+    if isinstance(node, exp.Identifier) and not node.quoted:
+        return exp.Identifier(this=node.this.lower(), quoted=False)
+    if isinstance(node, exp.Values) and len(node.expressions) > 1:
+        node.set("expressions", node.expressions[:1])
+    if isinstance(node, exp.In) and len(node.expressions) > 1 and all(
+        isinstance(e, exp.Parameter) for e in node.expressions
+    ):
+        node.set("expressions", node.expressions[:1])
+    return node
+
+
+def extract_tags(sql: str) -> dict[str, str]:
+    """sqlcommenter (``key='url-encoded'``) or marginalia (``key:value``) tags from block comments."""
+    if "/*" not in sql:
+        return {}
+    tags: dict[str, str] = {}
+    for body in _COMMENT.findall(sql):
+        pairs = _SQLCOMMENTER.findall(body)
+        if pairs:
+            tags.update((k, unquote(v.replace("\\'", "'"))) for k, v in pairs)
+            continue
+        tags.update((k.strip(), v.strip()) for k, v in _MARGINALIA.findall(body))
+    return tags
