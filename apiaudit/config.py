@@ -48,7 +48,9 @@ SCHEMA: dict[str, Any] = {
         "format": ("auto", "stderr", "csvlog", "jsonlog", "sql"), "prefix": "str", "nplusone_min_repeats": "int",
         "idle_gap_ms": "number", "reset_statements": "list[str]",
     },
-    "cache": {"sample_keys": "int", "time_cap_s": "number", "scan_count": "int", "min_lookups": "int"},
+    "cache": {
+        "sample_keys": "int", "time_cap_s": "number", "scan_count": "int", "min_lookups": "int", "timeout_s": "number",
+    },
 }
 ENDPOINT_KEYS: dict[str, Any] = {
     "path": "str", "url": "str", "name": "str", "collection": "bool", "resource_class": RESOURCE_CLASSES,

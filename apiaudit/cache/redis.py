@@ -1,0 +1,205 @@
+"""Collect evidence from a Redis server: read-only and bounded.
+
+Commands sent: AUTH/SELECT (from the URL), INFO all, CONFIG GET (maxmemory, maxmemory-policy,
+maxclients), SCAN with COUNT, and pipelined TYPE / PTTL / MEMORY USAGE / OBJECT FREQ on sampled
+keys. Never KEYS, never a write. A command refused by an ACL (NOPERM) becomes a notice.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import redis
+from redis import exceptions as rex
+
+from apiaudit.cache.evidence import CacheEvidence, KeySample, display_key, key_prefix
+from apiaudit.cache.limits import Limits
+from apiaudit.errors import AuditError
+from apiaudit.redact import redact_text, register_secret
+
+_LFU_POLICIES = ("allkeys-lfu", "volatile-lfu")
+
+
+def public_url(url: str) -> str:
+    """The URL without user info (user names are no secret, but passwords are)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    netloc = f"[{host}]" if ":" in host else host
+    if parts.port:
+        netloc += f":{parts.port}"
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
+
+
+def collect_redis(url: str, limits: Limits) -> CacheEvidence:
+    parts = urlsplit(url)
+    if parts.password:
+        register_secret(parts.password)
+    ev = CacheEvidence(server=public_url(url), engine="redis")
+    client = redis.Redis.from_url(
+        url, socket_timeout=limits.timeout_s, socket_connect_timeout=limits.timeout_s, decode_responses=False,
+        lib_name=None, lib_version=None, retry_on_timeout=False,
+    )
+    try:
+        info = _info(client, ev)
+        _read_info(ev, info, _db_index(parts.path))
+        _config(client, ev)
+        _sample(client, ev, limits)
+    finally:
+        client.close()
+    return ev
+
+
+def _db_index(path: str) -> int:
+    text = path.strip("/")
+    return int(text) if text.isdigit() else 0
+
+
+def _fail(ev: CacheEvidence, exc: Exception) -> AuditError:
+    if isinstance(exc, rex.AuthenticationError):
+        what = "authentication failed"
+    elif isinstance(exc, rex.TimeoutError):
+        what = "timed out"
+    else:
+        what = "cannot connect"
+    return AuditError(f"{ev.server}: {what}: {redact_text(str(exc))}")
+
+
+def _info(client: redis.Redis, ev: CacheEvidence) -> dict[str, Any]:
+    try:
+        return dict(client.info("all"))
+    except rex.NoPermissionError:
+        ev.notices.append("INFO is not permitted for this user: hit rate, memory and connections "
+                          "cannot be judged")
+        return {}
+    except (rex.ConnectionError, rex.TimeoutError) as exc:
+        raise _fail(ev, exc) from None
+    except rex.ResponseError as exc:  # e.g. NOAUTH, or a proxy that does not implement INFO
+        if "auth" in str(exc).lower():
+            raise AuditError(f"{ev.server}: authentication failed: {redact_text(str(exc))}") from None
+        ev.notices.append(f"INFO failed: {redact_text(str(exc))}")
+        return {}
+
+
+def _int(info: dict[str, Any], key: str) -> int | None:
+    value = info.get(key)
+    return int(value) if isinstance(value, (int, float)) else None
+
+
+def _read_info(ev: CacheEvidence, info: dict[str, Any], db: int) -> None:
+    ev.version = str(info.get("redis_version", ""))
+    ev.uptime_s = _int(info, "uptime_in_seconds")
+    ev.hits, ev.misses = _int(info, "keyspace_hits"), _int(info, "keyspace_misses")
+    ev.evicted_keys, ev.expired_keys = _int(info, "evicted_keys"), _int(info, "expired_keys")
+    ev.used_memory, ev.maxmemory = _int(info, "used_memory"), _int(info, "maxmemory")
+    ev.policy = str(info["maxmemory_policy"]) if "maxmemory_policy" in info else None
+    frag = info.get("mem_fragmentation_ratio")
+    ev.fragmentation_ratio = float(frag) if isinstance(frag, (int, float)) else None
+    ev.fragmentation_bytes = _int(info, "mem_fragmentation_bytes")
+    ev.connected_clients, ev.maxclients = _int(info, "connected_clients"), _int(info, "maxclients")
+    ev.rejected_connections = _int(info, "rejected_connections")
+    ev.blocked_clients = _int(info, "blocked_clients")
+    space = info.get(f"db{db}")
+    if info:
+        space = space if isinstance(space, dict) else {}
+        ev.total_keys, ev.keys_with_expiry = int(space.get("keys", 0)), int(space.get("expires", 0))
+
+
+def _config(client: redis.Redis, ev: CacheEvidence) -> None:
+    """CONFIG GET is the authority where permitted; INFO already gave the same figures otherwise."""
+    wanted = {"maxmemory": "maxmemory", "maxmemory-policy": "policy", "maxclients": "maxclients"}
+    try:
+        pipe = client.pipeline(transaction=False)
+        for name in wanted:
+            pipe.config_get(name)
+        results = pipe.execute(raise_on_error=False)
+    except (rex.ConnectionError, rex.TimeoutError) as exc:
+        raise _fail(ev, exc) from None
+    refused = [n for n, r in zip(wanted, results, strict=True) if isinstance(r, Exception)]
+    if refused:
+        ev.notices.append(f"CONFIG GET is not permitted for this user ({', '.join(refused)}); "
+                          "figures from INFO")
+    for attr, result in zip(wanted.values(), results, strict=True):
+        if isinstance(result, dict) and result:
+            raw = next(iter(result.values()))
+            text = raw.decode() if isinstance(raw, bytes) else str(raw)
+            setattr(ev, attr, text if attr == "policy" else int(text))
+    ev.lfu = (ev.policy or "") in _LFU_POLICIES
+
+
+def _scan_keys(client: redis.Redis, ev: CacheEvidence, limits: Limits, deadline: float) -> list[bytes]:
+    seen: dict[bytes, None] = {}
+    cursor: int = 0
+    while True:
+        cursor, batch = client.scan(cursor=cursor, count=limits.scan_count)
+        for key in batch:
+            if len(seen) < limits.sample_keys:
+                seen[key] = None
+        if cursor == 0:
+            ev.sample_complete = True
+            break
+        if len(seen) >= limits.sample_keys:
+            ev.notices.append(f"key sample capped at {limits.sample_keys} keys (--sample-keys)")
+            break
+        if time.monotonic() > deadline:
+            ev.notices.append(f"SCAN stopped by the {limits.time_cap_s:g} s time cap after {len(seen)} keys")
+            break
+    return list(seen)
+
+
+def _sample(client: redis.Redis, ev: CacheEvidence, limits: Limits) -> None:
+    deadline = time.monotonic() + limits.time_cap_s
+    try:
+        keys = _scan_keys(client, ev, limits, deadline)
+    except rex.NoPermissionError:
+        ev.ttl_visible = False
+        ev.notices.append("SCAN is not permitted for this user: TTL strategy and key sizes cannot be judged")
+        return
+    except (rex.ConnectionError, rex.TimeoutError) as exc:
+        raise _fail(ev, exc) from None
+    refused: set[str] = set()
+    for start in range(0, len(keys), limits.scan_count):
+        if start and time.monotonic() > deadline:
+            ev.sample_complete = False
+            ev.notices.append(f"key inspection stopped by the {limits.time_cap_s:g} s time cap "
+                              f"after {start} keys")
+            break
+        ev.keys.extend(_inspect(client, ev, keys[start:start + limits.scan_count], refused))
+    if "memory" in refused:
+        ev.sizes_visible = False
+    if "pttl" in refused:
+        ev.ttl_visible = False
+    for what in sorted(refused):
+        ev.notices.append(f"{what.upper()} on sampled keys is not permitted for this user; skipped")
+
+
+def _inspect(client: redis.Redis, ev: CacheEvidence, keys: list[bytes], refused: set[str]) -> list[KeySample]:
+    pipe = client.pipeline(transaction=False)
+    for key in keys:
+        pipe.type(key)
+        pipe.pttl(key)
+        pipe.memory_usage(key)
+        if ev.lfu:
+            pipe.object("FREQ", key)
+    try:
+        results = pipe.execute(raise_on_error=False)
+    except (rex.ConnectionError, rex.TimeoutError) as exc:
+        raise _fail(ev, exc) from None
+    step = 4 if ev.lfu else 3
+    out = []
+    for i, key in enumerate(keys):
+        typ, pttl, size, *rest = results[i * step:(i + 1) * step]
+        named = (("type", typ), ("pttl", pttl), ("memory", size), ("object", rest[0] if rest else 0))
+        refused.update(name for name, value in named if isinstance(value, rex.NoPermissionError))
+        if not isinstance(pttl, int) or pttl == -2:  # gone between SCAN and PTTL, or refused
+            continue
+        name = key.decode("utf-8", "backslashreplace")
+        out.append(KeySample(
+            key=display_key(name), prefix=key_prefix(name),
+            type=typ.decode() if isinstance(typ, bytes) else "unknown",
+            ttl_s=None if pttl == -1 else pttl / 1000.0,
+            size_bytes=size if isinstance(size, int) else None,
+            freq=rest[0] if rest and isinstance(rest[0], int) else None,
+        ))
+    return out
