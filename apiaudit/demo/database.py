@@ -1,0 +1,73 @@
+"""The demo's throwaway PostgreSQL: find the server binaries, start a cluster, load schema.sql.
+
+``APIAUDIT_PG_BINDIR`` overrides the search: a directory holding ``initdb`` and ``pg_ctl`` is used as is;
+any other value (e.g. ``/nonexistent``) means "no PostgreSQL here" and the demo runs its HTTP half only.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.resources
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from apiaudit import pgcluster
+
+DBNAME = "shop"
+INSTALL_HINT = "Debian/Ubuntu: sudo apt-get install postgresql   macOS: brew install postgresql@15"
+LOG_MARKER = "apiaudit-demo: workload done"
+
+
+def find_demo_bindir() -> Path | None:
+    override = os.environ.get("APIAUDIT_PG_BINDIR")
+    if override is not None:
+        path = Path(override)
+        return path if (path / "initdb").exists() and (path / "pg_ctl").exists() else None
+    return pgcluster.find_bindir()
+
+
+@dataclass
+class DemoDatabase:
+    cluster: pgcluster.Cluster
+    hypopg: bool
+
+    @property
+    def dsn(self) -> str:
+        return self.cluster.dsn(DBNAME)
+
+    @property
+    def log_file(self) -> Path:
+        return self.cluster.stderr_log
+
+    def reset_statistics(self) -> None:
+        """Forget the schema load so pg_stat_statements holds only the API's own workload."""
+        self.cluster.psql("SELECT pg_stat_statements_reset()", DBNAME)
+
+    def flush_log(self) -> bool:
+        """Write a marker and wait until the logging collector has written it (it writes asynchronously)."""
+        self.cluster.psql(f"SELECT '{LOG_MARKER}'", DBNAME)
+        return pgcluster.wait_for_log(self.log_file, LOG_MARKER, timeout_s=10.0)
+
+    def stop(self) -> None:
+        self.cluster.stop()
+
+
+def start_database(bindir: Path) -> DemoDatabase:
+    """Start a cluster (as the ``postgres`` OS user when root), create ``shop`` and load the sample schema."""
+    cluster = pgcluster.start_cluster(bindir=bindir)
+    try:
+        cluster.psql(f"CREATE DATABASE {DBNAME}")
+        schema = importlib.resources.files("apiaudit.demo") / "schema.sql"
+        with importlib.resources.as_file(schema) as path:
+            cluster.psql("", DBNAME, file=str(path))
+        hypopg = True
+        try:  # optional: lets `apiaudit db` verify its index advice (Debian: postgresql-15-hypopg)
+            cluster.psql("CREATE EXTENSION IF NOT EXISTS hypopg", DBNAME)
+        except pgcluster.ClusterError:
+            hypopg = False
+    except BaseException:
+        with contextlib.suppress(Exception):
+            cluster.stop()
+        raise
+    return DemoDatabase(cluster=cluster, hypopg=hypopg)

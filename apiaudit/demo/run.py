@@ -1,0 +1,284 @@
+"""`apiaudit demo`: sample API + throwaway PostgreSQL, audited end to end, everything stopped afterwards.
+
+Order: find PostgreSQL -> start it and load schema.sql -> start the sample API on it -> drive a workload
+through the API -> scan the API -> audit the database and its statement log -> merge -> write the
+reports -> stop what was started (also on Ctrl-C, SIGTERM or failure). It is a demo, not a gate: the
+exit code is 0 whenever it ran, 3 when nothing at all could be audited.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import sys
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+from rich.console import Console
+
+from apiaudit.demo import democfg
+from apiaudit.demo.data import MemoryStore, PgStore, Store
+from apiaudit.demo.database import INSTALL_HINT, DemoDatabase, find_demo_bindir, start_database
+from apiaudit.demo.endpoints import FIXES
+from apiaudit.demo.sample_api import SampleApi, start_sample_api
+from apiaudit.demo.steps import Steps
+from apiaudit.errors import AuditError, UsageError
+from apiaudit.model import Report
+from apiaudit.redact import redact_text
+
+OUTPUT_FORMATS = ("json", "html", "markdown")  # written when the renderer exists (apiaudit.report.FORMATS)
+NO_PG_REASON = f"PostgreSQL server binaries not found, so the demo ran without a database ({INSTALL_HINT})"
+
+
+@dataclass
+class Demo:
+    steps: Steps
+    out: Path
+    fixes: frozenset[str]
+    port: int
+    db: DemoDatabase | None = None
+    api: SampleApi | None = None
+    errors: list[dict[str, str]] = field(default_factory=list)
+
+
+def parse_fixes(values: Iterable[str]) -> frozenset[str]:
+    names: set[str] = set()
+    for value in values:
+        names.update(v.strip().lower() for v in value.split(",") if v.strip())
+    if "all" in names:
+        return frozenset(FIXES)
+    unknown = names - set(FIXES)
+    if unknown:
+        raise UsageError(
+            f"--fix: unknown problem {', '.join(sorted(unknown))} (choose from {', '.join(FIXES)}, all)"
+        )
+    return frozenset(names)
+
+
+def run_demo(*, keep_running: bool, output_dir: str, fixes: Iterable[str] = (), port: int = 0) -> int:
+    out = Path(output_dir)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot create output directory {out}: {exc.strerror or exc}") from None
+    demo = Demo(
+        steps=Steps(Console(stderr=True, highlight=False, soft_wrap=True)),
+        out=out,
+        fixes=parse_fixes(fixes),
+        port=port,
+    )
+    with _stop_on_exit(demo), _sigterm_as_interrupt():
+        report = _audit(demo)
+        _publish(demo, report)
+        if keep_running:
+            _wait(demo)
+    return 0
+
+
+def _audit(demo: Demo) -> Report:
+    _start_database(demo)
+    store: Store = MemoryStore()
+    if demo.db is not None:
+        with demo.steps.step("Connecting the sample API to PostgreSQL"):
+            store = PgStore(demo.db.dsn)
+    with demo.steps.step(f"Starting the sample API ({store.kind} data)"):
+        demo.api = start_sample_api(store, port=demo.port, fixes=demo.fixes)
+    demo.steps.info(
+        f"  API: {demo.api.url}" + (f"  (fixed: {', '.join(sorted(demo.fixes))})" if demo.fixes else "")
+    )
+    db = demo.db
+    data = democfg.config_data(demo.api.url, db.dsn if db else None, str(db.log_file) if db else None)
+    (demo.out / "apiaudit.yaml").write_text(democfg.config_yaml(data), encoding="utf-8")
+    cfg = democfg.demo_config(data)
+    if db is not None:
+        with demo.steps.step("Driving a workload through the API (it reaches PostgreSQL's statement log)"):
+            from apiaudit.demo.drive import drive
+
+            drive(demo.api.url)
+            if not db.flush_log():
+                demo.errors.append(
+                    {"where": "demo", "message": "the server log did not show the workload in time"}
+                )
+    reports = [r for r in (_scan(demo, cfg), _db_audit(demo, cfg)) if r is not None]
+    if not reports:
+        problems = "; ".join(e["message"] for e in demo.errors) or "no audit ran"
+        raise AuditError(f"the demo could not audit anything: {problems}")
+    from apiaudit.assemble import merge_reports
+
+    report = merge_reports(reports, cfg.ruleset)
+    if db is None:
+        _mark_database_missing(report)
+    report.errors = [*report.errors, *demo.errors]
+    report.stats["demo"] = {"store": store.kind, "fixes": sorted(demo.fixes)}
+    return report
+
+
+def _start_database(demo: Demo) -> None:
+    bindir = find_demo_bindir()
+    if bindir is None:
+        demo.steps.note("PostgreSQL server binaries not found: auditing the HTTP half only.")
+        demo.steps.note(
+            f"To see the database half too, install them ({INSTALL_HINT}) and re-run `apiaudit demo`."
+        )
+        return
+    with demo.steps.step(f"Starting a throwaway PostgreSQL ({bindir}) and loading the sample schema"):
+        try:
+            demo.db = start_database(bindir)
+        except Exception as exc:  # a broken local install must not stop the HTTP half
+            demo.errors.append({"where": "demo PostgreSQL", "message": redact_text(str(exc))[:800]})
+    if demo.db is None:
+        demo.steps.note("PostgreSQL could not be started: auditing the HTTP half only.")
+    else:
+        demo.db.reset_statistics()
+        demo.steps.info(f"  PostgreSQL: {demo.db.dsn}" + ("" if demo.db.hypopg else "  (no HypoPG)"))
+
+
+def _scan(demo: Demo, cfg: Any) -> Report | None:
+    with demo.steps.step("Scanning the API (caching, compression, pagination, rate limits, latency...)"):
+        try:
+            from apiaudit.http.audit import ScanOptions, run_scan
+
+            options = ScanOptions.from_cli(
+                cfg,
+                urls=[],
+                openapi=None,
+                headers=[],
+                max_requests=None,
+                concurrency=None,
+                timeout=None,
+                samples=None,
+                burst=None,
+                insecure=False,
+                save_evidence=None,
+                from_evidence=None,
+                verbose=False,
+                quiet=True,
+            )
+            scan_report: Report = run_scan(options, cfg)
+            return scan_report
+        except Exception as exc:  # ImportError too: an engine missing from this build
+            demo.errors.append(
+                {"where": "scan", "message": redact_text(f"{type(exc).__name__}: {exc}")[:800]}
+            )
+            return None
+
+
+def _db_audit(demo: Demo, cfg: Any) -> Report | None:
+    if demo.db is None:
+        return None
+    with demo.steps.step("Auditing PostgreSQL and its statement log (indexes, plans, N+1...)"):
+        try:
+            from apiaudit.db.audit import DbOptions, run_db_audit
+
+            options = DbOptions.from_cli(
+                cfg,
+                dsn=demo.db.dsn,
+                logs=[str(demo.db.log_file)],
+                log_format=None,
+                log_prefix=None,
+                analyze=False,
+                top=None,
+                statement_timeout_ms=None,
+                verbose=False,
+                quiet=True,
+            )
+            db_report: Report = run_db_audit(options, cfg)
+            return db_report
+        except Exception as exc:  # ImportError too: an engine missing from this build
+            demo.errors.append({"where": "db", "message": redact_text(f"{type(exc).__name__}: {exc}")[:800]})
+            return None
+
+
+def _mark_database_missing(report: Report) -> None:
+    """Database items stay not_assessed; say why in the demo's terms (and how to fix it)."""
+    for item in report.checklist:
+        if item.status == "not_assessed" and (
+            item.section == "database" or "database" in (item.reason or "")
+        ):
+            item.reason = NO_PG_REASON
+
+
+def _publish(demo: Demo, report: Report) -> None:
+    from apiaudit.report import FORMATS, RenderOptions, render
+
+    written = []
+    for fmt in OUTPUT_FORMATS:
+        if fmt not in FORMATS:
+            continue
+        path = demo.out / FORMATS[fmt][1]
+        try:
+            path.write_text(render(fmt, report, RenderOptions(color=False, verbose=True)), encoding="utf-8")
+        except Exception as exc:  # one broken renderer must not cost the other reports
+            demo.steps.note(f"could not write {path}: {type(exc).__name__}: {exc}")
+            continue
+        written.append(path)
+    tty = sys.stdout.isatty()
+    sys.stdout.write(render("table", report, RenderOptions(color=tty, verbose=False)))
+    sys.stdout.flush()
+    steps = demo.steps
+    steps.info(f"\nReports written: {', '.join(str(p) for p in written)}")
+    html = [p for p in written if p.suffix == ".html"]
+    if html:
+        steps.info(f"Open {html[0]} in a browser for the full report with charts.")
+    steps.info(
+        "This is a demo, not a gate: it exits 0 whatever it finds. `apiaudit scan` and `apiaudit db` "
+        "exit 1 when the gate fails (--fail-on, --min-score), which is what CI uses."
+    )
+
+
+def _wait(demo: Demo) -> None:
+    assert demo.api is not None
+    lines = [
+        "",
+        "Still running (Ctrl-C stops everything):",
+        f"  sample API  {demo.api.url}   (see /openapi.json)",
+    ]
+    if demo.db is not None:
+        lines += [f"  PostgreSQL  {demo.db.dsn}", f"  server log  {demo.db.log_file}"]
+    lines += [
+        "Try:",
+        f"  apiaudit scan {demo.api.url}/api/products",
+        f"  apiaudit scan -c {demo.out / 'apiaudit.yaml'}",
+    ]
+    if demo.db is not None:
+        lines.append(f"  apiaudit db {demo.db.dsn} --log {demo.db.log_file}")
+    demo.steps.info("\n".join(lines))
+    try:
+        while True:
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        demo.steps.info("Stopping.")
+
+
+@contextlib.contextmanager
+def _stop_on_exit(demo: Demo) -> Iterator[None]:
+    """Stop the API and the cluster however the demo ends; a second Ctrl-C cannot cut the cleanup short."""
+    try:
+        yield
+    finally:
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            if demo.api is not None:
+                with contextlib.suppress(Exception):
+                    demo.api.stop()
+            if demo.db is not None:
+                with contextlib.suppress(Exception):
+                    demo.db.stop()
+        finally:
+            signal.signal(signal.SIGINT, previous)
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    def handler(signum: int, frame: FrameType | None) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
