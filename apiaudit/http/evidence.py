@@ -55,6 +55,7 @@ class Exchange:
     ttfb_ms: float | None = None
     started_ms: float = 0.0  # offset from the start of the scan (orders exchanges, e.g. rate-limit countdown)
     error: str | None = None
+    redirects: list[str] = field(default_factory=list)  # same-host hops followed before this response
 
     # -- header helpers (names are case-insensitive) --
     def header(self, name: str) -> str | None:
@@ -98,6 +99,7 @@ class Exchange:
                       "body_sha256", "truncated", "content_coding", "decode_error", "elapsed_ms", "ttfb_ms",
                       "started_ms", "error")
         }
+        data["redirects"] = list(self.redirects)
         data["request_headers"] = [list(p) for p in self.request_headers]
         data["response_headers"] = [list(p) for p in self.response_headers]
         try:
@@ -122,6 +124,7 @@ class Exchange:
             content_coding=str(data.get("content_coding", "identity")), decode_error=data.get("decode_error"),
             elapsed_ms=float(data.get("elapsed_ms", 0.0)), ttfb_ms=data.get("ttfb_ms"),
             started_ms=float(data.get("started_ms", 0.0)), error=data.get("error"),
+            redirects=[str(u) for u in data.get("redirects") or []],
         )
 
 

@@ -1,0 +1,250 @@
+"""``apiaudit scan``: options, collection (discovery -> base GETs -> probes), checks, report.
+
+IO lives in :func:`collect` (and the client it drives); everything after the evidence is pure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urljoin
+
+from apiaudit.assemble import assemble, utc_now
+from apiaudit.checks import CheckContext, run_checks
+from apiaudit.errors import AuditError, UsageError
+from apiaudit.http import discover
+from apiaudit.http.client import ClientSettings, ScanClient, settings_from
+from apiaudit.http.evidence import Endpoint, ScanEvidence, load_evidence, save_evidence
+from apiaudit.http.measure import scan_measurements
+from apiaudit.http.session import base_gets, run_probes
+from apiaudit.model import Report
+from apiaudit.redact import SENSITIVE_HEADERS, redact_text, redact_value, register_secret
+from apiaudit.targets import http_url
+
+DEFAULT_SAMPLES = 5
+
+
+def parse_header(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition(":")
+    if not sep or not name.strip() or any(c in name for c in " \t\r\n"):
+        raise UsageError(f"-H expects 'Name: value' (got {redact_text(text)!r})")
+    if any(c in value for c in "\r\n\0"):
+        raise UsageError(f"-H {name.strip()}: header values cannot contain line breaks")
+    if name.strip().lower() in SENSITIVE_HEADERS:
+        register_secret(value.strip())
+    return name.strip(), value.strip()
+
+
+def _non_negative(name: str, value: int | float | None) -> None:
+    if value is not None and value < 0:
+        raise UsageError(f"{name} must not be negative (got {value})")
+
+
+@dataclass
+class ScanOptions:
+    urls: list[str] = field(default_factory=list)
+    openapi: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    client: ClientSettings = field(default_factory=ClientSettings)
+    samples: int = DEFAULT_SAMPLES
+    burst: int = 0
+    save_evidence: str | None = None
+    from_evidence: str | None = None
+    verbose: bool = False
+    quiet: bool = False
+    probe_options: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_cli(cls, cfg: Any, *, urls: list[str], openapi: str | None, headers: list[str],
+                 max_requests: int | None, concurrency: int | None, timeout: float | None,
+                 samples: int | None, burst: int | None, insecure: bool, save_evidence: str | None,
+                 from_evidence: str | None, verbose: bool, quiet: bool) -> ScanOptions:
+        for name, value in (("--max-requests", max_requests), ("--concurrency", concurrency),
+                            ("--timeout", timeout), ("--samples", samples), ("--burst", burst)):
+            _non_negative(name, value)
+        if concurrency == 0 or timeout == 0:
+            raise UsageError("--concurrency and --timeout must be positive")
+        http_cfg = dict(cfg.http)
+        sent = {**cfg.headers, **dict(parse_header(h) for h in headers)}
+        client = settings_from(http_cfg, {}, max_requests=max_requests, concurrency=concurrency,
+                               timeout_s=timeout, insecure=insecure or None)
+        n_samples = samples if samples is not None else int(http_cfg.get("samples", DEFAULT_SAMPLES))
+        n_burst = burst if burst is not None else int(http_cfg.get("burst", 0))
+        probe_options = {
+            "samples": n_samples, "burst": n_burst,
+            "burst_seconds": float(http_cfg.get("burst_seconds", 10.0)),
+            "metrics_path": http_cfg.get("metrics_path", "/metrics"), "static": list(cfg.static),
+            "api": list(cfg.targets.get("api") or []),
+        }
+        return cls(
+            urls=[http_url(u) for u in urls], openapi=openapi or http_cfg.get("openapi"), headers=sent,
+            client=client, samples=n_samples, burst=n_burst, save_evidence=save_evidence,
+            from_evidence=from_evidence, verbose=verbose, quiet=quiet, probe_options=probe_options,
+        )
+
+
+def run_scan(options: ScanOptions, cfg: Any) -> Report:
+    started_at, t0 = utc_now(), time.monotonic()
+    # --from-evidence re-checks saved exchanges offline: no network at all.
+    evidence = _load(options.from_evidence) if options.from_evidence else asyncio.run(collect(options, cfg))
+    if options.save_evidence:
+        _save(evidence, options.save_evidence)
+    return build_report(evidence, cfg, started_at=started_at, duration_s=time.monotonic() - t0)
+
+
+def build_report(evidence: ScanEvidence, cfg: Any, *, started_at: str, duration_s: float) -> Report:
+    """Checks + assembly from evidence alone (the offline half; also used by --from-evidence)."""
+    errors = list(evidence.errors)
+    for ep in evidence.endpoints:
+        base = ep.base()
+        if base is not None and base.error:
+            errors.append({"where": ep.url, "message": base.error})
+    reached = [ep for ep in evidence.endpoints if (b := ep.base()) is not None and b.status is not None]
+    if not reached:
+        detail = "; ".join(f"{e['where']}: {e['message']}" for e in errors[:5]) or "no endpoint was probed"
+        raise AuditError(redact_text(f"could not audit: no endpoint answered ({detail})"))
+    ctx = CheckContext(ruleset=cfg.ruleset, thresholds=cfg.thresholds, options=dict(evidence.options))
+    run = run_checks("scan", evidence, ctx)
+    stats = {
+        "http_requests": evidence.requests_made, "endpoints": len(evidence.endpoints),
+        "endpoints_answered": len(reached), "budget": evidence.budget,
+        "skipped_for_budget": sum(1 for s in evidence.skipped if "budget" in s.get("reason", "")),
+    }
+    return assemble(kind="scan", targets=evidence.targets, run=run, ruleset=cfg.ruleset,
+                    started_at=started_at, duration_s=duration_s, stats=stats, errors=errors,
+                    measurements=scan_measurements(evidence))
+
+
+def _load(path: str) -> ScanEvidence:
+    try:
+        return load_evidence(path)
+    except OSError as exc:
+        raise UsageError(f"cannot read evidence {path}: {exc.strerror or exc}") from None
+    except (ValueError, KeyError, TypeError) as exc:
+        raise UsageError(f"{path}: not a scan evidence file ({exc})") from None
+
+
+def _save(evidence: ScanEvidence, path: str) -> None:
+    try:
+        save_evidence(ScanEvidence.from_dict(redact_value(evidence.to_dict())), path)
+    except OSError as exc:
+        raise UsageError(f"cannot write evidence {path}: {exc.strerror or exc}") from None
+
+
+async def collect(options: ScanOptions, cfg: Any) -> ScanEvidence:
+    api = [http_url(u) for u in cfg.targets.get("api") or []]
+    evidence = ScanEvidence(budget=options.client.max_requests, options=dict(options.probe_options))
+    endpoints = discover.from_config(options.urls, cfg.endpoints, api[0] if api else None, options.headers)
+    if not endpoints and api and not options.openapi:
+        endpoints = discover.from_config(api, [], None, options.headers)
+    async with ScanClient(options.client) as client:
+        pending: list[discover.Pending] = []
+        if options.openapi:
+            found = await _openapi(client, evidence, options, endpoints, api)
+            known = {ep.url for ep in endpoints}
+            endpoints += [ep for ep in found.endpoints if ep.url not in known]
+            pending, evidence.skipped = found.pending, evidence.skipped + found.skipped
+        if not endpoints and not pending:
+            raise UsageError("nothing to scan: give endpoint URLs, or targets.api / endpoints in "
+                             "apiaudit.yaml, or --openapi")
+        evidence.endpoints = endpoints
+        evidence.targets = sorted({_origin(ep.url) for ep in endpoints} | set(api))
+        with _Progress(len(endpoints), enabled=not options.quiet and sys.stderr.isatty()) as progress:
+            await base_gets(client, evidence, endpoints)
+            if pending:
+                made, skipped = discover.fill_from_collections(pending, endpoints, options.headers)
+                evidence.skipped += skipped
+                progress.grow(len(made))
+                await base_gets(client, evidence, made)
+                evidence.endpoints += made
+            await run_probes(client, evidence, evidence.endpoints, evidence.options, progress.done)
+        evidence.requests_made = client.requests_made
+    return evidence
+
+
+def _origin(url: str) -> str:
+    return urljoin(url, "/").rstrip("/")
+
+
+async def _openapi(client: ScanClient, evidence: ScanEvidence, options: ScanOptions,
+                   endpoints: list[Endpoint], api: list[str]) -> discover.Discovery:
+    spec = options.openapi or ""
+    bases = api or [_origin(ep.url) for ep in endpoints]
+    if spec == "auto":
+        if not bases:
+            raise UsageError("--openapi auto needs a URL or targets.api to look under")
+        candidates = [urljoin(bases[0].rstrip("/") + "/", p.lstrip("/")) for p in discover.AUTO_PATHS]
+    elif spec.startswith(("http://", "https://")):
+        candidates = [http_url(spec)]
+    else:
+        return _openapi_file(spec, bases, options.headers)
+    reasons = []
+    for url in candidates:
+        ex = await client.fetch(url, purpose="openapi", headers=options.headers)
+        evidence.extra.append(ex)
+        if ex.status != 200 or ex.truncated:
+            reasons.append(f"{url}: {ex.error or f'HTTP {ex.status}'}")
+            continue
+        try:
+            return discover.operations(discover.parse_document(ex.body), url, options.headers)
+        except ValueError as exc:
+            reasons.append(f"{url}: {exc}")
+    message = "no OpenAPI document found: " + "; ".join(reasons)
+    evidence.errors.append({"where": "openapi", "message": message})
+    return discover.Discovery()
+
+
+def _openapi_file(path: str, bases: list[str], headers: dict[str, str]) -> discover.Discovery:
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read(discover.MAX_DOC_BYTES + 1)
+    except OSError as exc:
+        raise UsageError(f"--openapi: cannot read {path}: {exc.strerror or exc}") from None
+    try:
+        doc = discover.parse_document(raw)
+    except ValueError as exc:
+        raise UsageError(f"--openapi {path}: {exc}") from None
+    if not bases and not discover.server_base(doc, "").startswith(("http://", "https://")):
+        raise UsageError(f"--openapi {path}: the document names no absolute server URL; "
+                         "give an endpoint URL or targets.api")
+    return discover.operations(doc, bases[0].rstrip("/") + "/" if bases else "", headers)
+
+
+class _Progress:
+    """A rich progress bar on stderr (interactive, not --quiet); a no-op otherwise."""
+
+    def __init__(self, total: int, *, enabled: bool) -> None:
+        self.total, self.enabled = total, enabled
+        self._bar: Any = None
+        self._task: Any = None
+
+    def __enter__(self) -> _Progress:
+        if self.enabled:
+            from rich.console import Console
+            from rich.progress import Progress
+
+            self._bar = Progress(console=Console(stderr=True), transient=True)
+            self._bar.__enter__()
+            self._task = self._bar.add_task("probing endpoints", total=self.total)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)
+
+    def grow(self, n: int) -> None:
+        self.total += n
+        if self._bar is not None:
+            self._bar.update(self._task, total=self.total)
+
+    @property
+    def done(self) -> Callable[[Endpoint], None]:
+        def advance(ep: Endpoint) -> None:
+            if self._bar is not None:
+                self._bar.update(self._task, advance=1, description=ep.url[-60:])
+
+        return advance

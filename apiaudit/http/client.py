@@ -1,0 +1,234 @@
+"""The scan's HTTP client: one httpx.AsyncClient with a request budget, a per-host concurrency limit,
+timeouts, bounded reads, our own bounded decoding, same-host redirects and Retry-After.
+
+Every request becomes an :class:`Exchange`; transport failures become an Exchange with ``error`` set
+(never an exception), except :class:`BudgetExhausted` when the budget is spent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import httpx
+
+from apiaudit.http.decode import decode
+from apiaudit.http.evidence import BODY_KEEP_BYTES, Exchange
+from apiaudit.http.probes import BudgetExhausted
+from apiaudit.redact import MASK, SENSITIVE_HEADERS, redact_text
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+MAX_REDIRECTS = 5
+# What a browser offers; probes ask for one coding at a time.
+DEFAULT_ACCEPT_ENCODING = "gzip, deflate, br, zstd"
+
+
+@dataclass
+class ClientSettings:
+    max_requests: int = 500
+    concurrency: int = 4
+    timeout_s: float = 10.0
+    max_body_bytes: int = 8 * 1024 * 1024  # wire bytes read per response
+    max_decoded_bytes: int = 64 * 1024 * 1024  # decoded bytes produced per response (bomb guard)
+    insecure: bool = False
+    http2: bool = True
+    allow_methods: frozenset[str] = SAFE_METHODS
+    follow_redirects: bool = True
+    allow_hosts: frozenset[str] = frozenset()
+    retry_after_cap_s: float = 30.0
+    user_agent: str = "apiaudit"
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def mask_headers(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Hide secret header values; for Set-Cookie keep the cookie name and attributes (checks need them)."""
+    out = []
+    for name, value in pairs:
+        low = name.lower()
+        if low == "set-cookie":
+            cookie, _, attrs = value.partition(";")
+            cname = cookie.split("=", 1)[0]
+            value = f"{cname}={MASK}" + (f";{attrs}" if attrs else "")
+        elif low in SENSITIVE_HEADERS:
+            value = MASK
+        out.append((name, value))
+    return out
+
+
+def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
+    """Retry-After (RFC 9110 §10.2.3): delay-seconds or an HTTP-date."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value).timestamp()
+    except (TypeError, ValueError, IndexError):
+        return None
+    return max(0.0, when - (now if now is not None else time.time()))
+
+
+class ScanClient:
+    """Use as ``async with ScanClient(settings) as client: ex = await client.fetch(url, purpose=...)``."""
+
+    def __init__(self, settings: ClientSettings) -> None:
+        self.settings = settings
+        self.requests_made = 0
+        self._t0 = time.monotonic()
+        self._sems: dict[str, asyncio.Semaphore] = {}
+        self._not_before = 0.0
+        self._ids = 0
+        self._client: httpx.AsyncClient | None = None
+
+    async def __aenter__(self) -> ScanClient:
+        s = self.settings
+        self._client = httpx.AsyncClient(
+            http2=s.http2, verify=not s.insecure, follow_redirects=False, timeout=httpx.Timeout(s.timeout_s),
+            headers={"User-Agent": s.user_agent},
+            limits=httpx.Limits(max_connections=max(4, s.concurrency * 4)),
+        )
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+
+    def remaining(self) -> int:
+        return max(0, self.settings.max_requests - self.requests_made)
+
+    def _take_budget(self) -> None:
+        if self.requests_made >= self.settings.max_requests:
+            raise BudgetExhausted(f"request budget of {self.settings.max_requests} spent")
+        self.requests_made += 1
+
+    def _sem(self, url: str) -> asyncio.Semaphore:
+        host = urlsplit(url).netloc.lower()
+        if host not in self._sems:
+            self._sems[host] = asyncio.Semaphore(max(1, self.settings.concurrency))
+        return self._sems[host]
+
+    def _host_allowed(self, origin: str, target: str) -> bool:
+        if urlsplit(origin).netloc.lower() == urlsplit(target).netloc.lower():
+            return True
+        return (urlsplit(target).hostname or "") in self.settings.allow_hosts
+
+    async def fetch(self, url: str, *, purpose: str, headers: Mapping[str, str] | None = None,
+                    method: str = "GET") -> Exchange:
+        method = method.upper()
+        if method not in self.settings.allow_methods:
+            raise ValueError(f"method {method} is not allowed (http.allow_methods)")
+        hops: list[str] = []
+        current = url
+        while True:
+            ex = await self._one(current, purpose=purpose, headers=headers, method=method)
+            location = ex.header("location") if ex.status in (301, 302, 303, 307, 308) else None
+            if not location or not self.settings.follow_redirects:
+                break
+            target = urljoin(current, location)
+            if not self._host_allowed(url, target):
+                ex.error = f"redirected off the target host to {redact_text(target)} (not followed)"
+                break
+            if len(hops) >= MAX_REDIRECTS or target in hops or target == url:
+                ex.error = f"redirect loop or more than {MAX_REDIRECTS} redirects ({len(hops) + 1} hops)"
+                break
+            hops.append(current)
+            current = target
+        ex.redirects = hops
+        return ex
+
+    async def _one(self, url: str, *, purpose: str, headers: Mapping[str, str] | None,
+                   method: str) -> Exchange:
+        self._take_budget()
+        wait = self._not_before - time.monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        merged = {"Accept-Encoding": DEFAULT_ACCEPT_ENCODING, **self.settings.headers, **(headers or {})}
+        self._ids += 1
+        ex = Exchange(id=f"x{self._ids}", purpose=purpose, method=method, url=url,
+                      request_headers=mask_headers(list(merged.items())))
+        async with self._sem(url):
+            start = time.monotonic()
+            ex.started_ms = round((start - self._t0) * 1000, 2)
+            try:
+                # An overall deadline too: per-phase timeouts alone let a trickling server run forever.
+                async with asyncio.timeout(self.settings.timeout_s * 3):
+                    await self._send(ex, merged, start)
+            except TimeoutError:
+                ex.error = f"timed out after {self.settings.timeout_s * 3:.0f} s"
+            except httpx.HTTPError as exc:
+                ex.error = redact_text(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
+            except Exception as exc:  # invalid header values, TLS oddities: report, never crash the scan
+                ex.error = redact_text(f"{type(exc).__name__}: {exc}")
+            ex.elapsed_ms = round((time.monotonic() - start) * 1000, 2)
+        if ex.status == 429:
+            delay = retry_after_seconds(ex.header("retry-after"))
+            if delay is not None:
+                until = time.monotonic() + min(delay, self.settings.retry_after_cap_s)
+                self._not_before = max(self._not_before, until)
+        return ex
+
+    async def _send(self, ex: Exchange, headers: dict[str, str], start: float) -> None:
+        assert self._client is not None
+        request = self._client.build_request(ex.method, ex.url, headers=headers)
+        response = await self._client.send(request, stream=True)
+        try:
+            ex.ttfb_ms = round((time.monotonic() - start) * 1000, 2)
+            ex.status = response.status_code
+            ex.http_version = response.http_version
+            ex.response_headers = mask_headers([(k.decode("latin-1"), v.decode("latin-1"))
+                                                for k, v in response.headers.raw])
+            wire = bytearray()
+            async for chunk in response.aiter_raw():
+                wire += chunk
+                if len(wire) > self.settings.max_body_bytes:
+                    ex.truncated = True
+                    break
+        finally:
+            await response.aclose()
+        self._decode(ex, bytes(wire[: self.settings.max_body_bytes]))
+
+    def _decode(self, ex: Exchange, wire: bytes) -> None:
+        ex.wire_size = len(wire)
+        codings = [c.strip().lower() for c in (ex.header("content-encoding") or "").split(",") if c.strip()]
+        codings = [c for c in codings if c != "identity"]
+        ex.content_coding = ",".join(codings) or "identity"
+        if len(codings) > 1:
+            ex.decode_error = f"stacked content-codings {ex.content_coding} not decoded"
+            coding = "identity"
+        else:
+            coding = codings[0] if codings else "identity"
+        out = decode(wire, coding, cap=self.settings.max_decoded_bytes, keep=BODY_KEEP_BYTES)
+        ex.body, ex.body_size, ex.body_sha256 = out.body, out.size, out.sha256
+        ex.truncated = ex.truncated or out.over_cap or out.size > BODY_KEEP_BYTES
+        ex.decode_error = ex.decode_error or out.error
+
+
+def settings_from(http_cfg: Mapping[str, Any], headers: Mapping[str, str], **cli: Any) -> ClientSettings:
+    """Config ``http:`` section + CLI overrides (None = not given) -> ClientSettings."""
+    def pick(key: str, default: Any) -> Any:
+        if cli.get(key) is not None:
+            return cli[key]
+        return http_cfg.get(key, default)
+
+    base = ClientSettings()
+    methods = SAFE_METHODS | {m.upper() for m in http_cfg.get("allow_methods") or []}
+    return ClientSettings(
+        max_requests=int(pick("max_requests", base.max_requests)),
+        concurrency=int(pick("concurrency", base.concurrency)),
+        timeout_s=float(pick("timeout_s", base.timeout_s)),
+        max_body_bytes=int(pick("max_body_bytes", base.max_body_bytes)),
+        insecure=bool(pick("insecure", False)),
+        http2=bool(http_cfg.get("http2", True)),
+        allow_methods=frozenset(methods),
+        follow_redirects=bool(http_cfg.get("follow_redirects", True)),
+        allow_hosts=frozenset(http_cfg.get("allow_hosts") or ()),
+        retry_after_cap_s=float(http_cfg.get("retry_after_cap_s", base.retry_after_cap_s)),
+        user_agent=str(http_cfg.get("user_agent", base.user_agent)),
+        headers=dict(headers),
+    )

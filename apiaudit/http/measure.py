@@ -1,0 +1,86 @@
+"""Figures the reports chart for a scan (``Report.measurements``): computed once here from evidence,
+so renderers never recompute. Pure."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from apiaudit.http.evidence import Endpoint, Exchange, ScanEvidence
+
+CODINGS = ("identity", "gzip", "br", "zstd")
+
+
+def percentile(values: list[float], pct: float) -> float | None:
+    """Nearest-rank percentile (no interpolation: a P99 of 5 samples is the slowest one)."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, math.ceil(pct / 100 * len(ordered)))
+    return round(ordered[rank - 1], 2)
+
+
+def coding_exchange(ep: Endpoint, coding: str) -> Exchange | None:
+    """The response for ``coding``: the probe's, else the base when the base used that coding."""
+    ex = ep.by_purpose(f"coding-{coding}")
+    if ex is not None:
+        return ex
+    base = ep.base()
+    if base is not None and base.ok and base.content_coding == coding:
+        return base
+    return None
+
+
+def sizes_by_coding(ep: Endpoint) -> dict[str, dict[str, Any]]:
+    """Per coding asked for: the coding the server applied, wire vs decoded bytes, savings in %."""
+    out: dict[str, dict[str, Any]] = {}
+    for coding in CODINGS:
+        ex = coding_exchange(ep, coding)
+        if ex is None or not ex.ok:
+            continue
+        saved = ex.body_size - ex.wire_size
+        out[coding] = {
+            "applied": ex.content_coding, "wire_bytes": ex.wire_size, "decoded_bytes": ex.body_size,
+            "saved_bytes": saved, "saved_pct": round(100 * saved / ex.body_size, 1) if ex.body_size else 0.0,
+        }
+    return out
+
+
+def _percentiles(values: list[float]) -> dict[str, Any]:
+    return {"p50": percentile(values, 50), "p95": percentile(values, 95), "p99": percentile(values, 99),
+            "count": len(values)}
+
+
+def _timed(ep: Endpoint) -> list[Exchange]:
+    return [ex for ex in ep.exchanges if ex.ok and ex.status is not None and ex.status < 500]
+
+
+def endpoint_measurements(ep: Endpoint) -> dict[str, Any]:
+    timings = [ex.elapsed_ms for ex in _timed(ep)]
+    full = [ex.elapsed_ms for ex in ep.exchanges if ex.ok and ex.status == 200]
+    revalidated = [ex.elapsed_ms for ex in ep.with_prefix("revalidate") if ex.ok and ex.status == 304]
+    base = ep.base()
+    return {
+        "url": ep.url,
+        "status": base.status if base else None,
+        "requests": len(ep.exchanges),
+        "latency_ms": _percentiles(timings),
+        "sizes": sizes_by_coding(ep),
+        "validation_ms": {"full_200": percentile(full, 50), "not_modified_304": percentile(revalidated, 50)},
+    }
+
+
+def scan_measurements(ev: ScanEvidence) -> dict[str, Any]:
+    endpoints = [endpoint_measurements(ep) for ep in ev.endpoints]
+    every = [ex.elapsed_ms for ep in ev.endpoints for ex in _timed(ep)]
+    largest = sorted(
+        ({"url": ex.url, "decoded_bytes": ex.body_size, "truncated": ex.truncated}
+         for ep in ev.endpoints if (ex := ep.base()) is not None and ex.ok),
+        key=lambda d: -int(d["decoded_bytes"]),
+    )[:5]
+    return {
+        "endpoints": endpoints,
+        "latency_ms": _percentiles(every),
+        "largest_responses": largest,
+        "skipped": list(ev.skipped),
+    }

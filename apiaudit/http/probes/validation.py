@@ -1,0 +1,27 @@
+"""Conditional requests (RFC 9110 §13): If-None-Match with the ETag, If-Modified-Since with Last-Modified.
+
+Exchanges: "revalidate-etag" (sent when the base 200 had an ETag, strong or weak: If-None-Match
+uses weak comparison, RFC 9110 §13.1.2, so either must give 304) and "revalidate-date" (sent when
+it had Last-Modified). At most two requests per endpoint.
+"""
+
+from __future__ import annotations
+
+from apiaudit.http.evidence import Endpoint
+from apiaudit.http.probes import ProbeSession
+
+
+async def probe(session: ProbeSession, endpoint: Endpoint) -> None:
+    base = session.base(endpoint)
+    if base is None or not base.ok or base.status != 200 or base.method != "GET":
+        return
+    # Same Accept-Encoding as the base so the server picks the same representation.
+    coding = {"Accept-Encoding": base.request_header("accept-encoding") or "identity"}
+    etag = base.header("etag")
+    if etag:
+        await session.fetch(endpoint.url, purpose="revalidate-etag",
+                            headers={**coding, "If-None-Match": etag})
+    last_modified = base.header("last-modified")
+    if last_modified:
+        await session.fetch(endpoint.url, purpose="revalidate-date",
+                            headers={**coding, "If-Modified-Since": last_modified})

@@ -1,0 +1,87 @@
+"""Collection: base GETs, then every probe of ``PROBES`` per endpoint, through one :class:`ScanClient`.
+
+Implements the probe protocol (``apiaudit.http.probes``). All IO of a scan happens here and in the
+client; the result is a :class:`ScanEvidence`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from apiaudit.http.client import ScanClient
+from apiaudit.http.evidence import Endpoint, Exchange, ScanEvidence
+from apiaudit.http.probes import PROBES, BudgetExhausted
+from apiaudit.redact import redact_text
+
+MAX_SLEEP_S = 30.0
+
+
+class EndpointSession:
+    """The ProbeSession handed to probes for one endpoint."""
+
+    def __init__(self, client: ScanClient, evidence: ScanEvidence, endpoint: Endpoint,
+                 options: Mapping[str, Any], once_keys: set[str]) -> None:
+        self.client, self.evidence, self.endpoint = client, evidence, endpoint
+        self.options = options
+        self._once = once_keys
+
+    def base(self, endpoint: Endpoint) -> Exchange | None:
+        return endpoint.base()
+
+    async def fetch(self, url: str, *, purpose: str, headers: Mapping[str, str] | None = None,
+                    method: str = "GET", extra: bool = False) -> Exchange:
+        sent = {**self.endpoint.headers, **(headers or {})}
+        ex = await self.client.fetch(url, purpose=purpose, headers=sent, method=method)
+        (self.evidence.extra if extra else self.endpoint.exchanges).append(ex)
+        return ex
+
+    def once(self, key: str) -> bool:
+        if key in self._once:
+            return False
+        self._once.add(key)
+        return True
+
+    def remaining(self) -> int:
+        return self.client.remaining()
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(max(0.0, min(seconds, MAX_SLEEP_S)))
+
+
+def probe_modules() -> list[tuple[str, Any]]:
+    return [(name, importlib.import_module(f"apiaudit.http.probes.{name}")) for name in PROBES]
+
+
+async def base_gets(client: ScanClient, evidence: ScanEvidence, endpoints: list[Endpoint]) -> None:
+    async def one(ep: Endpoint) -> None:
+        try:
+            ep.exchanges.append(await client.fetch(ep.url, purpose="base", headers=ep.headers))
+        except BudgetExhausted:
+            evidence.skipped.append({"url": ep.url, "purpose": "base", "reason": "request budget spent"})
+
+    await asyncio.gather(*(one(ep) for ep in endpoints))
+
+
+async def run_probes(client: ScanClient, evidence: ScanEvidence, endpoints: list[Endpoint],
+                     options: Mapping[str, Any], on_done: Callable[[Endpoint], None] | None = None) -> None:
+    """Every probe, in PROBES order per endpoint; endpoints concurrently (the client limits per host)."""
+    modules = probe_modules()
+    once_keys: set[str] = set()
+
+    async def one(ep: Endpoint) -> None:
+        session = EndpointSession(client, evidence, ep, options, once_keys)
+        for name, module in modules:
+            try:
+                await module.probe(session, ep)
+            except BudgetExhausted:
+                evidence.skipped.append({"url": ep.url, "purpose": name, "reason": "request budget spent"})
+            except Exception as exc:  # a broken probe must not sink the scan
+                evidence.errors.append({"where": f"probe {name} on {redact_text(ep.url)}",
+                                        "message": redact_text(f"{type(exc).__name__}: {exc}")})
+        if on_done is not None:
+            on_done(ep)
+
+    await asyncio.gather(*(one(ep) for ep in endpoints))
