@@ -19,6 +19,7 @@ Two stages keep it fast on multi-million-line logs:
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from functools import lru_cache
 from urllib.parse import unquote
@@ -52,6 +53,8 @@ _PARAM_OUT = re.compile(r"\$\d+")
 _SQLCOMMENTER = re.compile(r"([A-Za-z_][\w.-]*)\s*=\s*'((?:[^']|\\')*)'")
 _MARGINALIA = re.compile(r"([A-Za-z_][\w.-]*):([^,*]+)")
 _COMMENT = re.compile(r"/\*(.*?)\*/", re.S)
+# sqlglot warns on stderr for each statement it falls back on (SHOW, VACUUM...); the mask covers them.
+logging.getLogger("sqlglot").setLevel(logging.ERROR)
 
 
 def _token(m: re.Match[str]) -> str:

@@ -1,0 +1,100 @@
+"""Query-log analysis: PostgreSQL stderr/csvlog/jsonlog logs and plain .sql files → :class:`LogEvidence`.
+
+    ev = analyze_logs(["/var/log/postgresql/*.log"], fmt=None, prefix=None, options=cfg.logs)
+    ev.workload      # WorkloadQuery rows (source="log"), ranked
+    ev.nplusone      # N+1 patterns found inside units of work
+    ev.stats, ev.errors, ev.measurements
+
+Bad usage (unknown format, missing file) raises ``UsageError``; unreadable content becomes
+``errors`` entries and the analysis goes on.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apiaudit.db.logs import csvlog, jsonlog, sqlfile, stderr
+from apiaudit.db.logs.collector import DEFAULT_RESETS, Collector
+from apiaudit.db.logs.evidence import HotRead, LogEvidence, NPlusOnePattern, SessionStats, SingleSelectTx
+from apiaudit.db.logs.prefix import Prefix, compile_prefix, detect_prefix
+from apiaudit.db.logs.sources import BAD_BYTES, FORMATS, expand, open_binary, sniff, text
+from apiaudit.db.logs.summary import summarise
+from apiaudit.errors import UsageError
+from apiaudit.redact import redact_text
+
+__all__ = [
+    "FORMATS", "HotRead", "LogEvidence", "NPlusOnePattern", "SessionStats", "SingleSelectTx", "analyze_logs",
+]
+
+
+def analyze_logs(paths: list[str], *, fmt: str | None, prefix: str | None,
+                 options: dict[str, Any] | None = None) -> LogEvidence:
+    """Stream every log in ``paths`` (files, globs, ``-``) through one collector."""
+    options = options or {}
+    fmt = (fmt or options.get("format") or "auto").lower()
+    if fmt not in FORMATS:
+        raise UsageError(f"--log-format {fmt!r}: expected one of {', '.join(FORMATS)}")
+    prefix = prefix or options.get("prefix")
+    fixed = compile_prefix(prefix) if prefix else None
+    files = expand(paths)
+    min_repeats = int(options.get("nplusone_min_repeats") or 5)
+    if min_repeats < 2:
+        raise UsageError("logs.nplusone_min_repeats must be at least 2")
+    resets = DEFAULT_RESETS + tuple(str(s) for s in options.get("reset_statements") or ())
+    coll = Collector(min_repeats=min_repeats, idle_gap_ms=float(options.get("idle_gap_ms") or 1000.0),
+                     reset_statements=resets)
+    ev = LogEvidence(min_repeats=min_repeats)
+    counts = {"lines": 0, "parsed": 0, "unparsed": 0}
+    formats: dict[str, int] = {}
+    no_grouping: list[str] = []
+    BAD_BYTES[0] = 0
+    for path in files:
+        where = "log " + ("<stdin>" if path == "-" else path)
+        try:
+            seen, why = _read_one(path, fmt, fixed, coll, counts)
+        except (OSError, EOFError, ValueError, UnicodeError) as exc:  # corrupt gzip/zstd, unreadable file
+            ev.errors.append({"where": where, "message": redact_text(f"{type(exc).__name__}: {exc}")})
+            continue
+        if seen is None:
+            ev.errors.append({"where": where, "message": redact_text(why or "not a PostgreSQL log")})
+            continue
+        formats[seen] = formats.get(seen, 0) + 1
+        if why:
+            no_grouping.append(why)
+            ev.errors.append({"where": where, "message": why})
+    coll.finish()
+    summarise(coll, ev, counts, formats, files)
+    ev.stats["log_invalid_utf8_bytes"] = BAD_BYTES[0]
+    if no_grouping and len(no_grouping) == sum(formats.values()):
+        ev.grouping = no_grouping[0]
+    return ev
+
+
+def _read_one(path: str, fmt: str, fixed: Prefix | None, coll: Collector,
+              counts: dict[str, int]) -> tuple[str | None, str | None]:
+    """Parse one file into ``coll``: (format read or None, a problem worth reporting or None)."""
+    with open_binary(path) as (head, stream):
+        seen = fmt if fmt != "auto" else sniff(head, path)
+        if seen is None:
+            if not head.strip():
+                return None, "empty file"
+            return None, "not a PostgreSQL log or SQL file (binary or unrecognised content); see --log-format"
+        why = None
+        if seen == "stderr":
+            pfx = fixed or detect_prefix(head.decode("utf-8", "replace").splitlines()[:400])
+            if pfx is None:
+                return None, ("could not recognise the log_line_prefix of this stderr log; pass it with "
+                              "--log-prefix (SHOW log_line_prefix), or use csvlog/jsonlog")
+            why = pfx.missing()
+            if why:
+                why += ": statements cannot be grouped into sessions; N+1 and transaction checks are skipped"
+            got = stderr.parse(text(stream), pfx, coll)
+        elif seen == "csvlog":
+            got = csvlog.parse(text(stream, newline=""), coll)
+        elif seen == "jsonlog":
+            got = jsonlog.parse(text(stream), coll)
+        else:
+            got = sqlfile.parse(text(stream), coll, session=path)
+    for key in counts:
+        counts[key] += got[key]
+    return seen, why

@@ -1,0 +1,258 @@
+"""From log messages to statements, sessions and units of work (shared by every log format).
+
+Parsers call :meth:`Collector.message` once per server message (severity, text and DETAIL). The
+collector reads the statement out of it (``statement:``, ``execute <name>:``, ``duration: … ms
+statement:``), fingerprints it (each distinct raw text once), counts it into the workload and
+appends it to its session's current unit of work. Units close at COMMIT/ROLLBACK, pool reset
+statements, idle gaps and disconnection; a closed unit is analysed at once and dropped, so memory
+depends on the number of open sessions, never on the size of the log.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from statistics import median
+
+from apiaudit.db.fingerprint import extract_tags, fingerprint
+from apiaudit.db.logs.units import Entry, PatternBook, shape_kind, unit_repeats
+
+DEFAULT_RESETS = ("DISCARD ALL", "RESET ALL", "SELECT PG_ADVISORY_UNLOCK_ALL()", "DEALLOCATE ALL")
+MAX_UNIT = 20_000  # statements; a longer "unit" is analysed and restarted (a batch job, not a request)
+MAX_RAW_CACHE = 50_000  # distinct raw statement texts remembered (extended protocol repeats them)
+MAX_READ_KEYS = 200_000  # (query, parameters) counters kept for hot reads before lossy pruning
+MAX_LIFETIMES = 100_000
+
+
+@dataclass
+class _Query:
+    sample: str
+    kind: str
+    calls: int = 0
+    total_ms: float | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class _Session:
+    first_ts: float | None
+    last_ts: float | None = None
+    statements: int = 0
+    unit: list[Entry] = field(default_factory=list)
+    in_tx: bool = False
+    tx_statements: int = 0
+    tx_select: str | None = None  # fingerprint of the only statement so far, when a SELECT
+    last_fp: str | None = None
+    last_in_unit: bool = False
+
+
+class Collector:
+    def __init__(self, *, min_repeats: int = 5, idle_gap_ms: float = 1000.0,
+                 reset_statements: tuple[str, ...] = DEFAULT_RESETS) -> None:
+        self.min_repeats = min_repeats
+        self.idle_gap_s = idle_gap_ms / 1000.0
+        self.resets = tuple(s.upper().rstrip(";").strip() for s in reset_statements)
+        self.queries: dict[str, _Query] = {}
+        self.kinds: dict[str, str] = {}
+        self._raw: dict[str, str] = {}
+        self._sessions: dict[str, _Session] = {}
+        self.book = PatternBook()
+        self.single_tx: dict[str, int] = {}
+        self.reads: dict[tuple[str, int], int] = {}
+        self.lifetimes: list[float] = []
+        self.per_session: list[int] = []
+        self.client_sessions = 0
+        self.first_ts: float | None = None
+        self.last_ts: float | None = None
+        self.counts: dict[str, int] = dict.fromkeys(
+            ("statements", "units", "transactions", "durations", "server_errors", "bind_parse", "connections",
+             "units_split"), 0)
+        self.other_severities: dict[str, int] = {}
+
+    # -- messages -------------------------------------------------------------------------------
+    def message(self, session: str, ts: float | None, sev: str, msg: str, detail: str | None) -> None:
+        if sev != "LOG":
+            if sev == "ERROR":
+                self.counts["server_errors"] += 1
+            elif sev not in _KNOWN:
+                self.other_severities[sev] = self.other_severities.get(sev, 0) + 1
+            return
+        if msg.startswith("statement: "):
+            self.statement(session, ts, msg[11:], None, None)
+        elif msg.startswith("execute "):
+            if not msg.startswith("execute fetch from"):
+                cut = msg.find(": ", 8)
+                if cut > 0:
+                    self.statement(session, ts, msg[cut + 2:], detail, None)
+        elif msg.startswith("duration: "):
+            self._duration(session, ts, msg, detail)
+        elif msg.startswith(("parse ", "bind ")):
+            self.counts["bind_parse"] += 1
+        elif msg.startswith("connection authorized"):
+            self.counts["connections"] += 1
+        elif msg.startswith("disconnection: "):
+            self._disconnect(session, msg)
+
+    def _duration(self, session: str, ts: float | None, msg: str, detail: str | None) -> None:
+        end = msg.find(" ms", 10)
+        try:
+            ms = float(msg[10:end])
+        except ValueError:
+            return
+        self.counts["durations"] += 1
+        rest = msg[end + 3:]
+        if rest.startswith("  statement: "):
+            self.statement(session, ts, rest[13:], None, ms)
+        elif rest.startswith("  execute "):
+            cut = rest.find(": ", 10)
+            if cut > 0 and not rest.startswith("  execute fetch from"):
+                self.statement(session, ts, rest[cut + 2:], detail, ms)
+        elif rest.startswith(("  parse ", "  bind ")):
+            self.counts["bind_parse"] += 1
+        elif not rest.strip():
+            self._late_duration(session, ms)
+
+    def _late_duration(self, session: str, ms: float) -> None:
+        """log_duration's separate "duration: X ms" line belongs to the session's last statement."""
+        st = self._sessions.get(session)
+        if st is None or st.last_fp is None:
+            return
+        if st.last_in_unit and st.unit:
+            fp, pk, _ = st.unit[-1]
+            st.unit[-1] = (fp, pk, ms)
+        q = self.queries[st.last_fp]
+        q.total_ms = (q.total_ms or 0.0) + ms
+
+    # -- statements -----------------------------------------------------------------------------
+    def statement(self, session: str, ts: float | None, text: str, params: str | None,
+                  ms: float | None) -> None:
+        self.counts["statements"] += 1
+        fp = self._raw.get(text)
+        if fp is None:
+            fp = self._shape(text)
+        q = self.queries[fp]
+        q.calls += 1
+        if ms is not None:
+            q.total_ms = (q.total_ms or 0.0) + ms
+        if ts is not None:
+            if self.first_ts is None:
+                self.first_ts = ts
+            self.last_ts = ts
+        st = self._sessions.get(session)
+        if st is None:
+            st = self._sessions[session] = _Session(first_ts=ts)
+        elif ts is not None and st.last_ts is not None and ts - st.last_ts > self.idle_gap_s and not st.in_tx:
+            self._close_unit(st)
+        st.last_ts = ts
+        st.statements += 1
+        st.last_fp, st.last_in_unit = fp, False
+        kind = q.kind
+        if kind == "begin":
+            self._close_unit(st)
+            st.in_tx, st.tx_statements, st.tx_select = True, 0, None
+            return
+        if kind in ("commit", "rollback"):
+            self._end_tx(st)
+            return
+        if kind == "reset":
+            self._close_unit(st)
+            return
+        if kind == "savepoint":
+            return
+        pkey = hash(text) if params is None else hash((text, params))
+        st.unit.append((fp, pkey, ms))
+        st.last_in_unit = True
+        if st.in_tx:
+            st.tx_statements += 1
+            st.tx_select = fp if st.tx_statements == 1 and kind in ("keyread", "select") else None
+        if kind in ("keyread", "select"):
+            self._count_read(fp, pkey)
+        if len(st.unit) >= MAX_UNIT:
+            self.counts["units_split"] += 1
+            self._close_unit(st)
+
+    def _shape(self, text: str) -> str:
+        fp, sample = fingerprint(text)
+        if len(self._raw) >= MAX_RAW_CACHE:
+            self._raw.clear()
+        self._raw[text] = fp
+        if fp not in self.queries:
+            kind = shape_kind(sample, self.resets)
+            self.queries[fp] = _Query(sample=sample, kind=kind, tags=extract_tags(text))
+            self.kinds[fp] = kind
+        return fp
+
+    def _count_read(self, fp: str, pkey: int) -> None:
+        key = (fp, pkey)
+        self.reads[key] = self.reads.get(key, 0) + 1
+        if len(self.reads) > MAX_READ_KEYS:  # lossy counting: forget the rare ones, keep the hot ones
+            self.reads = {k: n for k, n in self.reads.items() if n > 2}
+
+    def _end_tx(self, st: _Session) -> None:
+        if st.in_tx:
+            self.counts["transactions"] += 1
+            if st.tx_statements == 1 and st.tx_select is not None:
+                self.single_tx[st.tx_select] = self.single_tx.get(st.tx_select, 0) + 1
+        st.in_tx = False
+        self._close_unit(st)
+
+    def _close_unit(self, st: _Session) -> None:
+        unit = st.unit
+        if not unit:
+            return
+        self.counts["units"] += 1
+        if len(unit) >= self.min_repeats:
+            for child, parent, repeats, ms in unit_repeats(unit, self.kinds, self.min_repeats):
+                self.book.add(child, parent, repeats, ms)
+        st.unit = []
+
+    # -- sessions -------------------------------------------------------------------------------
+    def _disconnect(self, session: str, msg: str) -> None:
+        st = self._sessions.pop(session, None)
+        if st is not None:
+            self._retire(st, _session_time_ms(msg))
+
+    def _retire(self, st: _Session, lifetime_ms: float | None = None) -> None:
+        self._close_unit(st)
+        if st.statements == 0:
+            return
+        self.client_sessions += 1
+        if len(self.per_session) < MAX_LIFETIMES:
+            self.per_session.append(st.statements)
+            if lifetime_ms is None and st.first_ts is not None and st.last_ts is not None:
+                lifetime_ms = (st.last_ts - st.first_ts) * 1000.0
+            if lifetime_ms is not None:
+                self.lifetimes.append(lifetime_ms)
+
+    def evict_idle(self, now: float, idle_s: float = 600.0) -> None:
+        """Retire sessions silent for ``idle_s``: bounds memory on logs with millions of sessions."""
+        stale = [k for k, st in self._sessions.items()
+                 if st.last_ts is not None and now - st.last_ts > idle_s]
+        for key in stale:
+            self._retire(self._sessions.pop(key))
+
+    def finish(self) -> None:
+        for st in self._sessions.values():
+            self._retire(st)
+        self._sessions.clear()
+
+    def session_summary(self) -> tuple[int, float, float | None, float | None]:
+        med_stmts = float(median(self.per_session)) if self.per_session else 0.0
+        med_life = float(median(self.lifetimes)) if self.lifetimes else None
+        span = None if self.first_ts is None or self.last_ts is None else self.last_ts - self.first_ts
+        return self.client_sessions, med_stmts, med_life, span
+
+
+_KNOWN = frozenset({"DETAIL", "STATEMENT", "HINT", "CONTEXT", "WARNING", "FATAL", "PANIC", "NOTICE", "INFO",
+                    "DEBUG", "DEBUG1", "DEBUG2", "DEBUG3", "DEBUG4", "DEBUG5", "LOCATION", "QUERY"})
+
+
+def _session_time_ms(msg: str) -> float | None:
+    """``disconnection: session time: 0:00:01.234 user=…`` → ms."""
+    at = msg.find("session time: ")
+    if at < 0:
+        return None
+    try:
+        h, m, s = msg[at + 14:].split(" ", 1)[0].split(":")
+        return (int(h) * 3600 + int(m) * 60 + float(s)) * 1000.0
+    except ValueError:
+        return None

@@ -1,0 +1,36 @@
+"""The jsonlog format (PostgreSQL 15+, docs "19.8.5. Using JSON-Format Log Output"): one JSON object
+per line with ``timestamp``, ``pid``, ``session_id``, ``error_severity``, ``message``, ``detail``."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+
+from apiaudit.db.logs.collector import Collector
+from apiaudit.db.logs.timestamps import seconds
+
+EVICT_EVERY = 100_000  # lines
+
+
+def parse(lines: Iterable[str], sink: Collector) -> dict[str, int]:
+    message = sink.message
+    loads = json.loads
+    n = parsed = unparsed = 0
+    for line in lines:
+        n += 1
+        if not line.strip():
+            continue
+        try:
+            rec = loads(line)
+            session = str(rec.get("session_id") or rec.get("pid") or "-")
+            ts = seconds(rec.get("timestamp"))
+            sev, msg = str(rec["error_severity"]), str(rec["message"])
+            detail = rec.get("detail")
+        except (ValueError, KeyError, TypeError, AttributeError):
+            unparsed += 1
+            continue
+        parsed += 1
+        message(session, ts, sev, msg, None if detail is None else str(detail))
+        if n % EVICT_EVERY == 0 and ts is not None:
+            sink.evict_idle(ts)
+    return {"lines": n, "parsed": parsed, "unparsed": unparsed}

@@ -1,0 +1,68 @@
+"""Turn a finished :class:`Collector` into :class:`LogEvidence` (workload, patterns, stats)."""
+
+from __future__ import annotations
+
+from apiaudit.db.logs.collector import Collector
+from apiaudit.db.logs.evidence import HotRead, LogEvidence, SessionStats, SingleSelectTx
+from apiaudit.db.workload import WorkloadQuery, rank
+
+MAX_WORKLOAD = 500
+MAX_LISTED = 50
+
+
+def summarise(coll: Collector, ev: LogEvidence, counts: dict[str, int], formats: dict[str, int],
+              files: list[str]) -> None:
+    ev.workload = rank([
+        WorkloadQuery(fingerprint=fp, sample=q.sample, calls=q.calls, source="log", total_ms=q.total_ms,
+                      mean_ms=None if q.total_ms is None or not q.calls else q.total_ms / q.calls,
+                      attributes=dict(q.tags))
+        for fp, q in coll.queries.items() if q.kind not in ("begin", "commit", "rollback", "savepoint")
+    ])[:MAX_WORKLOAD]
+    ev.durations = coll.counts["durations"] > 0
+    samples = {fp: q.sample for fp, q in coll.queries.items()}
+    routes = {fp: r for fp, q in coll.queries.items() if (r := _route(q.tags))}
+    ev.nplusone = coll.book.patterns(samples, routes)
+    ev.single_select_tx = sorted(
+        (SingleSelectTx(fingerprint=fp, sample=samples[fp], transactions=n, calls=coll.queries[fp].calls)
+         for fp, n in coll.single_tx.items()),
+        key=lambda t: (-t.transactions, t.fingerprint))[:MAX_LISTED]
+    ev.hot_reads = _hot_reads(coll)
+    sessions, med_stmts, med_life, span = coll.session_summary()
+    ev.sessions = SessionStats(sessions=sessions, median_statements=med_stmts, median_lifetime_ms=med_life,
+                               span_s=span, connections_logged=coll.counts["connections"])
+    c = coll.counts
+    ev.stats.update({
+        "log_files": len(files), "log_formats": formats, "log_lines": counts["lines"],
+        "log_parsed": counts["parsed"], "log_unparsed": counts["unparsed"], "log_statements": c["statements"],
+        "log_queries": len(coll.queries), "log_sessions": sessions, "log_units": c["units"],
+        "log_transactions": c["transactions"], "log_durations": c["durations"],
+        "log_server_errors": c["server_errors"],
+        "log_bind_parse": c["bind_parse"], "log_units_split": c["units_split"],
+    })
+    if coll.other_severities:
+        seen = ", ".join(sorted(coll.other_severities)[:6])
+        ev.stats["log_non_english"] = sorted(coll.other_severities)
+        ev.errors.append({"where": "log", "message": (
+            f"server messages are not in English (saw {seen}): statements are only read from English "
+            "messages; set lc_messages = 'C' on the server")})
+    if counts["unparsed"]:
+        ev.errors.append({"where": "log", "message": (
+            f"{counts['unparsed']} of {counts['lines']} log lines could not be parsed (wrong --log-prefix or "
+            "--log-format, or corrupt lines)")})
+
+
+def _route(tags: dict[str, str]) -> str | None:
+    for key in ("route", "controller", "action", "path"):
+        if key in tags:
+            return tags[key]
+    return None
+
+
+def _hot_reads(coll: Collector) -> list[HotRead]:
+    best: dict[str, int] = {}
+    for (fp, _), n in coll.reads.items():
+        if n > best.get(fp, 1):
+            best[fp] = n
+    rows = [HotRead(fingerprint=fp, sample=coll.queries[fp].sample, repeats=n, calls=coll.queries[fp].calls,
+                    total_ms=coll.queries[fp].total_ms) for fp, n in best.items()]
+    return sorted(rows, key=lambda h: (-h.repeats, h.fingerprint))[:MAX_LISTED]
