@@ -18,6 +18,7 @@ class RenderOptions:
     color: bool = True
     width: int | None = None
     verbose: bool = False
+    # Optional inputs some renderers use: "ruleset" (a RuleSet; default: the installed rules).
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -25,6 +26,10 @@ class RenderOptions:
 FORMATS: dict[str, tuple[str, str]] = {
     "table": ("apiaudit.report.console", "report.txt"),
     "json": ("apiaudit.report.json", "report.json"),
+    "html": ("apiaudit.report.html", "report.html"),
+    "sarif": ("apiaudit.report.sarif", "report.sarif"),
+    "junit": ("apiaudit.report.junit", "report.junit.xml"),
+    "markdown": ("apiaudit.report.markdown", "report.md"),
 }
 
 

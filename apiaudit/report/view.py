@@ -1,0 +1,183 @@
+"""Read-only views of a finished report that several renderers share.
+
+Nothing here scores or judges: it groups, orders, labels and looks up rule wording (``why``,
+``docs``) that the JSON report deliberately does not repeat for every finding.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from apiaudit.model import SECTIONS, ChecklistStatus, Report, ReportFinding, Severity
+from apiaudit.report import RenderOptions
+
+SECTION_TITLES: dict[str, str] = {
+    "database": "Database",
+    "caching": "Caching",
+    "api_design": "API design",
+    "scaling": "Scaling",
+    "monitoring": "Monitoring",
+}
+STATUS_LABELS: dict[str, str] = {
+    "pass": "pass",
+    "warn": "warn",
+    "fail": "fail",
+    "not_assessed": "not assessed",
+}
+
+
+@dataclass(frozen=True)
+class RuleDoc:
+    """Wording of a rule a finding refers to; empty strings when the rule is not installed here."""
+
+    id: str
+    title: str = ""
+    summary: str = ""
+    why: str = ""
+    docs: str | None = None
+    default_severity: str = ""
+
+
+def ruleset_of(opts: RenderOptions) -> Any:
+    """The ruleset given by the caller, else the installed rules, else None (renderers degrade)."""
+    given = opts.extra.get("ruleset")
+    if given is not None:
+        return given
+    try:
+        from apiaudit.rules import load_rules
+
+        return load_rules()
+    except Exception:  # a broken rules dir must not stop a report from rendering
+        return None
+
+
+def rule_docs(report: Report, opts: RenderOptions) -> dict[str, RuleDoc]:
+    ruleset = ruleset_of(opts)
+    rules = getattr(ruleset, "rules", {}) if ruleset is not None else {}
+    out: dict[str, RuleDoc] = {}
+    for f in report.findings:
+        rule = rules.get(f.rule)
+        if rule is None:
+            out.setdefault(f.rule, RuleDoc(id=f.rule, title=f.title))
+        else:
+            out[f.rule] = RuleDoc(
+                id=rule.id,
+                title=rule.title,
+                summary=rule.summary,
+                why=rule.why,
+                docs=rule.docs,
+                default_severity=rule.severity.label,
+            )
+    return out
+
+
+def findings_by_item(report: Report) -> Iterator[tuple[ChecklistStatus, list[ReportFinding]]]:
+    """Checklist items in report order, each with its findings (only items that have some)."""
+    by_id = {f.id: f for f in report.findings}
+    placed: set[str] = set()
+    for item in report.checklist:
+        mine = [by_id[i] for i in item.findings if i in by_id]
+        mine += [f for f in report.findings if f.checklist == item.id and f.id not in item.findings]
+        placed.update(f.id for f in mine)
+        if mine:
+            yield item, mine
+    orphans = [f for f in report.findings if f.id not in placed]
+    if orphans:
+        yield ChecklistStatus("other", "", "Other findings", "warn", None, [f.id for f in orphans]), orphans
+
+
+def items_by_section(report: Report) -> list[tuple[str, list[ChecklistStatus]]]:
+    sections = [s for s in SECTIONS if any(c.section == s for c in report.checklist)]
+    return [(s, [c for c in report.checklist if c.section == s]) for s in sections]
+
+
+def severity_counts(report: Report) -> dict[str, int]:
+    """Counts per severity label, worst first, including zeros."""
+    counts = {s.label: 0 for s in sorted(Severity, reverse=True)}
+    for f in report.findings:
+        counts[f.severity.label] += 1
+    return counts
+
+
+def location_text(loc: dict[str, Any]) -> str:
+    """One line naming where a finding is (never the masked sample's full text)."""
+    if "url" in loc:
+        return f"{loc.get('method', 'GET')} {loc['url']}"
+    if "index" in loc:
+        return f"index {_dotted(loc.get('schema'), loc.get('table'))}.{loc['index']}"
+    if "table" in loc:
+        cols = loc.get("columns") or []
+        suffix = f"({', '.join(str(c) for c in cols)})" if cols else ""
+        return f"table {_dotted(loc.get('schema'), loc['table'])}{suffix}"
+    if "fingerprint" in loc:
+        sample = str(loc.get("sample") or "")
+        return f"query {loc['fingerprint']}" + (f": {shorten(sample, 90)}" if sample else "")
+    if "server" in loc:
+        prefix = loc.get("key_prefix")
+        return f"cache {loc['server']}" + (f" keys {prefix}*" if prefix else "")
+    if "target" in loc:
+        return str(loc["target"])
+    return ", ".join(f"{k}={v}" for k, v in loc.items())
+
+
+def _dotted(*parts: Any) -> str:
+    return ".".join(str(p) for p in parts if p)
+
+
+def shorten(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def evidence_rows(evidence: dict[str, Any], *, limit: int = 2000) -> list[tuple[str, str]]:
+    """Flat (key, value) rows for an evidence table; nested values shown as compact JSON."""
+    rows = []
+    for key, value in evidence.items():
+        if isinstance(value, (dict, list, tuple)):
+            text = json.dumps(value, ensure_ascii=False, default=str, indent=None)
+        else:
+            text = str(value)
+        rows.append((str(key), shorten_keep_lines(text, limit)))
+    return rows
+
+
+def shorten_keep_lines(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def gate_of(report: Report) -> dict[str, Any] | None:
+    gate = report.stats.get("gate")
+    return gate if isinstance(gate, dict) else None
+
+
+def fix_blocks(text: str) -> list[tuple[str, str]]:
+    """Split a rule's fix into ("text", ...) and ("code", ...) blocks: ``` fences or 4-space indents."""
+    blocks: list[tuple[str, str]] = []
+    buf: list[str] = []
+    kind = "text"
+
+    def flush(next_kind: str) -> None:
+        nonlocal buf, kind
+        body = "\n".join(buf).strip("\n")
+        if body.strip():
+            blocks.append((kind, body if kind == "code" else body.strip()))
+        buf, kind = [], next_kind
+
+    fenced = False
+    for line in text.splitlines():
+        if line.strip().startswith("```"):
+            flush("text" if fenced else "code")
+            fenced = not fenced
+            continue
+        if not fenced:
+            indented = line.startswith("    ") or line.startswith("\t")
+            want = "code" if indented or (kind == "code" and not line.strip()) else "text"
+            if want != kind:
+                flush(want)
+            line = line[4:] if want == "code" and line.startswith("    ") else line
+        buf.append(line)
+    flush("text")
+    return blocks
