@@ -1,0 +1,102 @@
+"""httplint over every recorded response: its WARN and BAD notes become findings (note id kept).
+
+httplint (MIT, by the author of REDbot) is handed the recorded bytes; it does no IO. Content is fed
+only when we hold the complete identity-coded body; otherwise the linter is told there is none, so
+it does not judge Content-Length or decoding against a body it never saw.
+"""
+
+from __future__ import annotations
+
+import html as html_lib
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from apiaudit.checks import CheckContext, NotApplicable, check
+from apiaudit.http.evidence import Exchange, ScanEvidence
+from apiaudit.model import Finding
+from apiaudit.redact import MASK
+
+# Notes another rule of ours reports with more context (avoid saying the same thing twice).
+COVERED_ELSEWHERE = frozenset({"VARY_ASTERISK"})
+_TAG = re.compile(r"<[^>]+>")
+LEVELS = {"bad": "http.lint.bad", "warning": "http.lint.warn"}
+
+
+def _notes(ex: Exchange) -> list[Any]:
+    from httplint import HttpRequestLinter, HttpResponseLinter
+
+    request = HttpRequestLinter()
+    request.process_request_topline(ex.method.encode(), ex.url.encode(), b"HTTP/1.1")
+    request.process_headers(
+        [(k.encode("latin-1"), v.encode("latin-1", "replace")) for k, v in ex.request_headers if v != MASK]
+    )
+    request.finish_content(True)
+    feed = ex.content_coding == "identity" and not ex.truncated
+    response = HttpResponseLinter(no_content=not feed)
+    response.request = request
+    version = b"HTTP/2" if ex.http_version.startswith("HTTP/2") else b"HTTP/1.1"
+    response.process_response_topline(version, str(ex.status).encode(), b"")
+    response.process_headers(
+        [
+            (k.encode("latin-1", "replace"), v.encode("latin-1", "replace"))
+            for k, v in ex.response_headers
+            if not v.endswith(MASK)
+        ]
+    )
+    if feed:
+        response.feed_content(ex.body)
+    response.finish_content(True)
+    return list(_walk(response.notes))
+
+
+def _walk(notes: Any) -> Iterator[Any]:
+    for note in notes:
+        yield note
+        yield from _walk(getattr(note, "subnotes", []) or [])
+
+
+def _vars(note: Any) -> dict[str, str]:
+    return {k: str(v)[:200] for k, v in (note.vars or {}).items() if k != "message_type"}
+
+
+@check(*LEVELS.values(), kind="scan")
+def check_httplint(ev: ScanEvidence, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
+    linted = 0
+    for ep in ev.endpoints:
+        for ex in ep.exchanges:
+            if not ex.ok or ex.decode_error:
+                continue
+            linted += 1
+            for note in _notes(ex):
+                name = type(note).__name__
+                rule = LEVELS.get(getattr(note.level, "value", ""))
+                if rule is None or name in COVERED_ELSEWHERE:
+                    continue
+                summary = str(note.summary)
+                yield Finding(
+                    rule,
+                    {"url": ex.url, "method": ex.method, "note": name},
+                    {"note": name, "summary": summary, "detail": _plain(note)},
+                    {
+                        "note": name,
+                        "level": note.level.value,
+                        "category": note.category.name,
+                        "subject": note.subject,
+                        "exchange": ex.purpose,
+                        "status": ex.status,
+                        "vars": _vars(note),
+                    },
+                )
+    if not linted:
+        yield NotApplicable("no HTTP response was received to lint")
+
+
+def _plain(note: Any) -> str:
+    """The note's explanation (rendered HTML) as plain text, first paragraph, for the fix."""
+    try:
+        html = str(note.detail)
+    except Exception:  # a broken translation in httplint must not lose the finding
+        return str(note.summary)
+    first = html.split("</p>")[0]
+    return html_lib.unescape(_TAG.sub("", first)).replace("\n", " ").strip()[:400]

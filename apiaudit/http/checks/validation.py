@@ -1,0 +1,119 @@
+"""Conditional requests (RFC 9110 §13) as probed by ``probes/validation.py``: validators present,
+If-None-Match / If-Modified-Since answered with 304, the 304's headers and body, and what a 304
+saves in time compared with a full 200."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from statistics import median
+
+from apiaudit.checks import CheckContext, NotApplicable, check
+from apiaudit.http.evidence import Endpoint, Exchange, ScanEvidence
+from apiaudit.http.semantics import cacheable_get, http_location, is_weak
+from apiaudit.model import Finding
+
+# RFC 9110 §15.4.5: fields a 304 must repeat when the 200 would carry them (Date left out: it changes).
+REPEAT_ON_304 = ("cache-control", "content-location", "etag", "expires", "vary")
+
+
+def _not_modified(ep: Endpoint, base: Exchange, ex: Exchange, ctx: CheckContext) -> Iterator[Finding]:
+    where = http_location(ep)
+    missing = [h for h in REPEAT_ON_304 if base.header(h) is not None and ex.header(h) is None]
+    if missing:
+        names = ", ".join(missing)
+        yield Finding(
+            "http.validation.304-missing-headers",
+            where,
+            {"missing": names},
+            {"missing": missing, "exchange": ex.purpose},
+        )
+    if ex.wire_size > 0:
+        yield Finding("http.validation.304-body", where, {"size": ex.wire_size}, {"bytes": ex.wire_size})
+    full = [x.elapsed_ms for x in ep.exchanges if x.ok and x.status == 200 and x.method == "GET"]
+    t200 = median(full) if full else 0.0
+    if t200 >= ctx.threshold("revalidation_min_ms") and t200 > 0:
+        ratio = round(ex.elapsed_ms / t200, 2)
+        if ratio > ctx.threshold("revalidation_max_ratio"):
+            yield Finding(
+                "http.validation.304-slow",
+                where,
+                {"t304_ms": round(ex.elapsed_ms, 1), "t200_ms": round(t200, 1), "ratio": ratio},
+                {"t304_ms": ex.elapsed_ms, "t200_ms": t200, "ratio": ratio, "full_samples": len(full)},
+            )
+
+
+def _etag(ep: Endpoint, base: Exchange, ctx: CheckContext) -> Iterator[Finding]:
+    ex = ep.by_purpose("revalidate-etag")
+    if ex is None or not ex.ok:
+        return
+    etag = base.header("etag") or ""
+    if ex.status == 304:
+        yield from _not_modified(ep, base, ex, ctx)
+        return
+    evidence = {
+        "status": ex.status,
+        "etag": etag,
+        "sent": ex.request_header("if-none-match"),
+        "etag_now": ex.header("etag"),
+        "same_body": ex.body_sha256 == base.body_sha256,
+    }
+    if (
+        ex.status == 200
+        and ex.header("etag") == etag
+        and not is_weak(etag)
+        and ex.body_sha256 != base.body_sha256
+    ):
+        yield Finding("http.validation.etag-changed-body", http_location(ep), {"etag": etag}, evidence)
+    elif ex.header("etag") == etag or ex.body_sha256 == base.body_sha256:
+        yield Finding(
+            "http.validation.etag-ignored",
+            http_location(ep),
+            {"status": ex.status, "etag": etag, "size": ex.body_size},
+            evidence,
+        )
+
+
+def _date(ep: Endpoint, base: Exchange, ctx: CheckContext) -> Iterator[Finding]:
+    ex = ep.by_purpose("revalidate-date")
+    if ex is None or not ex.ok:
+        return
+    if ex.status == 304:
+        yield from _not_modified(ep, base, ex, ctx)
+    elif ex.status == 200 and (ex.header("last-modified") == base.header("last-modified")):
+        yield Finding(
+            "http.validation.ims-ignored",
+            http_location(ep),
+            {"status": ex.status, "last_modified": base.header("last-modified")},
+            {"status": ex.status, "sent": ex.request_header("if-modified-since")},
+        )
+
+
+@check(
+    "http.validation.no-validator",
+    "http.validation.etag-ignored",
+    "http.validation.etag-changed-body",
+    "http.validation.ims-ignored",
+    "http.validation.304-missing-headers",
+    "http.validation.304-body",
+    "http.validation.304-slow",
+    kind="scan",
+)
+def check_validation(ev: ScanEvidence, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
+    judged = 0
+    for ep in ev.endpoints:
+        base = ep.base()
+        if base is None or not cacheable_get(base):
+            continue
+        judged += 1
+        if base.header("etag") is None and base.header("last-modified") is None:
+            yield Finding(
+                "http.validation.no-validator",
+                http_location(ep),
+                {"size": base.body_size},
+                {"status": base.status, "bytes": base.body_size},
+            )
+            continue
+        yield from _etag(ep, base, ctx)
+        yield from _date(ep, base, ctx)
+    if not judged:
+        yield NotApplicable("no cacheable GET response (200 without no-store) to judge")
