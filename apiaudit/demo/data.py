@@ -186,15 +186,31 @@ class PgStore:
     kind = "postgresql"
 
     def __init__(self, dsn: str, size: int = 4) -> None:
+        self._dsn, self._size = dsn, size
+        self._pool: queue.Queue[Any] = queue.Queue()
+        self._all: list[Any] = []
+        self._connect()
+
+    def _connect(self) -> None:
         import psycopg
         from psycopg.rows import dict_row
 
-        self._pool: queue.Queue[Any] = queue.Queue()
-        self._all: list[Any] = []
-        for _ in range(size):
-            conn = psycopg.connect(dsn, autocommit=True, row_factory=dict_row, application_name="demo-api")
+        for _ in range(self._size):
+            conn = psycopg.connect(
+                self._dsn, autocommit=True, row_factory=dict_row, application_name="demo-api"
+            )
             self._all.append(conn)
             self._pool.put(conn)
+
+    def refresh(self) -> None:
+        """Reconnect the pool. A backend publishes its table statistics (seq_scan, idx_scan) only every
+        so often while it lives, and always when it exits (PostgreSQL docs, "The Cumulative Statistics
+        System"); reconnecting makes the workload visible to the database audit at once."""
+        for _ in range(self._size):  # wait for requests in flight to give their connection back
+            self._pool.get(timeout=30)
+        self.close()
+        self._all = []
+        self._connect()
 
     @contextlib.contextmanager
     def _tx(self) -> Iterator[Any]:

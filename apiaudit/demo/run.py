@@ -81,15 +81,8 @@ def run_demo(*, keep_running: bool, output_dir: str, fixes: Iterable[str] = (), 
 
 def _audit(demo: Demo) -> Report:
     _start_database(demo)
-    store: Store = MemoryStore()
-    if demo.db is not None:
-        with demo.steps.step("Connecting the sample API to PostgreSQL"):
-            store = PgStore(demo.db.dsn)
-    with demo.steps.step(f"Starting the sample API ({store.kind} data)"):
-        demo.api = start_sample_api(store, port=demo.port, fixes=demo.fixes)
-    demo.steps.info(
-        f"  API: {demo.api.url}" + (f"  (fixed: {', '.join(sorted(demo.fixes))})" if demo.fixes else "")
-    )
+    store = _start_api(demo)
+    assert demo.api is not None
     db = demo.db
     data = democfg.config_data(demo.api.url, db.dsn if db else None, str(db.log_file) if db else None)
     (demo.out / "apiaudit.yaml").write_text(democfg.config_yaml(data), encoding="utf-8")
@@ -99,11 +92,14 @@ def _audit(demo: Demo) -> Report:
             from apiaudit.demo.drive import drive
 
             drive(demo.api.url)
-            if not db.flush_log():
-                demo.errors.append(
-                    {"where": "demo", "message": "the server log did not show the workload in time"}
-                )
-    reports = [r for r in (_scan(demo, cfg), _db_audit(demo, cfg)) if r is not None]
+    scan_report = _scan(demo, cfg)
+    if db is not None and isinstance(store, PgStore):
+        store.refresh()  # publish the workload's table statistics
+        if not db.flush_log():
+            demo.errors.append(
+                {"where": "demo", "message": "the server log did not show the workload in time"}
+            )
+    reports = [r for r in (scan_report, _db_audit(demo, cfg)) if r is not None]
     if not reports:
         problems = "; ".join(e["message"] for e in demo.errors) or "no audit ran"
         raise AuditError(f"the demo could not audit anything: {problems}")
@@ -115,6 +111,18 @@ def _audit(demo: Demo) -> Report:
     report.errors = [*report.errors, *demo.errors]
     report.stats["demo"] = {"store": store.kind, "fixes": sorted(demo.fixes)}
     return report
+
+
+def _start_api(demo: Demo) -> Store:
+    store: Store = MemoryStore()
+    if demo.db is not None:
+        with demo.steps.step("Connecting the sample API to PostgreSQL"):
+            store = PgStore(demo.db.dsn)
+    with demo.steps.step(f"Starting the sample API ({store.kind} data)"):
+        demo.api = start_sample_api(store, port=demo.port, fixes=demo.fixes)
+    fixed = f"  (fixed: {', '.join(sorted(demo.fixes))})" if demo.fixes else ""
+    demo.steps.info(f"  API: {demo.api.url}{fixed}")
+    return store
 
 
 def _start_database(demo: Demo) -> None:

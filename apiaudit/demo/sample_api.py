@@ -44,7 +44,9 @@ class SampleApi:
         self.server = _Server(("127.0.0.1", port), handler)
         self.port = int(self.server.server_address[1])
         self.url = f"http://127.0.0.1:{self.port}"
-        self._thread = threading.Thread(target=self.server.serve_forever, name="demo-api", daemon=True)
+        self._thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, name="demo-api", daemon=True
+        )
 
     def start(self) -> SampleApi:
         self._thread.start()
