@@ -65,6 +65,7 @@ class CacheEvidence:
     ttl_visible: bool = True  # False: keys could not be listed (Memcached without metadump, ACL)
     sizes_visible: bool = True
     lfu: bool = False
+    audit_lookups: int = 0  # keyspace lookups the sampling itself added (counted as hits by Redis)
     notices: list[str] = field(default_factory=list)
     related: RelatedEvidence = field(default_factory=RelatedEvidence)
 

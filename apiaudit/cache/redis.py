@@ -7,7 +7,9 @@ keys. Never KEYS, never a write. A command refused by an ACL (NOPERM) becomes a 
 
 from __future__ import annotations
 
+import inspect
 import time
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -20,6 +22,7 @@ from apiaudit.errors import AuditError
 from apiaudit.redact import redact_text, register_secret
 
 _LFU_POLICIES = ("allkeys-lfu", "volatile-lfu")
+TYPED_KEYS = 20  # TYPE is asked for the largest sampled keys only
 
 
 def public_url(url: str) -> str:
@@ -37,10 +40,7 @@ def collect_redis(url: str, limits: Limits) -> CacheEvidence:
     if parts.password:
         register_secret(parts.password)
     ev = CacheEvidence(server=public_url(url), engine="redis")
-    client = redis.Redis.from_url(
-        url, socket_timeout=limits.timeout_s, socket_connect_timeout=limits.timeout_s, decode_responses=False,
-        lib_name=None, lib_version=None, retry_on_timeout=False,
-    )
+    client = redis.Redis.from_url(url, **_client_kwargs(limits))
     try:
         info = _info(client, ev)
         _read_info(ev, info, _db_index(parts.path))
@@ -49,6 +49,19 @@ def collect_redis(url: str, limits: Limits) -> CacheEvidence:
     finally:
         client.close()
     return ev
+
+
+def _client_kwargs(limits: Limits) -> dict[str, Any]:
+    """RESP2 (no HELLO: works on Redis < 6 too) and no CLIENT SETINFO: only the commands listed above."""
+    kwargs: dict[str, Any] = {
+        "socket_timeout": limits.timeout_s, "socket_connect_timeout": limits.timeout_s,
+        "decode_responses": False, "retry_on_timeout": False, "protocol": 2,
+    }
+    if "driver_info" in inspect.signature(redis.Redis.__init__).parameters:
+        kwargs["driver_info"] = None  # redis-py >= 8: explicit None disables CLIENT SETINFO
+    else:
+        kwargs.update(lib_name=None, lib_version=None)
+    return kwargs
 
 
 def _db_index(path: str) -> int:
@@ -131,12 +144,15 @@ def _config(client: redis.Redis, ev: CacheEvidence) -> None:
 def _scan_keys(client: redis.Redis, ev: CacheEvidence, limits: Limits, deadline: float) -> list[bytes]:
     seen: dict[bytes, None] = {}
     cursor: int = 0
+    dropped = False
     while True:
         cursor, batch = client.scan(cursor=cursor, count=limits.scan_count)
         for key in batch:
             if len(seen) < limits.sample_keys:
                 seen[key] = None
-        if cursor == 0:
+            elif key not in seen:
+                dropped = True
+        if cursor == 0 and not dropped:
             ev.sample_complete = True
             break
         if len(seen) >= limits.sample_keys:
@@ -159,47 +175,77 @@ def _sample(client: redis.Redis, ev: CacheEvidence, limits: Limits) -> None:
     except (rex.ConnectionError, rex.TimeoutError) as exc:
         raise _fail(ev, exc) from None
     refused: set[str] = set()
+    found: list[tuple[bytes, KeySample]] = []
     for start in range(0, len(keys), limits.scan_count):
         if start and time.monotonic() > deadline:
             ev.sample_complete = False
             ev.notices.append(f"key inspection stopped by the {limits.time_cap_s:g} s time cap "
                               f"after {start} keys")
             break
-        ev.keys.extend(_inspect(client, ev, keys[start:start + limits.scan_count], refused))
-    if "memory" in refused:
-        ev.sizes_visible = False
-    if "pttl" in refused:
-        ev.ttl_visible = False
+        found.extend(_inspect(client, ev, keys[start:start + limits.scan_count], refused))
+    ev.keys.extend(_with_types(client, ev, found, refused))
+    ev.sizes_visible = "memory" not in refused
+    ev.ttl_visible = "pttl" not in refused
     for what in sorted(refused):
         ev.notices.append(f"{what.upper()} on sampled keys is not permitted for this user; skipped")
 
 
-def _inspect(client: redis.Redis, ev: CacheEvidence, keys: list[bytes], refused: set[str]) -> list[KeySample]:
+def _run(pipe: Any, ev: CacheEvidence) -> list[Any]:
+    try:
+        return list(pipe.execute(raise_on_error=False))
+    except (rex.ConnectionError, rex.TimeoutError) as exc:
+        raise _fail(ev, exc) from None
+
+
+def _inspect(client: redis.Redis, ev: CacheEvidence, keys: list[bytes],
+             refused: set[str]) -> list[tuple[bytes, KeySample]]:
+    """PTTL and MEMORY USAGE (and OBJECT FREQ under LFU) per key, one pipeline per batch.
+
+    They look keys up without touching LRU/LFU data, but Redis 7 counts PTTL, OBJECT FREQ and TYPE
+    as keyspace hits (MEMORY USAGE not): INFO is read before sampling, and ``ev.audit_lookups`` says
+    how many lookups the audit added to the counters for the next reader.
+    """
     pipe = client.pipeline(transaction=False)
     for key in keys:
-        pipe.type(key)
         pipe.pttl(key)
         pipe.memory_usage(key)
         if ev.lfu:
             pipe.object("FREQ", key)
-    try:
-        results = pipe.execute(raise_on_error=False)
-    except (rex.ConnectionError, rex.TimeoutError) as exc:
-        raise _fail(ev, exc) from None
-    step = 4 if ev.lfu else 3
+    results = _run(pipe, ev)
+    step = 3 if ev.lfu else 2
+    ev.audit_lookups += len(keys) * (step - 1)
     out = []
     for i, key in enumerate(keys):
-        typ, pttl, size, *rest = results[i * step:(i + 1) * step]
-        named = (("type", typ), ("pttl", pttl), ("memory", size), ("object", rest[0] if rest else 0))
+        pttl, size, *rest = results[i * step:(i + 1) * step]
+        named = (("pttl", pttl), ("memory", size), ("object", rest[0] if rest else 0))
         refused.update(name for name, value in named if isinstance(value, rex.NoPermissionError))
         if not isinstance(pttl, int) or pttl == -2:  # gone between SCAN and PTTL, or refused
             continue
         name = key.decode("utf-8", "backslashreplace")
-        out.append(KeySample(
-            key=display_key(name), prefix=key_prefix(name),
-            type=typ.decode() if isinstance(typ, bytes) else "unknown",
+        out.append((key, KeySample(
+            key=display_key(name), prefix=key_prefix(name), type="unknown",
             ttl_s=None if pttl == -1 else pttl / 1000.0,
             size_bytes=size if isinstance(size, int) else None,
             freq=rest[0] if rest and isinstance(rest[0], int) else None,
-        ))
+        )))
     return out
+
+
+def _with_types(client: redis.Redis, ev: CacheEvidence, found: list[tuple[bytes, KeySample]],
+                refused: set[str]) -> list[KeySample]:
+    """TYPE only for the largest keys (the ones a report names), to keep added lookups low."""
+    largest = sorted(range(len(found)), key=lambda i: -(found[i][1].size_bytes or 0))[:TYPED_KEYS]
+    if not largest:
+        return [k for _, k in found]
+    pipe = client.pipeline(transaction=False)
+    for i in largest:
+        pipe.type(found[i][0])
+    results = _run(pipe, ev)
+    ev.audit_lookups += len(results)
+    samples = [k for _, k in found]
+    for i, typ in zip(largest, results, strict=True):
+        if isinstance(typ, rex.NoPermissionError):
+            refused.add("type")
+        elif isinstance(typ, bytes):
+            samples[i] = replace(samples[i], type=typ.decode())
+    return samples

@@ -122,6 +122,7 @@ def measurements(ev: CacheEvidence) -> dict[str, Any]:
             "connected": ev.connected_clients, "max": ev.maxclients, "rejected": ev.rejected_connections,
             "blocked": ev.blocked_clients,
         },
+        "audit_lookups": ev.audit_lookups,
         "keys": {"total": ev.total_keys, "with_expiry": ev.keys_with_expiry, "sampled": len(ev.keys),
                  "sample_complete": ev.sample_complete},
         "ttl_buckets": [name for name, _ in BUCKETS],
