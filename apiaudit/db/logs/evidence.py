@@ -75,14 +75,13 @@ class LogEvidence:
 
     @property
     def measurements(self) -> dict[str, Any]:
-        """Figures the HTML report charts: N+1 patterns by occurrences, top logged queries."""
+        """Figures the HTML report charts (apiaudit/report/measurements.md): ``nplusone`` (by occurrences)."""
         return {
-            "nplusone_patterns": [
-                {"child": p.child, "child_sample": p.child_sample, "parent_sample": p.parent_sample,
-                 "units": p.units, "statements": p.statements, "max_repeats": p.max_repeats,
+            "nplusone": [
+                {"child": p.child_sample, "parent": p.parent_sample, "occurrences": p.statements,
+                 "units": p.units,
+                 "child_fingerprint": p.child, "parent_fingerprint": p.parent, "max_repeats": p.max_repeats,
                  "median_repeats": p.median_repeats, "total_ms": p.total_ms}
-                for p in sorted(self.nplusone, key=lambda p: (-p.statements, p.child))
+                for p in sorted(self.nplusone, key=lambda p: (-p.statements, p.child))[:50]
             ],
-            "log_top_queries": [q.to_dict() for q in self.workload[:20]],
-            "log_sessions": self.sessions.to_dict(),
         }

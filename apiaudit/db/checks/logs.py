@@ -1,0 +1,79 @@
+"""What a query log shows beyond N+1: transactions around lone SELECTs (database.transactions),
+a connection per request (database.connection_pooling) and the same read repeated with the same
+parameters (caching.application_cache). Every check reads ``ev.logs`` (LogEvidence or None)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from apiaudit.checks import CheckContext, NotApplicable, check
+from apiaudit.model import Finding
+
+NO_LOG = "no query log given (apiaudit db --log FILE)"
+_LOG_TARGET = {"target": "query log", "scope": "sessions"}
+
+
+@check("db.tx.single-select", kind="db")
+def check_single_select_tx(ev: Any, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
+    logs = getattr(ev, "logs", None)
+    if logs is None:
+        yield NotApplicable(NO_LOG)
+        return
+    if logs.grouping:
+        yield NotApplicable(logs.grouping)
+        return
+    least = ctx.threshold("logs_single_select_tx_min")
+    for tx in logs.single_select_tx:
+        if tx.transactions >= least:
+            yield Finding("db.tx.single-select", {"fingerprint": tx.fingerprint, "sample": tx.sample},
+                          {"sample": tx.sample, "transactions": tx.transactions, "calls": tx.calls},
+                          {"transactions": tx.transactions, "calls": tx.calls})
+
+
+@check("db.pool.connection-churn", kind="db")
+def check_connection_churn(ev: Any, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
+    logs = getattr(ev, "logs", None)
+    if logs is None:
+        yield NotApplicable(NO_LOG)
+        return
+    if logs.grouping:
+        yield NotApplicable(logs.grouping)
+        return
+    s = logs.sessions
+    if s.sessions < ctx.threshold("logs_churn_min_sessions"):
+        yield NotApplicable(f"the log shows only {s.sessions} client session(s), too few to judge pooling")
+        return
+    if s.median_statements > ctx.threshold("logs_churn_max_statements"):
+        return
+    lifetime = ""
+    if s.median_lifetime_ms is not None:
+        lifetime = f", living a median of {s.median_lifetime_ms:.0f} ms"
+    rate = ""
+    if s.span_s:
+        rate = f" ({s.sessions / max(s.span_s, 1.0) * 60:.0f} new sessions a minute)"
+    yield Finding("db.pool.connection-churn", dict(_LOG_TARGET),
+                  {"sessions": s.sessions, "median_statements": _num(s.median_statements),
+                   "lifetime_text": lifetime, "rate_text": rate},
+                  s.to_dict())
+
+
+@check("db.cache.hot-read", kind="db")
+def check_hot_reads(ev: Any, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
+    logs = getattr(ev, "logs", None)
+    if logs is None:
+        yield NotApplicable(NO_LOG)
+        return
+    least = ctx.threshold("logs_hot_read_min_repeats")
+    for hot in logs.hot_reads:
+        if hot.repeats < least:
+            continue
+        time_text = f", {hot.total_ms:.1f} ms in all" if hot.total_ms is not None else ""
+        yield Finding("db.cache.hot-read", {"fingerprint": hot.fingerprint, "sample": hot.sample},
+                      {"sample": hot.sample, "repeats": hot.repeats, "calls": hot.calls,
+                       "time_text": time_text},
+                      {"repeats": hot.repeats, "calls": hot.calls, "total_ms": hot.total_ms})
+
+
+def _num(value: float) -> float | int:
+    return int(value) if float(value).is_integer() else value
