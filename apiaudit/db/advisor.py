@@ -1,0 +1,168 @@
+"""EXPLAIN the top workload queries and turn their plans into verified index candidates (IO).
+
+For each query (by total time): refuse anything but a single read-only SELECT (``safety``), take
+the generic plan, find Seq Scans with a Filter on big tables and Sorts under a Limit (``plan``),
+derive candidates from the AST (``candidates``), drop those an existing index already leads with,
+and with HypoPG re-plan with each hypothetical index: a candidate is kept only when the plan uses it
+and the cost drops by at least ``min_cost_drop`` (default 50 %).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from apiaudit.db import candidates as cand
+from apiaudit.db import plan as planlib
+from apiaudit.db.catalog import Collector
+from apiaudit.db.evidence import DbEvidence, PlanResult
+from apiaudit.db.explain import explain, explain_with_hypothetical, param_count
+from apiaudit.db.safety import is_plain_select, judge, judge_volatility
+from apiaudit.db.workload import WorkloadQuery
+from apiaudit.redact import redact_text
+
+
+@dataclass(frozen=True)
+class AdvisorOptions:
+    top: int = 20
+    analyze: bool = False
+    hypopg: bool = True
+    min_cost_drop: float = 0.5
+    small_rows: float = 1000
+
+
+def _error_text(exc: BaseException) -> str:
+    lines = str(exc).strip().splitlines()
+    return redact_text(f"{type(exc).__name__}: {lines[0] if lines else ''}")
+
+
+def volatile_names(col: Collector, queries: list[WorkloadQuery]) -> set[str]:
+    from apiaudit.db.sqlparse import ParseFailure, function_names, parse_statements
+
+    names: set[str] = set()
+    for q in queries:
+        try:
+            for tree in parse_statements(q.sample):
+                names |= function_names(tree)
+        except ParseFailure:
+            continue
+    if not names:
+        return set()
+    rows = col.rows("volatile_functions", {"names": sorted(names)})
+    return {str(r["name"]) for r in rows or []}
+
+
+def _resolve_schema(use: cand.TableUse, ev: DbEvidence) -> str | None:
+    if use.schema:
+        return use.schema
+    matches = [t["schema"] for t in ev.tables or [] if t["table"] == use.table]
+    if "public" in matches:
+        return "public"
+    return matches[0] if len(matches) == 1 else None
+
+
+def _already_indexed(ev: DbEvidence, schema: str, table: str, columns: list[str]) -> bool:
+    for ix in ev.indexes or []:
+        if ix["schema"] == schema and ix["table"] == table and ix["is_valid"] and not ix["predicate"]:
+            keys = list(ix["key_columns"])
+            if keys[: len(columns)] == columns:
+                return True
+    return False
+
+
+def _candidates_for(result: PlanResult, tree: Any, ev: DbEvidence) -> list[dict[str, Any]]:
+    flagged = {(i["schema"], i["table"]) for i in result.issues if i["kind"] == "seq_scan_filter"}
+    sorting = any(i["kind"] == "sort_limit" for i in result.issues)
+    out = []
+    for use in cand.table_uses(tree):
+        schema = _resolve_schema(use, ev)
+        if schema is None:
+            continue
+        row = ev.table(schema, use.table)
+        if (schema, use.table) not in flagged and not (sorting and use.order):
+            continue
+        cols = use.columns() or (list(use.equality)[:1])
+        where = " AND ".join(use.partial) or None
+        if not cols or (_already_indexed(ev, schema, use.table, cols) and not where):
+            continue
+        out.append(
+            {
+                "schema": schema,
+                "table": use.table,
+                "columns": cols,
+                "where": where,
+                "rows": int(row["rows"]) if row else None,
+                "verified": None,
+                "sql": cand.index_sql(schema, use.table, cols, where, concurrently=True),
+            }
+        )
+    return out
+
+
+def _verify(conn: Any, result: PlanResult, version: int, opts: AdvisorOptions) -> None:
+    for c in result.candidates:
+        hypo_sql = cand.index_sql(c["schema"], c["table"], c["columns"], c["where"], concurrently=False)
+        try:
+            plan, name = explain_with_hypothetical(conn, result.sample, version, hypo_sql)
+        except Exception as exc:  # verification failure keeps the candidate unverified
+            c["error"] = _error_text(exc)
+            continue
+        before, after = result.cost or 0.0, planlib.total_cost(plan)
+        drop = (before - after) / before if before > 0 else 0.0
+        c.update(
+            cost_before=round(before, 2),
+            cost_after=round(after, 2),
+            cost_drop=round(drop, 4),
+            used=planlib.uses_index_named(plan, name) if name else False,
+        )
+        c["verified"] = bool(c["used"] and drop >= opts.min_cost_drop)
+
+
+def advise_one(
+    conn: Any, q: WorkloadQuery, ev: DbEvidence, version: int, volatile: set[str], opts: AdvisorOptions
+) -> PlanResult:
+    result = PlanResult(fingerprint=q.fingerprint, sample=q.sample, calls=q.calls)
+    verdict = judge_volatility(judge(q.sample), volatile, analyze=False)
+    if not verdict.ok:
+        result.refused = verdict.reason
+        return result
+    try:
+        node = explain(conn, q.sample, version)
+    except Exception as exc:  # a timeout or an unknown relation: say so, go on with the next
+        result.error = _error_text(exc)
+        return result
+    result.cost, result.plan = planlib.total_cost(node), node
+    rows_of = {(t["schema"], t["table"]): int(t["rows"]) for t in ev.tables or []}
+    result.issues = planlib.find_issues(node, rows_of, opts.small_rows)
+    if result.issues and verdict.tree is not None:
+        result.candidates = _candidates_for(result, verdict.tree, ev)
+        if ev.hypopg and result.candidates:
+            _verify(conn, result, version, opts)
+    if opts.analyze:
+        _analyze(conn, q, result, verdict, volatile, version)
+    return result
+
+
+def _analyze(
+    conn: Any, q: WorkloadQuery, result: PlanResult, verdict: Any, volatile: set[str], version: int
+) -> None:
+    strict = judge_volatility(verdict, volatile, analyze=True)
+    if not strict.ok or not is_plain_select(verdict.tree) or param_count(q.sample):
+        return  # only plain SELECTs without placeholders are executed
+    try:
+        node = explain(conn, q.sample, version, analyze=True)
+    except Exception as exc:
+        result.error = _error_text(exc)
+        return
+    result.analyzed = {"actual_ms": node.get("Actual Total Time"), "actual_rows": node.get("Actual Rows")}
+
+
+def run_advisor(
+    conn: Any, col: Collector, ev: DbEvidence, version: int, opts: AdvisorOptions
+) -> list[PlanResult]:
+    queries = ev.workload[: opts.top]
+    volatile = volatile_names(col, queries)
+    results = []
+    for q in queries:
+        results.append(advise_one(conn, q, ev, version, volatile, opts))
+    return results

@@ -1,0 +1,170 @@
+"""The db audit entry point: logs (optional) -> connect -> catalog -> workload -> EXPLAIN -> checks -> report.
+
+IO lives here and in the collectors it calls; checks only read the :class:`DbEvidence`. A failing
+collector costs its own checklist items (recorded in ``errors``); exit 3 only when neither the
+database nor any log could be read.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from apiaudit.assemble import assemble, utc_now
+from apiaudit.checks import CheckContext, run_checks
+from apiaudit.db.evidence import DbEvidence
+from apiaudit.db.workload import WorkloadQuery, merge_workloads
+from apiaudit.errors import AuditError, UsageError
+from apiaudit.model import Report
+from apiaudit.redact import redact_text
+
+DEFAULT_TOP = 20  # workload queries EXPLAINed
+DEFAULT_REPORT_WORKLOAD = 50  # DESIGN.md: workload lists the top 50
+DEFAULT_STATEMENTS = 500  # pg_stat_statements rows read
+
+
+@dataclass
+class DbOptions:
+    dsn: str | None
+    logs: list[str] = field(default_factory=list)
+    log_format: str | None = None
+    log_prefix: str | None = None
+    analyze: bool = False
+    top: int = DEFAULT_TOP
+    statement_timeout_ms: int = 5000
+    lock_timeout_ms: int = 1000
+    connect_timeout_s: float = 5.0
+    hypopg: bool = True
+    min_cost_drop: float | None = None  # fraction; None: the db_min_cost_drop_pct threshold
+    workload_limit: int = DEFAULT_STATEMENTS
+    schemas: list[str] = field(default_factory=list)
+    log_options: dict[str, Any] = field(default_factory=dict)
+    verbose: bool = False
+    quiet: bool = False
+
+    @classmethod
+    def from_cli(
+        cls,
+        cfg: Any,
+        *,
+        dsn: str | None,
+        logs: list[str],
+        log_format: str | None,
+        log_prefix: str | None,
+        analyze: bool,
+        top: int | None,
+        statement_timeout_ms: int | None,
+        verbose: bool = False,
+        quiet: bool = False,
+    ) -> DbOptions:
+        from apiaudit.targets import postgres_dsn
+
+        db = dict(getattr(cfg, "db", {}) or {})
+        target = dsn or (getattr(cfg, "targets", {}) or {}).get("database")
+        paths = list(logs) or list((getattr(cfg, "targets", {}) or {}).get("logs") or [])
+        if not target and not paths:
+            raise UsageError(
+                "give a DSN (apiaudit db postgresql://user@host/db) or --log FILE, or set "
+                "targets.database in apiaudit.yaml"
+            )
+        top_n = top if top is not None else int(db.get("top_queries", DEFAULT_TOP))
+        timeout = (
+            statement_timeout_ms
+            if statement_timeout_ms is not None
+            else int(db.get("statement_timeout_ms", 5000))
+        )
+        if top_n < 1:
+            raise UsageError(f"--top must be at least 1 (got {top_n})")
+        if timeout < 1:
+            raise UsageError(f"--statement-timeout must be at least 1 ms (got {timeout})")
+        drop = db.get("min_cost_drop")
+        logs_cfg = dict(getattr(cfg, "logs", {}) or {})
+        return cls(
+            dsn=postgres_dsn(target) if target else None,
+            logs=paths,
+            log_format=log_format or logs_cfg.get("format"),
+            log_prefix=log_prefix or logs_cfg.get("prefix"),
+            analyze=analyze or bool(db.get("analyze", False)),
+            top=top_n,
+            statement_timeout_ms=timeout,
+            lock_timeout_ms=int(db.get("lock_timeout_ms", 1000)),
+            connect_timeout_s=float(db.get("connect_timeout_s", 5.0)),
+            hypopg=bool(db.get("hypopg", True)),
+            min_cost_drop=None if drop is None else (float(drop) / 100 if float(drop) > 1 else float(drop)),
+            workload_limit=int(db.get("workload_limit", DEFAULT_STATEMENTS)),
+            schemas=list(db.get("schemas") or []),
+            log_options=logs_cfg,
+            verbose=verbose,
+            quiet=quiet,
+        )
+
+
+def _analyze_logs(options: DbOptions, errors: list[dict[str, str]]) -> Any:
+    try:
+        from apiaudit.db.logs import analyze_logs  # type: ignore[attr-defined]
+    except ImportError:
+        errors.append(
+            {"where": "logs", "message": "query-log analysis is not available in this build; --log ignored"}
+        )
+        return None
+    try:
+        result = analyze_logs(
+            options.logs, fmt=options.log_format, prefix=options.log_prefix, options=options.log_options
+        )
+    except (UsageError, AuditError):
+        raise
+    except Exception as exc:  # a broken parser must not sink the database half
+        errors.append({"where": "logs", "message": redact_text(f"{type(exc).__name__}: {exc}")})
+        return None
+    errors.extend(getattr(result, "errors", None) or [])
+    return result
+
+
+def run_db_audit(options: DbOptions, cfg: Any) -> Report:
+    from apiaudit.db.collect import collect_database
+
+    started, t0 = utc_now(), time.monotonic()
+    errors: list[dict[str, str]] = []
+    ev = DbEvidence(target=redact_text(options.dsn) if options.dsn else None)
+    log_ev = _analyze_logs(options, errors) if options.logs else None
+    ev.logs = log_ev
+    log_workload: list[WorkloadQuery] = list(getattr(log_ev, "workload", None) or [])
+    stats: dict[str, Any] = {}
+    if options.dsn:
+        try:
+            stats = collect_database(options, cfg, ev, log_workload, errors)
+        except AuditError as exc:
+            if log_ev is None:
+                raise
+            errors.append({"where": "database", "message": str(exc)})
+    if not ev.connected:
+        ev.workload = merge_workloads(log_workload)
+    if not ev.connected and log_ev is None:
+        raise AuditError("nothing could be audited: " + "; ".join(e["message"] for e in errors[-3:]))
+    stats.update(_log_stats(log_ev))
+    ctx = CheckContext(ruleset=cfg.ruleset, thresholds=cfg.thresholds, options={"analyze": options.analyze})
+    run = run_checks("db", ev, ctx)
+    for notice in ev.notices:
+        errors.append({"where": "notice", "message": notice})
+    from apiaudit.db.measure import measurements
+
+    return assemble(
+        kind="db",
+        targets=[t for t in [ev.target, *options.logs] if t],
+        run=run,
+        ruleset=cfg.ruleset,
+        started_at=started,
+        duration_s=time.monotonic() - t0,
+        stats=stats,
+        errors=errors,
+        workload=[q.to_dict() for q in ev.workload[:DEFAULT_REPORT_WORKLOAD]],
+        measurements=measurements(ev),
+    )
+
+
+def _log_stats(log_ev: Any) -> dict[str, Any]:
+    raw = getattr(log_ev, "stats", None)
+    if raw is None:
+        return {}
+    return dict(raw) if isinstance(raw, dict) else dict(vars(raw))

@@ -1,0 +1,72 @@
+"""Collect catalog evidence: one set-based query per question, never one per table.
+
+Each collector returns rows or ``None`` and records the failure, so one refused view (a role
+without rights, a statement timeout) costs one item, not the audit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from apiaudit.db.evidence import DbEvidence, Row
+from apiaudit.db.sqlfiles import fetch_all, scope_params
+from apiaudit.redact import redact_text
+
+# Settings the pool/transaction checks read (PostgreSQL docs, "Client Connection Defaults").
+SETTING_NAMES = [
+    "max_connections",
+    "superuser_reserved_connections",
+    "idle_in_transaction_session_timeout",
+    "statement_timeout",
+    "idle_session_timeout",
+    "shared_buffers",
+]
+
+
+class Collector:
+    """Runs queries on one connection and keeps errors instead of raising them."""
+
+    def __init__(self, conn: Any, errors: list[dict[str, str]]) -> None:
+        self.conn = conn
+        self.errors = errors
+        self.queries = 0
+
+    def rows(self, name: str, params: dict[str, Any] | None = None) -> list[Row] | None:
+        try:
+            self.queries += 1
+            return fetch_all(self.conn, name, params)
+        except Exception as exc:  # psycopg.Error, timeouts: recorded, the audit goes on
+            self.errors.append({"where": f"db query {name}", "message": redact_text(_first_line(exc))})
+            _recover(self.conn)
+            return None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}"
+
+
+def _recover(conn: Any) -> None:
+    try:
+        if not conn.autocommit:
+            conn.rollback()
+    except Exception:  # the connection may be gone; later queries will say so
+        pass
+
+
+def collect_settings(col: Collector, ev: DbEvidence) -> None:
+    """Run first, before this session sets its own timeouts (see ``connect``)."""
+    ev.settings = col.rows("settings", {"names": SETTING_NAMES})
+
+
+def collect_catalog(col: Collector, ev: DbEvidence, schemas: list[str]) -> None:
+    scope = scope_params(schemas)
+    steps: list[tuple[str, Callable[[], None]]] = [
+        ("tables", lambda: setattr(ev, "tables", col.rows("tables", scope))),
+        ("indexes", lambda: setattr(ev, "indexes", col.rows("indexes", scope))),
+        ("foreign_keys", lambda: setattr(ev, "foreign_keys", col.rows("foreign_keys", scope))),
+        ("activity", lambda: setattr(ev, "activity", col.rows("activity"))),
+    ]
+    for _, step in steps:
+        step()

@@ -1,0 +1,208 @@
+"""Index hygiene (checklist: database.indexes): invalid, duplicate, redundant, unused,
+low-cardinality and small-table indexes — the guide's "When NOT to Index".
+
+Duplicates compare method, key columns, operator classes, collations, sort options, expressions,
+predicate and INCLUDE columns exactly. A prefix is redundant only for B-trees with the same
+predicate and expressions (PostgreSQL docs, "Multicolumn Indexes": a B-tree on (a, b) serves a).
+Indexes behind a constraint (PK, UNIQUE, EXCLUDE) or unique indexes are never flagged unless an
+identical unique index covers them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from apiaudit.checks import CheckContext, NotApplicable, check
+from apiaudit.db.checks.fk import covers
+from apiaudit.db.evidence import DbEvidence, Row
+from apiaudit.db.naming import qualified
+from apiaudit.model import Finding
+
+
+def _loc(ix: Row) -> dict[str, Any]:
+    return {"schema": ix["schema"], "table": ix["table"], "index": ix["index"]}
+
+
+def _vars(ix: Row, **extra: Any) -> dict[str, Any]:
+    return {
+        "qualified_index": qualified(ix["schema"], ix["index"]),
+        "qualified_table": qualified(ix["schema"], ix["table"]),
+        "columns_text": ", ".join(c or "(expression)" for c in ix["key_columns"]),
+        **extra,
+    }
+
+
+def _protected(ix: Row) -> bool:
+    return bool(ix["is_unique"] or ix["is_primary"] or ix["is_exclusion"] or ix["backs_constraint"])
+
+
+def _nkeys(ix: Row) -> int:
+    return int(ix["nkeys"])
+
+
+def _key(ix: Row, n: int | None = None) -> tuple[Any, ...]:
+    """The comparable shape of the first ``n`` key columns (all of them by default)."""
+    n = _nkeys(ix) if n is None else n
+    return (
+        ix["table_oid"],
+        ix["method"],
+        tuple(ix["key_attnums"][:n]),
+        tuple(ix["opclasses"][:n]),
+        tuple(ix["collations"][:n]),
+        tuple(ix["options"][:n]),
+        ix["expressions"],
+        ix["predicate"],
+    )
+
+
+def _full_key(ix: Row) -> tuple[Any, ...]:
+    return (*_key(ix), tuple(ix["include_attnums"]))
+
+
+def _rank(ix: Row) -> tuple[int, int, int, str]:
+    """Which of identical indexes to keep: constraint-backing first, then primary, unique, name."""
+    return (
+        -int(bool(ix["backs_constraint"])),
+        -int(bool(ix["is_primary"])),
+        -int(bool(ix["is_unique"])),
+        ix["index"],
+    )
+
+
+@check("db.index.invalid", "db.index.duplicate", "db.index.redundant", kind="db")
+def check_index_shapes(ev: DbEvidence, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
+    if ev.indexes is None:
+        yield NotApplicable(ev.unavailable("indexes"))
+        return
+    for ix in ev.indexes:
+        if not ix["is_valid"]:
+            yield Finding("db.index.invalid", _loc(ix), _vars(ix), {"definition": ix["definition"]})
+    valid = [ix for ix in ev.indexes if ix["is_valid"]]
+    duplicates = set()
+    groups: dict[tuple[Any, ...], list[Row]] = {}
+    for ix in valid:
+        groups.setdefault(_full_key(ix), []).append(ix)
+    for group in groups.values():
+        group.sort(key=_rank)
+        keeper = group[0]
+        for other in group[1:]:
+            if other["backs_constraint"] or (_protected(other) and not keeper["is_unique"]):
+                continue
+            duplicates.add(other["index"])
+            yield Finding(
+                "db.index.duplicate",
+                _loc(other),
+                _vars(other, other=keeper["index"]),
+                {"definition": other["definition"], "same_as": keeper["definition"]},
+            )
+    yield from _redundant(valid, duplicates)
+
+
+def _redundant(valid: list[Row], skip: set[str]) -> Iterator[Finding]:
+    by_table: dict[int, list[Row]] = {}
+    for ix in valid:
+        by_table.setdefault(int(ix["table_oid"]), []).append(ix)
+    for group in by_table.values():
+        for short in group:
+            if (
+                short["method"] != "btree"
+                or _protected(short)
+                or short["include_attnums"]
+                or short["index"] in skip
+            ):
+                continue
+            n = _nkeys(short)
+            for longer in group:
+                if longer is short or longer["method"] != "btree" or _nkeys(longer) <= n:
+                    continue
+                if _key(longer, n) == _key(short):
+                    yield Finding(
+                        "db.index.redundant",
+                        _loc(short),
+                        _vars(short, other=longer["index"]),
+                        {"definition": short["definition"], "covered_by": longer["definition"]},
+                    )
+                    break
+
+
+def _fk_covering(ev: DbEvidence) -> set[tuple[int, str]]:
+    out = set()
+    for fk in ev.foreign_keys or []:
+        for ix in ev.indexes or []:
+            if ix["table_oid"] == fk["table_oid"] and covers(ix, list(fk["attnums"])):
+                out.add((int(ix["table_oid"]), ix["index"]))
+    return out
+
+
+def _age_text(age_s: float | None) -> str:
+    if age_s is None:
+        return "statistics never reset; counting since the cluster's statistics began"
+    return f"statistics collected over {age_s / 86400:.1f} days"
+
+
+@check("db.index.unused", kind="db")
+def check_unused(ev: DbEvidence, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
+    if ev.indexes is None or ev.server is None:
+        yield NotApplicable(ev.unavailable("indexes or statistics"))
+        return
+    age = ev.server.get("stats_age_s")
+    if age is not None and age < ctx.threshold("db_unused_min_stats_days") * 86400:
+        yield NotApplicable(f"statistics are only {age / 86400:.1f} days old; unused indexes not judged")
+        return
+    relkind = {int(t["oid"]): t["relkind"] for t in ev.tables or []}
+    fk_ix = _fk_covering(ev)
+    for ix in ev.indexes:
+        if ix["idx_scan"] or _protected(ix) or not ix["is_valid"] or relkind.get(int(ix["table_oid"])) == "p":
+            continue
+        if (int(ix["table_oid"]), ix["index"]) in fk_ix:
+            continue  # dropping it would bring back an unindexed foreign key
+        yield Finding(
+            "db.index.unused",
+            _loc(ix),
+            _vars(ix, size=_size(ix["bytes"]), stats_age=_age_text(age)),
+            {"idx_scan": 0, "bytes": ix["bytes"], "stats_age_s": age},
+        )
+
+
+def _size(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "kB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{n} B"
+
+
+def _distinct(ix: Row, rows: int) -> float | None:
+    nd = ix.get("first_n_distinct")
+    if ix.get("first_type") == "boolean":
+        return 2.0
+    if nd is None:
+        return None
+    return float(nd) if nd >= 0 else -float(nd) * rows  # negative: a fraction of the rows (pg_stats)
+
+
+@check("db.index.low-cardinality", "db.index.small-table", kind="db")
+def check_when_not_to_index(ev: DbEvidence, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
+    if ev.indexes is None or ev.tables is None:
+        yield NotApplicable(ev.unavailable("indexes"))
+        return
+    rows_of = {int(t["oid"]): int(t["rows"]) for t in ev.tables}
+    small, low = ctx.threshold("small_table_rows"), ctx.threshold("db_low_cardinality_distinct")
+    for ix in ev.indexes:
+        if _protected(ix) or not ix["is_valid"]:
+            continue
+        rows = rows_of.get(int(ix["table_oid"]), 0)
+        if rows < small:
+            yield Finding("db.index.small-table", _loc(ix), _vars(ix, rows=rows), {"rows": rows})
+            continue
+        distinct = _distinct(ix, rows)
+        if _nkeys(ix) == 1 and not ix["predicate"] and distinct is not None and 0 < distinct <= low:
+            column = ix["key_columns"][0] or "(expression)"
+            yield Finding(
+                "db.index.low-cardinality",
+                _loc(ix),
+                _vars(ix, column=column, column_type=ix.get("first_type") or "?", distinct=round(distinct)),
+                {"n_distinct": distinct, "rows": rows},
+            )

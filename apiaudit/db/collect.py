@@ -1,0 +1,92 @@
+"""Collect everything the db checks read over one read-only session (IO only)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apiaudit.db.advisor import AdvisorOptions, run_advisor
+from apiaudit.db.catalog import Collector, collect_catalog, collect_settings
+from apiaudit.db.connect import SessionSettings, apply_timeouts, connect
+from apiaudit.db.evidence import DbEvidence
+from apiaudit.db.sqlfiles import scope_params
+from apiaudit.db.statements import collect_statements
+from apiaudit.db.workload import WorkloadQuery, merge_workloads
+from apiaudit.errors import AuditError
+
+
+def collect_database(
+    options: Any, cfg: Any, ev: DbEvidence, log_workload: list[WorkloadQuery], errors: list[dict[str, str]]
+) -> dict[str, Any]:
+    settings = SessionSettings(
+        options.statement_timeout_ms, options.lock_timeout_ms, options.connect_timeout_s
+    )
+    conn = connect(options.dsn, settings)
+    try:
+        col = Collector(conn, errors)
+        collect_settings(col, ev)
+        apply_timeouts(conn, settings)
+        server = col.rows("server")
+        if not server:
+            raise AuditError(
+                "connected, but the server facts query failed: "
+                + (errors[-1]["message"] if errors else "no row")
+            )
+        ev.server = server[0]
+        collect_catalog(col, ev, options.schemas)
+        ev.statements = collect_statements(col, ev.server, options.workload_limit, ev.notices)
+        ev.workload = merge_workloads(ev.statements or [], log_workload)
+        ev.hypopg = _hypopg(ev, options)
+        version = int(ev.server["version_num"])
+        ev.plans = run_advisor(conn, col, ev, version, _advisor_options(options, cfg, ev))
+        if not ev.hypopg and any(p.candidates for p in ev.plans):
+            ev.column_stats = _column_stats(col, ev)
+        return {
+            "queries": len(ev.workload),
+            "explained": sum(1 for p in ev.plans if p.plan is not None),
+            "refused": sum(1 for p in ev.plans if p.refused),
+            "catalog_queries": col.queries,
+            "tables": len(ev.tables or []),
+            "indexes": len(ev.indexes or []),
+            "foreign_keys": len(ev.foreign_keys or []),
+        }
+    finally:
+        conn.close()
+
+
+def _advisor_options(options: Any, cfg: Any, ev: DbEvidence) -> AdvisorOptions:
+    drop = (
+        options.min_cost_drop
+        if options.min_cost_drop is not None
+        else cfg.threshold("db_min_cost_drop_pct") / 100
+    )
+    return AdvisorOptions(
+        top=options.top,
+        analyze=options.analyze,
+        hypopg=ev.hypopg,
+        min_cost_drop=drop,
+        small_rows=cfg.threshold("small_table_rows"),
+    )
+
+
+def _hypopg(ev: DbEvidence, options: Any) -> bool:
+    server = ev.server or {}
+    if not options.hypopg:
+        ev.notices.append("HypoPG verification disabled by configuration: index candidates are unverified")
+        return False
+    if server.get("has_hypopg"):
+        return True
+    how = (
+        "CREATE EXTENSION hypopg"
+        if server.get("hypopg_available")
+        else "install HypoPG, then CREATE EXTENSION hypopg"
+    )
+    ev.notices.append(
+        f"HypoPG is not installed in this database ({how}): index candidates are unverified, lower confidence"
+    )
+    return False
+
+
+def _column_stats(col: Collector, ev: DbEvidence) -> dict[tuple[str, str, str], float]:
+    tables = sorted({c["table"] for p in ev.plans or [] for c in p.candidates})
+    rows = col.rows("column_stats", {**scope_params([]), "tables": tables}) or []
+    return {(r["schema"], r["table"], r["column"]): float(r["n_distinct"]) for r in rows}

@@ -1,0 +1,97 @@
+"""Open a read-only, time-bounded PostgreSQL session (psycopg 3) and explain connection failures.
+
+Every session starts with ``default_transaction_read_only = on``, ``lock_timeout`` and
+``application_name = apiaudit`` passed as startup options, so even the first statement runs under
+them (PostgreSQL docs, "libpq: options"). ``statement_timeout`` and
+``idle_in_transaction_session_timeout`` are SET right after the first statement, a trivial read of
+pg_settings: values sent at startup would show up in pg_settings as the server's own and hide a
+server that sets no timeout at all (the transaction checks read them).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from apiaudit.errors import AuditError
+from apiaudit.redact import redact_text, register_secret
+
+APPLICATION_NAME = "apiaudit"
+
+
+@dataclass(frozen=True)
+class SessionSettings:
+    statement_timeout_ms: int = 5000
+    lock_timeout_ms: int = 1000
+    connect_timeout_s: float = 5.0
+
+
+def startup_options(settings: SessionSettings) -> str:
+    """The ``options`` startup parameter: GUCs applied before the first statement runs."""
+    return " ".join(
+        (
+            "-c default_transaction_read_only=on",
+            f"-c lock_timeout={int(settings.lock_timeout_ms)}",
+        )
+    )
+
+
+def apply_timeouts(conn: Any, settings: SessionSettings) -> None:
+    """statement_timeout for every later statement; never hold a transaction open if we stall."""
+    idle = max(int(settings.statement_timeout_ms) * 2, 10000)
+    with conn.cursor() as cur:
+        cur.execute(f"SET statement_timeout = {int(settings.statement_timeout_ms)}")
+        cur.execute(f"SET idle_in_transaction_session_timeout = {idle}")
+
+
+def connect(dsn: str, settings: SessionSettings) -> Any:
+    """A psycopg connection in autocommit mode (each catalog query its own read-only transaction)."""
+    import psycopg
+    from psycopg import conninfo
+
+    try:
+        params = conninfo.conninfo_to_dict(dsn)
+    except psycopg.ProgrammingError as exc:
+        raise AuditError(f"invalid DSN: {redact_text(str(exc))}") from None
+    if params.get("password"):
+        register_secret(str(params["password"]))
+    try:
+        conn = psycopg.connect(
+            dsn,
+            autocommit=True,
+            connect_timeout=max(1, round(settings.connect_timeout_s)),
+            application_name=APPLICATION_NAME,
+            options=startup_options(settings),
+        )
+    except psycopg.Error as exc:
+        raise AuditError(describe_connect_error(str(exc), params)) from None
+    except OSError as exc:  # DNS failures and the like surface as OSError in some libpq builds
+        raise AuditError(f"cannot connect to PostgreSQL: {redact_text(str(exc))}") from None
+    conn.prepare_threshold = None  # no server-side prepared statements of our own
+    return conn
+
+
+def describe_connect_error(message: str, params: dict[str, Any]) -> str:
+    """libpq's message, redacted, with a one-line diagnosis in front."""
+    text = redact_text(" ".join(message.split()))
+    where = f"{params.get('host') or 'localhost'}:{params.get('port') or 5432}"
+    low = text.lower()
+    if "password authentication failed" in low or "no password supplied" in low:
+        head = f"authentication failed for user {params.get('user') or '(default)'!s} at {where}"
+    elif "does not exist" in low and "database" in low:
+        head = f"database {params.get('dbname') or '(default)'!s} does not exist at {where}"
+    elif "ssl" in low and ("required" in low or "no encryption" in low or "does not support ssl" in low):
+        head = f"SSL negotiation failed at {where} (check sslmode)"
+    elif "connection refused" in low or "could not connect" in low or "timeout expired" in low:
+        head = f"PostgreSQL unreachable at {where}"
+    elif (
+        "received invalid response" in low or "expected authentication request" in low or "unexpected" in low
+    ):
+        head = f"the server at {where} does not speak the PostgreSQL protocol"
+    else:
+        head = f"cannot connect to PostgreSQL at {where}"
+    return f"{head}: {text}"
+
+
+def server_version_num(conn: Any) -> int:
+    return int(conn.info.server_version)

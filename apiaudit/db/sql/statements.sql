@@ -1,0 +1,15 @@
+-- Top statements of the current database from pg_stat_statements (PG 13+ column names),
+-- by total execution time. Utility statements are kept; the caller decides what to EXPLAIN.
+SELECT
+    s.queryid::text AS queryid,
+    s.query,
+    sum(s.calls)::bigint AS calls,
+    sum(s.total_exec_time)::float8 AS total_ms,
+    sum(s.rows)::bigint AS rows
+FROM pg_stat_statements s
+WHERE s.dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+  AND s.query !~* '^\s*(BEGIN|COMMIT|ROLLBACK|SET|SHOW|RESET|DEALLOCATE|DISCARD|EXPLAIN|PREPARE)\b'
+  AND s.query NOT LIKE '%%/* apiaudit */%%'
+GROUP BY s.queryid, s.query
+ORDER BY 4 DESC
+LIMIT %(limit)s

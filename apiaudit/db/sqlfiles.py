@@ -1,0 +1,33 @@
+"""Load the catalog queries in ``apiaudit/db/sql/`` and run them (one round-trip each).
+
+Every query we send is tagged ``/* apiaudit */`` so pg_stat_statements rows of our own session
+are recognisable and left out of the workload.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+TAG = "/* apiaudit */"
+EXCLUDED_SCHEMAS = ["pg_catalog", "information_schema"]
+
+
+@lru_cache(maxsize=32)
+def load_sql(name: str) -> str:
+    text = resources.files("apiaudit.db").joinpath("sql", f"{name}.sql").read_text(encoding="utf-8")
+    return f"{TAG}\n{text}"
+
+
+def fetch_all(conn: Any, name: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Run one named query; rows as dicts."""
+    from psycopg.rows import dict_row
+
+    with conn.cursor(row_factory=dict_row) as cur:
+        cur.execute(load_sql(name), params or {})
+        return [dict(r) for r in cur.fetchall()]
+
+
+def scope_params(schemas: list[str] | None) -> dict[str, Any]:
+    return {"excluded_schemas": EXCLUDED_SCHEMAS, "schemas": list(schemas or [])}

@@ -1,0 +1,72 @@
+"""pg_stat_statements -> :class:`WorkloadQuery` rows keyed by the shared fingerprint.
+
+A role without read rights on pg_stat_statements sees ``<insufficient privilege>`` as query text
+(pg_stat_statements docs, "Authorization"); those rows are dropped and the report says so.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apiaudit.db.catalog import Collector
+from apiaudit.db.fingerprint import fingerprint
+from apiaudit.db.workload import WorkloadQuery
+
+HIDDEN = "<insufficient privilege>"
+
+
+def to_workload(rows: list[dict[str, Any]]) -> tuple[list[WorkloadQuery], int]:
+    """Rows of statements.sql as workload queries; also how many were hidden by missing rights."""
+    merged: dict[str, WorkloadQuery] = {}
+    hidden = 0
+    for row in rows:
+        text = str(row.get("query") or "")
+        if not text or text == HIDDEN:
+            hidden += 1
+            continue
+        fid, sample = fingerprint(text)
+        calls = int(row.get("calls") or 0)
+        total = float(row.get("total_ms") or 0.0)
+        nrows = int(row.get("rows") or 0)
+        have = merged.get(fid)
+        if have is not None:  # two queryids, one shape (e.g. different search_path): add them up
+            calls += have.calls
+            total += have.total_ms or 0.0
+            nrows += have.rows or 0
+            sample = have.sample
+        merged[fid] = WorkloadQuery(
+            fingerprint=fid,
+            sample=sample,
+            calls=calls,
+            source="pg_stat_statements",
+            total_ms=total,
+            mean_ms=total / calls if calls else None,
+            rows=nrows,
+        )
+    return list(merged.values()), hidden
+
+
+def collect_statements(
+    col: Collector, server: dict[str, Any], limit: int, notices: list[str]
+) -> list[WorkloadQuery] | None:
+    if not server.get("has_pgss"):
+        notices.append(
+            "pg_stat_statements is not installed in this database: no workload from the server "
+            "(CREATE EXTENSION pg_stat_statements; it needs shared_preload_libraries)"
+        )
+        return None
+    name = "statements" if int(server.get("version_num") or 0) >= 130000 else "statements_pg12"
+    rows = col.rows(name, {"limit": limit})
+    if rows is None:
+        notices.append(
+            "pg_stat_statements could not be read (missing rights or not preloaded): "
+            "query-plan checks use the logs only"
+        )
+        return None
+    queries, hidden = to_workload(rows)
+    if hidden:
+        notices.append(
+            f"{hidden} pg_stat_statements rows hidden by missing privileges "
+            "(GRANT pg_read_all_stats TO the audit role)"
+        )
+    return queries
