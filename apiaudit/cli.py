@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from apiaudit import __version__
-from apiaudit.commands import cache, checklist, db, demo, report, rules, scan
+from apiaudit.commands import baseline, cache, checklist, db, demo, k6, report, rules, scan
 from apiaudit.errors import EXIT_CANNOT_AUDIT, EXIT_INTERRUPTED, EXIT_USAGE, ApiauditError
 
 app = typer.Typer(
@@ -32,6 +32,8 @@ for name, module in (
     ("db", db),
     ("cache", cache),
     ("report", report),
+    ("baseline", baseline),
+    ("k6", k6),
     ("demo", demo),
     ("rules", rules),
     ("checklist", checklist),
