@@ -1,0 +1,93 @@
+"""Politeness, measured on the server: request budget, per-host concurrency, safe methods only,
+Retry-After honoured but capped, and the opt-in burst probe stopping at the first 429 and its caps.
+
+The server delays each answer so requests overlap; everything counted here is counted by the server
+(DESIGN.md "Safety": budget, per-host concurrency limit, GET/HEAD/OPTIONS only, honour Retry-After).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hostile.measure import Run, run_measured
+from hostile.servers import polite_api
+
+SAFE = {"GET", "HEAD", "OPTIONS"}
+
+
+def _scan(urls: list[str], *extra: str, cwd: Path | None = None) -> Run:
+    run = run_measured("scan", *urls, "--format", "json", "--timeout", "5", *extra, timeout=120, cwd=cwd)
+    assert not run.timed_out and not run.has_traceback() and not run.internal_error(), run
+    return run
+
+
+def test_budget_and_concurrency_are_never_exceeded() -> None:
+    server = polite_api(delay_s=0.15)
+    with server.running() as base:
+        urls = [f"{base}/api/things{i}" for i in range(12)]
+        run = _scan(urls, "--max-requests", "25", "--concurrency", "2", "--samples", "3")
+    c = server.counters
+    assert run.code in (0, 1), run
+    assert c.requests <= 25, f"budget 25, server saw {c.requests}"
+    assert c.max_in_flight <= 2, f"concurrency 2, server saw {c.max_in_flight} requests in flight"
+    assert set(c.methods) <= SAFE, c.methods
+    rep = run.report() or {}
+    # The report must own up to the endpoints it could not probe within the budget.
+    assert rep.get("stats", {}).get("http_requests") == c.requests, (rep.get("stats"), c.requests)
+
+
+def test_default_concurrency_is_bounded() -> None:
+    server = polite_api(delay_s=0.2)
+    with server.running() as base:
+        urls = [f"{base}/api/c{i}" for i in range(16)]
+        run = _scan(urls, "--max-requests", "60", "--samples", "2")
+    assert run.code in (0, 1), run
+    # DESIGN.md: per-host concurrency limit, default 4 (scan --help).
+    assert server.counters.max_in_flight <= 4, server.counters.max_in_flight
+    assert server.counters.requests <= 60
+
+
+def test_retry_after_is_honoured_and_capped(tmp_path: Path) -> None:
+    # Retry-After: 86400 on every answer; with a 2 s cap the scan must wait ~2 s, not a day.
+    (tmp_path / "apiaudit.yaml").write_text("http:\n  retry_after_cap_s: 2\n")
+    server = polite_api(delay_s=0.0, limit_after=0, retry_after="86400")
+    with server.running() as base:
+        run = _scan([f"{base}/api/limited"], "--samples", "2", "--max-requests", "10", cwd=tmp_path)
+    c = server.counters
+    assert run.code in (0, 1, 3), run
+    assert run.wall_s < 60, run
+    assert c.requests >= 1
+    gaps = [b - a for a, b in zip(c.times, c.times[1:], strict=False)]
+    # Honoured: after a 429 nothing arrives before the (capped) delay has passed.
+    assert all(g >= 1.8 for g in gaps), f"requests after a 429 came {gaps} s apart (cap 2 s)"
+
+
+def test_burst_probe_stops_at_first_429() -> None:
+    server = polite_api(delay_s=0.0, limit_after=8)
+    with server.running() as base:
+        run = _scan([f"{base}/api/burst"], "--burst", "100", "--samples", "0", "--max-requests", "200")
+    c = server.counters
+    assert run.code in (0, 1), run
+    first_429 = c.statuses.index(429) if 429 in c.statuses else None
+    assert first_429 is not None, f"the burst never reached the limit: {c.requests} requests"
+    after = len(c.statuses) - first_429 - 1
+    # Requests already in flight may still land; nothing new may be started after the 429.
+    assert after <= 4, f"{after} requests after the first 429"
+
+
+def test_burst_probe_respects_its_count_cap() -> None:
+    server = polite_api(delay_s=0.0)
+    with server.running() as base:
+        run = _scan([f"{base}/api/open"], "--burst", "30", "--samples", "0", "--max-requests", "200")
+    assert run.code in (0, 1), run
+    # The burst sends at most 30 requests; the other probes need only a handful.
+    assert server.counters.requests <= 30 + 20, server.counters.requests
+    assert set(server.counters.methods) <= SAFE
+
+
+def test_no_burst_without_opt_in() -> None:
+    server = polite_api(delay_s=0.0)
+    with server.running() as base:
+        run = _scan([f"{base}/api/quiet"], "--samples", "0", "--max-requests", "200")
+    assert run.code in (0, 1), run
+    assert server.counters.requests <= 20, f"{server.counters.requests} requests without --burst"
