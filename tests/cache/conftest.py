@@ -55,8 +55,8 @@ def redis_server() -> Iterator[Callable[..., contextlib.AbstractContextManager[i
 
     def start(*extra: str) -> contextlib.AbstractContextManager[int]:
         port = pgcluster.free_port()
-        argv = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                "--daemonize", "no", *extra]
+        argv = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                "--appendonly", "no", "--daemonize", "no", *extra]
         return _serve(argv, port)
 
     yield start

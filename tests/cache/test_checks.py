@@ -80,7 +80,8 @@ def test_no_expiry_share_per_prefix(cache_cfg: Config) -> None:
     sample = keys("user:", [None] * 3 + [100.0] * 7) + keys("product:", [None] * 2 + [900.0] * 8)
     found = by_rule(run(make(keys=sample), cache_cfg))["cache.ttl.no-expiry"]
     # user: 3/10 = 30 % > 25 %; product: 2/10 = 20 % is within the limit
-    assert [(f.location["key_prefix"], f.vars["share"], f.vars["no_expiry"]) for f in found] == [("user:", "30", 3)]
+    got = [(f.location["key_prefix"], f.vars["share"], f.vars["no_expiry"]) for f in found]
+    assert got == [("user:", "30", 3)]
 
 
 def test_small_prefixes_are_not_judged(cache_cfg: Config) -> None:
@@ -122,8 +123,8 @@ def test_evictions_and_fragmentation(cache_cfg: Config) -> None:
 
 
 def test_big_keys_map_to_response_size(cache_cfg: Config) -> None:
-    sample = keys("report:", [300.0] * 3, size=100) + [
-        KeySample("report:big", "report:", "list", 300.0, size_bytes=5 * MIB)]
+    big_one = KeySample("report:big", "report:", "list", 300.0, size_bytes=5 * MIB)
+    sample = [*keys("report:", [300.0] * 3, size=100), big_one]
     result = run(make(keys=sample), cache_cfg)
     big = by_rule(result)["cache.key.big"][0]
     assert big.vars["size_mib"] == "5.00" and big.vars["count"] == 1 and big.vars["type"] == "list"
@@ -171,7 +172,8 @@ def test_report_assembles_with_wording(cache_cfg: Config) -> None:
     rep = assemble(kind="cache", targets=[SERVER], run=run(ev, cache_cfg), ruleset=cache_cfg.ruleset,
                    started_at="2026-11-29T00:00:00Z", duration_s=0.1)
     msgs = {f.rule: f.message for f in rep.findings}
-    assert msgs["cache.hitrate.critical"].startswith(f"{SERVER}: hit rate 40 % (400 hits, 600 misses over 2.0 h")
+    expected = f"{SERVER}: hit rate 40 % (400 hits, 600 misses over 2.0 h"
+    assert msgs["cache.hitrate.critical"].startswith(expected)
     assert "100 % of sampled `user:` keys (10 of 10)" in msgs["cache.ttl.no-expiry"]
     for f in rep.findings:  # every template field was filled
         fields = cache_cfg.ruleset.rules[f.rule].template_fields()
