@@ -15,6 +15,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import redis
 from redis import exceptions as rex
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from apiaudit.cache.evidence import CacheEvidence, KeySample, display_key, key_prefix
 from apiaudit.cache.limits import Limits
@@ -56,6 +58,7 @@ def _client_kwargs(limits: Limits) -> dict[str, Any]:
     kwargs: dict[str, Any] = {
         "socket_timeout": limits.timeout_s, "socket_connect_timeout": limits.timeout_s,
         "decode_responses": False, "retry_on_timeout": False, "protocol": 2,
+        "retry": Retry(NoBackoff(), 0),  # one attempt: a down server is reported, not hammered
     }
     if "driver_info" in inspect.signature(redis.Redis.__init__).parameters:
         kwargs["driver_info"] = None  # redis-py >= 8: explicit None disables CLIENT SETINFO
@@ -148,6 +151,7 @@ def _scan_keys(client: redis.Redis, ev: CacheEvidence, limits: Limits, deadline:
     while True:
         cursor, batch = client.scan(cursor=cursor, count=limits.scan_count)
         for key in batch:
+            key = key if isinstance(key, bytes) else str(key).encode()
             if len(seen) < limits.sample_keys:
                 seen[key] = None
             elif key not in seen:

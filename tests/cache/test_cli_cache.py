@@ -45,7 +45,8 @@ def _acl_server(r: redis.Redis) -> None:
     # auditor may read INFO, SCAN and PTTL/TYPE/OBJECT, but not CONFIG or MEMORY; nosy may not even INFO.
     r.execute_command("ACL", "SETUSER", "auditor", "on", f">{PASSWORD}", "~*", "+info", "+scan", "+pttl",
                       "+type", "+object", "+ping")
-    r.execute_command("ACL", "SETUSER", "nosy", "on", f">{PASSWORD}", "~*", "+scan", "+pttl", "+type", "+ping")
+    r.execute_command("ACL", "SETUSER", "nosy", "on", f">{PASSWORD}", "~*", "+scan", "+pttl", "+type",
+                      "+ping")
     for i in range(10):
         r.set(f"user:{i}", "v")
 
@@ -54,7 +55,8 @@ def test_acl_restricted_users_degrade_with_notices(redis_server: Callable[..., A
                                                    run_cli: Callable[..., Any]) -> None:
     with redis_server() as port:
         _acl_server(redis.Redis(port=port))
-        res = run_cli("cache", f"redis://auditor:{PASSWORD}@127.0.0.1:{port}/0", "-f", "json", "--fail-on", "none")
+        res = run_cli("cache", f"redis://auditor:{PASSWORD}@127.0.0.1:{port}/0", "-f", "json",
+                      "--fail-on", "none")
         info_denied = run_cli("cache", f"redis://nosy:{PASSWORD}@127.0.0.1:{port}/0", "-f", "json",
                               "--fail-on", "none")
         wrong = run_cli("cache", f"redis://auditor:wrong-{PASSWORD}@127.0.0.1:{port}/0", "-f", "json")
@@ -79,7 +81,8 @@ def test_acl_restricted_users_degrade_with_notices(redis_server: Callable[..., A
     assert wrong.code == 3 and "authentication failed" in wrong.stderr, wrong
 
 
-def _saved_report(kind: str, findings: list[dict[str, Any]], workload: list[dict[str, Any]]) -> dict[str, Any]:
+def _saved_report(kind: str, findings: list[dict[str, Any]],
+                  workload: list[dict[str, Any]]) -> dict[str, Any]:
     return {"schema_version": 1, "kind": kind, "targets": [], "started_at": "2026-11-29T00:00:00Z",
             "duration_s": 1.0, "score": {}, "checklist": [], "findings": findings, "workload": workload,
             "stats": {}, "errors": [], "measurements": {}}
@@ -97,7 +100,8 @@ def test_config_targets_and_with_report(redis_server: Callable[..., Any], run_cl
                                   _finding("f2", "http.cache.none", "caching.http_headers", url),
                                   _finding("f3", "http.latency.slow", "monitoring.latency", url + "/9")], [])
     db = _saved_report("db", [], [
-        {"fingerprint": "q1", "sample": "SELECT * FROM products WHERE id = $1", "calls": 3000, "source": "log"},
+        {"fingerprint": "q1", "sample": "SELECT * FROM products WHERE id = $1", "calls": 3000,
+         "source": "log"},
         {"fingerprint": "q2", "sample": "INSERT INTO orders VALUES ($1)", "calls": 3000, "source": "log"}])
     (tmp_path / "scan.json").write_text(json.dumps(scan))
     (tmp_path / "db.json").write_text(json.dumps(db))
@@ -107,7 +111,8 @@ def test_config_targets_and_with_report(redis_server: Callable[..., Any], run_cl
         for i in range(40):
             r.get("product:1" if i < 10 else f"product:{i}")  # 10 hits, 30 misses: 25 %
         (tmp_path / "apiaudit.yaml").write_text(
-            f"targets:\n  cache: [redis://127.0.0.1:{port}/0]\ncache:\n  min_lookups: 40\n  sample_keys: 100\n")
+            f"targets:\n  cache: [redis://127.0.0.1:{port}/0]\n"
+            "cache:\n  min_lookups: 40\n  sample_keys: 100\n")
         res = run_cli("cache", "--with-report", "scan.json", "--with-report", "db.json", "-f", "json")
     _clean(res)
     assert res.code == 1, res  # cache.hitrate.critical is high -> gate fails
@@ -121,3 +126,18 @@ def test_config_targets_and_with_report(redis_server: Callable[..., Any], run_cl
     aside = by_rule["cache.combined.cache-aside-candidate"]
     assert [f["location"]["fingerprint"] for f in aside] == ["q1"]  # the INSERT is no read
     assert rep["stats"]["related_reports"] == 2
+
+
+def test_silent_server_times_out_with_exit_3(run_cli: Callable[..., Any], tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as listener:  # accepts TCP connections (backlog) but never answers
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        port = listener.getsockname()[1]
+        (tmp_path / "apiaudit.yaml").write_text("cache:\n  timeout_s: 0.5\n")
+        for url in (f"redis://127.0.0.1:{port}/0", f"memcached://127.0.0.1:{port}"):
+            res = run_cli("cache", url, "-f", "json")
+            assert res.code == 3, res
+            assert "timed out" in res.stderr, res
+            _clean(res)

@@ -12,8 +12,9 @@ from apiaudit.config import Config
 from apiaudit.model import Report
 
 # Counters a write, delete, touch, flush or read by the audit would move.
-WRITE_COUNTERS = ("cmd_set", "cmd_touch", "cmd_flush", "delete_hits", "delete_misses", "incr_hits", "incr_misses",
-                  "decr_hits", "decr_misses", "cas_hits", "cas_misses", "cmd_get", "get_hits", "get_misses")
+WRITE_COUNTERS = ("cmd_set", "cmd_touch", "cmd_flush", "delete_hits", "delete_misses", "incr_hits",
+                  "incr_misses", "decr_hits", "decr_misses", "cas_hits", "cas_misses", "cmd_get", "get_hits",
+                  "get_misses")
 
 
 def audit(cfg: Config, port: int) -> Report:
