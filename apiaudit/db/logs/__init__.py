@@ -74,10 +74,10 @@ def _read_one(path: str, fmt: str, fixed: Prefix | None, coll: Collector,
               counts: dict[str, int]) -> tuple[str | None, str | None]:
     """Parse one file into ``coll``: (format read or None, a problem worth reporting or None)."""
     with open_binary(path) as (head, stream):
+        if not head.strip():
+            return None, "empty file"
         seen = fmt if fmt != "auto" else sniff(head, path)
         if seen is None:
-            if not head.strip():
-                return None, "empty file"
             return None, "not a PostgreSQL log or SQL file (binary or unrecognised content); see --log-format"
         why = None
         if seen == "stderr":

@@ -1,0 +1,229 @@
+"""Log parsing on hand-written messy logs (formats as PostgreSQL documents and writes them):
+multi-line statements, extended-protocol execute/DETAIL pairs, durations, errors, compression,
+globs, stdin, bad input. Real server logs are in test_real_logs.py."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import sys
+from pathlib import Path
+
+import pytest
+import zstandard
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from apiaudit.db.fingerprint import fingerprint
+from apiaudit.db.logs import analyze_logs
+from apiaudit.db.logs.prefix import compile_prefix, detect_prefix
+from apiaudit.errors import UsageError
+
+P = "2026-11-29 05:38:32.{ms:03d} UTC [{pid}] 6b0bba58.{pid:x} 0 app@shop "
+
+
+def line(ms: int, pid: int, text: str) -> str:
+    return P.format(ms=ms, pid=pid) + text + "\n"
+
+
+def n_plus_one_log(pid: int = 101, posts: int = 6) -> str:
+    return "".join(n_plus_one_messages(pid, posts))
+
+
+def n_plus_one_messages(pid: int = 101, posts: int = 6) -> list[str]:
+    """One request's messages (each with its DETAIL/continuation lines): posts, then per post its
+    author (extended protocol, parameters in DETAIL) and its comments (simple protocol, literals)."""
+    out = [line(0, pid, "LOG:  statement: BEGIN"),
+           line(1, pid, "LOG:  statement: SELECT posts.id, posts.author_id\n\tFROM posts ORDER BY posts.id")]
+    ms = 2
+    for i in range(1, posts + 1):
+        out.append(line(ms, pid, "LOG:  execute <unnamed>: SELECT authors.id, authors.name \n\tFROM authors "
+                                 "\n\tWHERE authors.id = $1::INTEGER")
+                   + line(ms, pid, f"DETAIL:  parameters: $1 = '{i}'"))
+        out.append(line(ms + 1, pid, f"LOG:  duration: 0.{i}00 ms"))
+        out.append(line(ms + 1, pid, f"LOG:  statement: SELECT body FROM comments WHERE post_id = {i}"))
+        ms += 2
+    out.append(line(ms, pid, "LOG:  statement: COMMIT"))
+    return out
+
+
+def write(tmp_path: Path, name: str, data: str | bytes) -> str:
+    path = tmp_path / name
+    path.write_bytes(data.encode() if isinstance(data, str) else data)
+    return str(path)
+
+
+def test_stderr_execute_detail_multiline_and_late_durations(tmp_path: Path) -> None:
+    ev = analyze_logs([write(tmp_path, "pg.log", n_plus_one_log())], fmt=None, prefix=None, options={})
+    assert ev.errors == [] and ev.grouping is None
+    assert ev.stats["log_formats"] == {"stderr": 1} and ev.stats["log_unparsed"] == 0
+    assert ev.stats["log_statements"] == 2 + 6 * 2 + 1
+    by_sample = {q.sample: q for q in ev.workload}
+    authors = by_sample["SELECT authors.id, authors.name FROM authors WHERE authors.id = CAST($1 AS INT)"]
+    assert authors.calls == 6 and authors.total_ms == pytest.approx(0.1 + 0.2 + 0.3 + 0.4 + 0.5 + 0.6)
+    children = {p.child_sample: p for p in ev.nplusone}
+    assert set(children) == {authors.sample, "SELECT body FROM comments WHERE post_id = $1"}
+    for p in children.values():
+        assert p.parent_sample == "SELECT posts.id, posts.author_id FROM posts ORDER BY posts.id"
+        assert (p.units, p.max_repeats, p.statements) == (1, 6, 6)
+
+
+def test_same_parameters_repeated_is_not_n_plus_one(tmp_path: Path) -> None:
+    log = "".join(line(i, 7, "LOG:  statement: SELECT name FROM authors WHERE id = 3") for i in range(12))
+    ev = analyze_logs([write(tmp_path, "pg.log", log)], fmt=None, prefix=None, options={})
+    assert ev.nplusone == []
+    assert [(h.sample, h.repeats) for h in ev.hot_reads] == [("SELECT name FROM authors WHERE id = $1", 12)]
+
+
+def test_batched_reads_are_never_n_plus_one(tmp_path: Path) -> None:
+    log = "".join(line(i, 7, f"LOG:  statement: SELECT * FROM authors WHERE id IN ({i}, {i + 1})")
+                  for i in range(10))
+    log += "".join(line(20 + i, 7, f"LOG:  statement: SELECT * FROM authors WHERE id = ANY('{{{i}}}')")
+                   for i in range(10))
+    ev = analyze_logs([write(tmp_path, "pg.log", log)], fmt=None, prefix=None, options={})
+    assert ev.nplusone == []
+
+
+def test_interleaved_sessions_keep_their_own_units(tmp_path: Path) -> None:
+    a, b = n_plus_one_messages(pid=201), n_plus_one_messages(pid=202)
+    mixed = [msg for pair in zip(a, b, strict=True) for msg in pair]
+    ev = analyze_logs([write(tmp_path, "pg.log", "".join(mixed))], fmt=None, prefix=None, options={})
+    assert sorted((p.units, p.max_repeats) for p in ev.nplusone) == [(2, 6), (2, 6)]
+    assert ev.sessions.sessions == 2
+
+
+def test_error_statement_pairs_bind_parse_and_other_messages(tmp_path: Path) -> None:
+    log = (line(0, 9, "LOG:  connection authorized: user=app database=shop")
+           + line(1, 9, "LOG:  statement: SELECT * FROM nope")
+           + line(1, 9, 'ERROR:  relation "nope" does not exist at character 15')
+           + line(1, 9, "STATEMENT:  SELECT * FROM nope\n\t  WHERE 1 = 1")
+           + line(2, 9, "LOG:  duration: 0.010 ms  parse <unnamed>: SELECT 1")
+           + line(2, 9, "LOG:  duration: 0.010 ms  bind <unnamed>: SELECT 1")
+           + line(3, 9, "LOG:  duration: 0.250 ms  execute <unnamed>: SELECT a FROM t WHERE id = $1")
+           + line(3, 9, "DETAIL:  parameters: $1 = '5'")
+           + line(4, 9, "LOG:  checkpoint starting: time")
+           + line(5, 9, "LOG:  disconnection: session time: 0:00:00.005 user=app database=shop host=[local]"))
+    ev = analyze_logs([write(tmp_path, "pg.log", log)], fmt=None, prefix=None, options={})
+    assert ev.stats["log_server_errors"] == 1 and ev.stats["log_bind_parse"] == 2
+    assert ev.stats["log_statements"] == 2 and ev.durations
+    assert {q.sample: q.total_ms for q in ev.workload}["SELECT a FROM t WHERE id = $1"] == pytest.approx(0.25)
+    assert ev.sessions.sessions == 1 and ev.sessions.median_lifetime_ms == pytest.approx(5.0)
+
+
+def test_invalid_utf8_truncated_last_line_and_garbage_are_counted(tmp_path: Path) -> None:
+    bad = line(99, 5, "LOG:  statement: SELECT 'X'").encode().replace(b"X", b"\xff\xfe")
+    data = n_plus_one_log().encode() + b"this is not a log line\n" + bad + P.format(ms=1, pid=5).encode()[:20]
+    ev = analyze_logs([write(tmp_path, "pg.log", data)], fmt=None, prefix=None, options={})
+    assert ev.stats["log_invalid_utf8_bytes"] == 2
+    assert ev.stats["log_unparsed"] == 2
+    assert any("could not be parsed" in e["message"] for e in ev.errors)
+    assert len(ev.nplusone) == 2
+
+
+def test_non_english_server_messages_are_reported(tmp_path: Path) -> None:
+    log = (line(0, 3, "LOG:  Anweisung: SELECT 1") + line(1, 3, 'FEHLER:  Relation »nope« existiert nicht')
+           + line(2, 3, "ANWEISUNG:  SELECT * FROM nope"))
+    ev = analyze_logs([write(tmp_path, "pg.log", log)], fmt=None, prefix=None, options={})
+    assert ev.stats["log_non_english"] == ["ANWEISUNG", "FEHLER"]
+    assert any("lc_messages" in e["message"] for e in ev.errors)
+
+
+def test_prefix_without_pid_or_session_says_what_is_missing(tmp_path: Path) -> None:
+    log = "".join(f"2026-11-29 05:38:32.{i:03d} UTC LOG:  statement: SELECT a FROM t WHERE id = {i}\n"
+                  for i in range(9))
+    ev = analyze_logs([write(tmp_path, "pg.log", log)], fmt=None, prefix="%m ", options={})
+    assert ev.grouping and "%c or %p" in ev.grouping
+    assert ev.workload[0].calls == 9
+
+
+def test_detect_common_prefixes() -> None:
+    assert detect_prefix(["2026-11-29 05:38:32 UTC [42]: [3-1] user=app,db=shop,app=psql,client=127.0.0.1 "
+                          "LOG:  statement: SELECT 1"]).text.startswith("%t [%p]: [%l-1]")  # type: ignore[union-attr]
+    debian = detect_prefix(["2026-11-29 05:38:32.123 CET [42] app@shop LOG:  statement: SELECT 1"])
+    assert debian is not None and debian.has_pid and not debian.has_session
+    assert detect_prefix(["hello world"]) is None
+    assert compile_prefix("%t:%r:%u@%d:[%p]:").regex.match(
+        "2026-11-29 05:38:32 UTC:10.0.0.5(5432):app@shop:[77]:LOG:  statement: SELECT 1")
+
+
+def test_csvlog_and_jsonlog_records(tmp_path: Path) -> None:
+    csv_rows = []
+    json_rows = []
+    for i in range(1, 7):
+        msg = f"statement: SELECT name\n\tFROM authors WHERE id = {i}"
+        csv_rows.append(f'2026-11-29 05:38:32.{i:03d} UTC,"app","shop",10,"127.0.0.1:1",6b0b.a,{i},"SELECT",'
+                        f'2026-11-29 05:38:32 UTC,3/{i},0,LOG,00000,"{msg}",,,,,,,,,"","client backend",,0\n')
+        json_rows.append(json.dumps({"timestamp": f"2026-11-29 05:38:32.{i:03d} UTC", "pid": 10,
+                                     "session_id": "6b0b.a", "error_severity": "LOG", "message": msg}) + "\n")
+    head = ('2026-11-29 05:38:32.000 UTC,"app","shop",10,"127.0.0.1:1",6b0b.a,0,"SELECT",'
+            '2026-11-29 05:38:32 UTC,3/1,0,LOG,00000,"statement: SELECT id FROM posts",,,,,,,,,"",'
+            '"client backend",,0\n')
+    for name, text in (("pg.csv", head + "".join(csv_rows)), ("pg.json", "".join(json_rows))):
+        ev = analyze_logs([write(tmp_path, name, text)], fmt=None, prefix=None, options={})
+        assert ev.errors == [], name
+        assert [(p.child_sample, p.statements) for p in ev.nplusone] == [
+            ("SELECT name FROM authors WHERE id = $1", 6)], name
+    truncated = head + "".join(csv_rows)[:-40]
+    ev = analyze_logs([write(tmp_path, "cut.csv", truncated)], fmt="csvlog", prefix=None, options={})
+    assert ev.stats["log_statements"] >= 5
+
+
+def test_sql_files_gzip_zstd_globs_and_stdin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    sql = "SELECT id FROM posts;\n" + "".join(f"SELECT name FROM authors WHERE id = {i};\n" for i in range(6))
+    sql += "INSERT INTO t VALUES ('a;b');\n\\echo meta\n"
+    (tmp_path / "d").mkdir()
+    write(tmp_path, "d/a.sql", sql)
+    write(tmp_path, "d/b.log.gz", gzip.compress(n_plus_one_log().encode()))
+    write(tmp_path, "d/c.log.zst", zstandard.ZstdCompressor().compress(n_plus_one_log(pid=333).encode()))
+    ev = analyze_logs([str(tmp_path / "d" / "*")], fmt=None, prefix=None, options={})
+    assert ev.errors == []
+    assert ev.stats["log_formats"] == {"sql": 1, "stderr": 2}
+    assert {p.child_sample: p.units for p in ev.nplusone}["SELECT name FROM authors WHERE id = $1"] == 1
+    assert fingerprint("INSERT INTO t VALUES ('a;b')")[0] in {q.fingerprint for q in ev.workload}
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(gzip.compress(n_plus_one_log().encode()))))
+    ev = analyze_logs(["-"], fmt=None, prefix=None, options={})
+    assert len(ev.nplusone) == 2
+
+
+def test_usage_errors(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="no such file"):
+        analyze_logs([str(tmp_path / "missing.log")], fmt=None, prefix=None, options={})
+    with pytest.raises(UsageError, match="no file matches"):
+        analyze_logs([str(tmp_path / "*.nothing")], fmt=None, prefix=None, options={})
+    with pytest.raises(UsageError, match="--log-format"):
+        analyze_logs([write(tmp_path, "x.log", "x")], fmt="syslog", prefix=None, options={})
+    with pytest.raises(UsageError, match="directory"):
+        analyze_logs([str(tmp_path)], fmt=None, prefix=None, options={})
+
+
+def test_bad_content_becomes_report_errors(tmp_path: Path) -> None:
+    empty = write(tmp_path, "empty.log", "")
+    binary = write(tmp_path, "bin.log", bytes(range(256)) * 50)
+    bad_gz = write(tmp_path, "bad.gz", b"\x1f\x8b\x08\x00garbage")
+    ev = analyze_logs([empty, binary, bad_gz], fmt=None, prefix=None, options={})
+    assert [e["where"] for e in ev.errors] == [f"log {empty}", f"log {binary}", f"log {bad_gz}"]
+    assert "empty" in ev.errors[0]["message"] and "binary" in ev.errors[1]["message"]
+
+
+def test_single_huge_statement(tmp_path: Path) -> None:
+    big = line(0, 1, "LOG:  statement: INSERT INTO blobs VALUES ('" + "x" * 10_000_000 + "')")
+    ev = analyze_logs([write(tmp_path, "big.log", big)], fmt=None, prefix=None, options={})
+    assert ev.errors == [] and ev.workload[0].sample == "INSERT INTO blobs VALUES ($1)"
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.binary(max_size=3000), fmt=st.sampled_from([None, "stderr", "csvlog", "jsonlog", "sql"]))
+def test_fuzz_random_bytes_never_raise(tmp_path: Path, data: bytes, fmt: str | None) -> None:
+    path = write(tmp_path, "fuzz.log", data)
+    ev = analyze_logs([path], fmt=fmt, prefix=None, options={})
+    assert isinstance(ev.stats.get("log_lines", 0), int)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(cut=st.integers(min_value=0, max_value=4000), noise=st.binary(max_size=40))
+def test_fuzz_truncated_and_corrupted_real_shapes(tmp_path: Path, cut: int, noise: bytes) -> None:
+    data = n_plus_one_log().encode()
+    data = data[:cut] + noise + data[cut:cut + 200]
+    for fmt in (None, "stderr"):
+        analyze_logs([write(tmp_path, "t.log", data)], fmt=fmt, prefix=None, options={})
