@@ -195,7 +195,7 @@ def routes(ep: Endpoints, pages: dict[str, Handler]) -> list[Route]:
     bad = Policy(session_cookie=True)
     table = [
         Route("/api/customers", ep.customers, bad),
-        Route("/api/customers/lookup", ep.customer_lookup, replace(RATE, cache_control="private, no-store")),
+        Route("/api/customers/lookup", ep.customer_lookup, replace(RATE, cache_control="no-store")),
         Route(
             "/api/customers/{id}/orders",
             ep.customer_orders,
@@ -205,22 +205,22 @@ def routes(ep: Endpoints, pages: dict[str, Handler]) -> list[Route]:
         Route("/api/export/products", ep.export, Policy()),
         Route("/api/recommendations", ep.recommendations, replace(RATE, cache_control="private, max-age=60")),
         Route("/api/orders/recent", ep.recent_orders, replace(RATE, cache_control="private, max-age=60")),
-        Route("/api/posts", ep.posts, replace(RATE, cache_control="public, max-age=60"), fields=True),
-        Route("/api/posts/{id}", ep.post, replace(RATE, cache_control="public, max-age=900"), fields=True),
-        Route("/api/categories", ep.categories, replace(RATE, cache_control="public, max-age=3600")),
+        Route("/api/posts", ep.posts, replace(RATE, cache_control="max-age=60"), fields=True),
+        Route("/api/posts/{id}", ep.post, replace(RATE, cache_control="max-age=900"), fields=True),
+        Route("/api/categories", ep.categories, replace(RATE, cache_control="max-age=3600")),
         Route("/health", ep.health, Policy(cache_control="no-store")),
-        Route("/", pages["index"], Policy(cache_control="public, max-age=300", etag=True, gzip=True)),
+        Route("/", pages["index"], Policy(cache_control="max-age=300", etag=True, gzip=True)),
         Route(
             STATIC_JS,
             pages["js"],
-            Policy(cache_control="public, max-age=31536000, immutable", etag=True, gzip=True),
+            Policy(cache_control="max-age=31536000, immutable", etag=True, gzip=True),
         ),
         Route(STATIC_CSS, pages["css"], Policy()),
         Route("/metrics", pages["metrics"], Policy(cache_control="no-store")),
         Route(
             "/openapi.json",
             pages["openapi"],
-            Policy(cache_control="public, max-age=300", etag=True, gzip=True),
+            Policy(cache_control="max-age=300", etag=True, gzip=True),
         ),
     ]
     return [_with_fixes(r, ep.fixes) for r in table]
@@ -229,7 +229,7 @@ def routes(ep: Endpoints, pages: dict[str, Handler]) -> list[Route]:
 def _with_fixes(route: Route, fixes: frozenset[str]) -> Route:
     p = route.policy
     if "cache" in fixes and route.template in ("/api/products", STATIC_CSS):
-        p = replace(p, etag=True, cache_control="public, max-age=300")
+        p = replace(p, etag=True, cache_control="max-age=300")
     if "compression" in fixes:
         p = replace(p, gzip=True)
     if "session" in fixes:

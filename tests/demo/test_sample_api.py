@@ -95,7 +95,7 @@ def test_bad_cursor_and_bad_limit_are_400(client: httpx.Client) -> None:
 def test_etag_and_304(client: httpx.Client) -> None:
     first = client.get("/api/posts/7", headers=IDENTITY)
     etag = first.headers["etag"]
-    assert etag.startswith('"') and first.headers["cache-control"] == "public, max-age=900"
+    assert etag.startswith('"') and first.headers["cache-control"] == "max-age=900"
     for tag in (etag, f"W/{etag}", f'"nope", {etag}', "*"):
         again = client.get("/api/posts/7", headers={**IDENTITY, "If-None-Match": tag})
         assert again.status_code == 304, tag
@@ -136,10 +136,10 @@ def test_field_selection(client: httpx.Client) -> None:
 
 
 def test_cache_control_per_resource_class(client: httpx.Client) -> None:
-    assert client.get("/api/categories").headers["cache-control"] == "public, max-age=3600"
-    assert client.get("/api/posts").headers["cache-control"] == "public, max-age=60"
+    assert client.get("/api/categories").headers["cache-control"] == "max-age=3600"
+    assert client.get("/api/posts").headers["cache-control"] == "max-age=60"
     lookup = client.get("/api/customers/lookup", params={"email": "customer42@example.com"})
-    assert lookup.headers["cache-control"] == "private, no-store"
+    assert lookup.headers["cache-control"] == "no-store"
     assert lookup.json() == {
         "id": 42,
         "name": "Customer 42",
@@ -202,7 +202,7 @@ def test_fixes_switch_problems_off() -> None:
     try:
         with httpx.Client(base_url=api.url) as c:
             products = c.get("/api/products")
-            assert products.headers["cache-control"] == "public, max-age=300" and "etag" in products.headers
+            assert products.headers["cache-control"] == "max-age=300" and "etag" in products.headers
             customers = c.get("/api/customers", params={"limit": 1000})
             assert len(customers.json()["data"]) == 100 and customers.json()["has_more"] is True
             assert "set-cookie" not in customers.headers and "ratelimit" in customers.headers
