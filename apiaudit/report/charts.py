@@ -13,6 +13,9 @@ from dataclasses import dataclass
 from html import escape
 from typing import Any
 
+from apiaudit.report import series as data
+from apiaudit.report.series import number
+
 WIDTH = 920
 LABEL_W = 300
 RIGHT_PAD = 70
@@ -21,6 +24,7 @@ ROW_GAP = 10
 TOP = 66
 MAX_ROWS = 15
 LABEL_CHARS = 44
+LOG_RATIO = 200  # switch to a log axis when the largest value is this many times the smallest
 
 
 @dataclass(frozen=True)
@@ -57,14 +61,6 @@ SIZE_SERIES = (
 )
 
 
-def number(value: Any) -> float | None:
-    """A finite, non-negative number, else None (measurements may be partial or hand-edited)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    value = float(value)
-    return value if math.isfinite(value) and value >= 0 else None
-
-
 def rows_of(data: Any, label_key: str, keys: Sequence[str]) -> list[tuple[str, list[float | None]]]:
     rows = []
     for entry in data if isinstance(data, list) else []:
@@ -76,11 +72,10 @@ def rows_of(data: Any, label_key: str, keys: Sequence[str]) -> list[tuple[str, l
     return rows
 
 
-def latency_chart(measurements: dict[str, Any]) -> str:
-    rows = rows_of(measurements.get("latency"), "endpoint", [s.key for s in LATENCY_SERIES])
+def latency_chart(measurements: dict[str, Any], defaults: dict[str, float] | None = None) -> str:
+    rows = rows_of(data.latency(measurements), "endpoint", [s.key for s in LATENCY_SERIES])
     rows.sort(key=lambda r: -max(v or 0 for v in r[1]))
-    limits = measurements.get("latency_thresholds")
-    limits = limits if isinstance(limits, dict) else {}
+    limits = data.latency_limits(measurements, defaults or {})
     markers = [
         Marker(v, f"{name} {v:g} ms", color)
         for name, key, color in (("warn", "warn_ms", "#d68910"), ("crit", "crit_ms", "#c0392b"))
@@ -92,11 +87,12 @@ def latency_chart(measurements: dict[str, Any]) -> str:
 
 
 def sizes_chart(measurements: dict[str, Any]) -> str:
-    rows = rows_of(measurements.get("sizes"), "endpoint", [s.key for s in SIZE_SERIES])
+    rows = rows_of(data.sizes(measurements), "endpoint", [s.key for s in SIZE_SERIES])
     rows.sort(key=lambda r: -max(v or 0 for v in r[1]))
     limit = number(measurements.get("size_limit_bytes"))
     markers = [Marker(limit, f"limit {_bytes(limit)}", "#c0392b")] if limit else []
     return hbar_chart(
+        allow_log=True,
         title="Response size: raw vs compressed (bytes)",
         rows=rows,
         series=SIZE_SERIES,
@@ -126,12 +122,27 @@ def nplusone_chart(measurements: dict[str, Any]) -> str:
     return hbar_chart(title="N+1 patterns by occurrences", rows=rows, series=series, unit="")
 
 
-def all_charts(measurements: dict[str, Any]) -> list[Chart]:
+def hit_rate_chart(measurements: dict[str, Any], defaults: dict[str, float] | None = None) -> str:
+    rows = rows_of(data.hit_rates(measurements), "label", ["hit_rate_pct"])
+    limits = defaults or {}
+    markers = [
+        Marker(v, f"{name} {v:g} %", color)
+        for name, key, color in (("warn", "warn_pct", "#d68910"), ("crit", "crit_pct", "#c0392b"))
+        if (v := number(limits.get(key))) is not None
+    ]
+    series = (Series("hit_rate_pct", "hit rate", "#229954"),)
+    return hbar_chart(title="Cache hit rate (%)", rows=rows, series=series, unit="%", markers=markers)
+
+
+def all_charts(measurements: dict[str, Any], defaults: dict[str, float] | None = None) -> list[Chart]:
+    """Every chart the measurements allow; ``defaults`` are threshold lines used when the report
+    carries none (``warn_ms``/``crit_ms`` for latency, ``warn_pct``/``crit_pct`` for hit rates)."""
     made = [
-        Chart("latency", "Latency", latency_chart(measurements)),
+        Chart("latency", "Latency", latency_chart(measurements, defaults)),
         Chart("sizes", "Response sizes", sizes_chart(measurements)),
         Chart("top-queries", "Top queries", top_queries_chart(measurements)),
         Chart("nplusone", "N+1 patterns", nplusone_chart(measurements)),
+        Chart("hit-rate", "Cache hit rate", hit_rate_chart(measurements, defaults)),
     ]
     return [c for c in made if c.svg]
 
@@ -143,14 +154,18 @@ def hbar_chart(
     series: Sequence[Series],
     unit: str,
     markers: Sequence[Marker] = (),
+    allow_log: bool = False,
 ) -> str:
     """Horizontal grouped bars: one group per row, one bar per series, optional vertical markers."""
     rows = rows[:MAX_ROWS]
     if not rows:
         return ""
-    top = max([v or 0 for _, vals in rows for v in vals] + [m.value for m in markers])
-    scale_max = nice_ceiling(top)
-    plot_w = WIDTH - LABEL_W - RIGHT_PAD
+    values = [v for _, vals in rows for v in vals if v is not None]
+    top = max(values + [m.value for m in markers])
+    low = min((v for v in values if v > 0), default=0.0)
+    scale = Scale.fit(top, WIDTH - LABEL_W - RIGHT_PAD, allow_log=allow_log, low=low)
+    if scale.log:
+        title += " (log scale)"
     group_h = len(series) * BAR_H + ROW_GAP
     height = TOP + len(rows) * group_h + 34
     parts = [
@@ -160,14 +175,40 @@ def hbar_chart(
         f'<text x="0" y="16" font-size="14" font-weight="bold" fill="#222">{escape(title)}</text>',
         _legend(series, y=32),
     ]
-    parts += _axis(scale_max, plot_w, TOP, height - 28, unit)
-    for i, (label, values) in enumerate(rows):
-        parts.append(_group(label, values, series, TOP + i * group_h, plot_w, scale_max, unit))
-    parts += [
-        _marker(m, plot_w, scale_max, TOP, height - 28, TOP - 8 - 12 * i) for i, m in enumerate(markers)
-    ]
+    parts += _axis(scale, TOP, height - 28, unit)
+    for i, (label, vals) in enumerate(rows):
+        parts.append(_group(label, vals, series, TOP + i * group_h, scale, unit))
+    parts += [_marker(m, scale, TOP, height - 28, TOP - 8 - 12 * i) for i, m in enumerate(markers)]
     parts.append("</svg>")
     return "".join(parts)
+
+
+@dataclass(frozen=True)
+class Scale:
+    """Maps values to x; logarithmic when values span orders of magnitude (response sizes)."""
+
+    top: float
+    plot_w: float
+    log: bool = False
+
+    @classmethod
+    def fit(cls, top: float, plot_w: float, *, allow_log: bool, low: float) -> Scale:
+        if allow_log and low > 0 and top / low >= LOG_RATIO:
+            return cls(10.0 ** math.ceil(math.log10(top)), plot_w, log=True)
+        return cls(nice_ceiling(top), plot_w)
+
+    def x(self, value: float) -> float:
+        value = min(max(value, 0.0), self.top)
+        if self.log:
+            return LABEL_W + self.plot_w * math.log10(1 + value) / math.log10(1 + self.top)
+        return LABEL_W + self.plot_w * value / self.top
+
+    def ticks(self) -> list[float]:
+        if not self.log:
+            return [self.top * i / 4 for i in range(5)]
+        exp = round(math.log10(self.top))
+        step = max(1, math.ceil(exp / 6))
+        return [0.0] + [10.0**e for e in range(step, exp + 1, step)]
 
 
 def nice_ceiling(value: float) -> float:
@@ -182,10 +223,6 @@ def nice_ceiling(value: float) -> float:
     return 10.0 ** (exp + 1)
 
 
-def _x(value: float, plot_w: float, scale_max: float) -> float:
-    return LABEL_W + plot_w * min(value, scale_max) / scale_max
-
-
 def _legend(series: Sequence[Series], y: int) -> str:
     out, x = [], LABEL_W
     for s in series:
@@ -197,11 +234,10 @@ def _legend(series: Sequence[Series], y: int) -> str:
     return "".join(out)
 
 
-def _axis(scale_max: float, plot_w: float, y0: float, y1: float, unit: str) -> list[str]:
+def _axis(scale: Scale, y0: float, y1: float, unit: str) -> list[str]:
     out = []
-    for i in range(5):
-        value = scale_max * i / 4
-        x = _x(value, plot_w, scale_max)
+    for value in scale.ticks():
+        x = scale.x(value)
         out.append(
             f'<line x1="{x:.1f}" y1="{y0 - 4}" x2="{x:.1f}" y2="{y1}" stroke="#e5e5e5"/>'
             f'<text x="{x:.1f}" y="{y1 + 16}" text-anchor="middle" fill="#666">'
@@ -215,8 +251,7 @@ def _group(
     values: list[float | None],
     series: Sequence[Series],
     y: float,
-    plot_w: float,
-    scale_max: float,
+    scale: Scale,
     unit: str,
 ) -> str:
     short = label if len(label) <= LABEL_CHARS else label[: LABEL_CHARS - 1] + "…"
@@ -229,7 +264,7 @@ def _group(
         if v is None:
             continue
         by = y + j * BAR_H
-        w = max(_x(v, plot_w, scale_max) - LABEL_W, 1.0)
+        w = max(scale.x(v) - LABEL_W, 1.0)
         out.append(
             f'<rect x="{LABEL_W}" y="{by:.1f}" width="{w:.1f}" height="{BAR_H - 2}" fill="{s.color}">'
             f"<title>{escape(s.label)}: {escape(_fmt(v, unit))}</title></rect>"
@@ -240,8 +275,8 @@ def _group(
     return "".join(out)
 
 
-def _marker(m: Marker, plot_w: float, scale_max: float, y0: float, y1: float, label_y: float) -> str:
-    x = _x(m.value, plot_w, scale_max)
+def _marker(m: Marker, scale: Scale, y0: float, y1: float, label_y: float) -> str:
+    x = scale.x(m.value)
     return (
         f'<line x1="{x:.1f}" y1="{y0 - 6}" x2="{x:.1f}" y2="{y1}" stroke="{m.color}" stroke-width="2" '
         f'stroke-dasharray="6 4"/><text x="{x - 4:.1f}" y="{label_y}" text-anchor="end" font-size="11" '
@@ -261,51 +296,3 @@ def _bytes(value: float) -> str:
         if value >= size:
             return f"{value / size:.3g} {suffix}"
     return f"{value:.0f} B"
-
-
-GRADE_COLORS = {"A": "#1e8449", "B": "#28b463", "C": "#d4ac0d", "D": "#ca6f1e", "F": "#c0392b"}
-
-
-def gauge(score: Any, grade: Any, *, size: int = 150) -> str:
-    """Ring gauge of the overall score (0-100) with the grade inside; grey ring when not scored."""
-    value = number(score)
-    r = size / 2 - 12
-    c = 2 * math.pi * r
-    color = GRADE_COLORS.get(str(grade), "#7f8c8d")
-    arc = ""
-    if value is not None:
-        filled = c * min(value, 100) / 100
-        arc = (
-            f'<circle cx="{size / 2}" cy="{size / 2}" r="{r:.1f}" fill="none" stroke="{color}" '
-            f'stroke-width="14" stroke-dasharray="{filled:.1f} {c:.1f}" '
-            f'transform="rotate(-90 {size / 2} {size / 2})"/>'
-        )
-    big = "n/a" if value is None else f"{value:.0f}"
-    small = f"grade {escape(str(grade))}" if value is not None and grade else "not scored"
-    return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="gauge" role="img" width="{size}" height="{size}" '
-        f'viewBox="0 0 {size} {size}" font-family="sans-serif"><title>score {big}</title>'
-        f'<circle cx="{size / 2}" cy="{size / 2}" r="{r:.1f}" fill="none" stroke="#e5e8e8" '
-        f'stroke-width="14"/>{arc}'
-        f'<text x="{size / 2}" y="{size / 2 + 6}" text-anchor="middle" font-size="38" font-weight="bold" '
-        f'fill="{color}">{big}</text>'
-        f'<text x="{size / 2}" y="{size / 2 + 30}" text-anchor="middle" font-size="14" fill="#555">'
-        f"{small}</text></svg>"
-    )
-
-
-def score_bar(score: Any, *, width: int = 160) -> str:
-    """A small horizontal bar for a section score (0-100); empty track when not scored."""
-    value = number(score)
-    fill = ""
-    if value is not None:
-        color = next(
-            col for floor, col in ((80, "#28b463"), (60, "#d4ac0d"), (0, "#c0392b")) if value >= floor
-        )
-        filled = width * min(value, 100) / 100
-        fill = f'<rect x="0" y="0" width="{filled:.1f}" height="10" rx="5" fill="{color}"/>'
-    return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="bar" width="{width}" height="10" '
-        f'viewBox="0 0 {width} 10" aria-hidden="true"><rect x="0" y="0" width="{width}" height="10" rx="5" '
-        f'fill="#e5e8e8"/>{fill}</svg>'
-    )

@@ -17,7 +17,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from apiaudit.model import Report
-from apiaudit.report import RenderOptions, charts, view
+from apiaudit.report import RenderOptions, charts, gauge, view
 
 CSS_TEMPLATE = "report.css"
 PAGE_TEMPLATE = "report.html.j2"
@@ -35,7 +35,7 @@ def environment() -> Environment:
     env.filters["location"] = view.location_text
     env.filters["evidence_rows"] = view.evidence_rows
     env.filters["fix_blocks"] = view.fix_blocks
-    env.filters["score_bar"] = lambda score: Markup(charts.score_bar(score))
+    env.filters["score_bar"] = lambda score: Markup(gauge.score_bar(score))
     env.filters["inline_code"] = inline_code
     return env
 
@@ -73,7 +73,7 @@ def context(report: Report, opts: RenderOptions) -> dict[str, Any]:
     return {
         "report": report,
         "score": score,
-        "gauge": Markup(charts.gauge(score.get("overall"), score.get("grade"))),
+        "gauge": Markup(gauge.gauge(score.get("overall"), score.get("grade"))),
         "sections": view.items_by_section(report),
         "section_scores": score.get("sections") or {},
         "section_titles": view.SECTION_TITLES,
@@ -82,10 +82,14 @@ def context(report: Report, opts: RenderOptions) -> dict[str, Any]:
         "rules": view.rule_docs(report, opts),
         "counts": view.severity_counts(report),
         "known": known,
-        "charts": [(c.id, c.title, Markup(c.svg)) for c in charts.all_charts(report.measurements)],
+        "charts": [
+            (c.id, c.title, Markup(c.svg))
+            for c in charts.all_charts(report.measurements, view.chart_defaults(opts))
+        ],
         "workload": report.workload[:20],
         "gate": view.gate_of(report),
         "status_counts": _status_counts(report),
+        "stats": view.stats_split(report),
     }
 
 

@@ -136,7 +136,7 @@ def evidence_rows(evidence: dict[str, Any], *, limit: int = 2000) -> list[tuple[
     """Flat (key, value) rows for an evidence table; nested values shown as compact JSON."""
     rows = []
     for key, value in evidence.items():
-        if isinstance(value, (dict, list, tuple)):
+        if value is None or isinstance(value, (dict, list, tuple, bool)):
             text = json.dumps(value, ensure_ascii=False, default=str, indent=None)
         else:
             text = str(value)
@@ -146,6 +146,19 @@ def evidence_rows(evidence: dict[str, Any], *, limit: int = 2000) -> list[tuple[
 
 def shorten_keep_lines(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# Stats shown in the HTML summary box; the rest go to a collapsed table further down.
+HEADLINE_STATS = ("http_requests", "endpoints", "queries", "explained", "log_lines", "keys_sampled")
+
+
+def stats_split(report: Report) -> tuple[list[tuple[str, Any]], list[tuple[str, Any]]]:
+    shown, rest = [], []
+    for key, value in report.stats.items():
+        if key == "gate" or isinstance(value, (dict, list)):
+            continue
+        (shown if key in HEADLINE_STATS else rest).append((key.replace("_", " "), value))
+    return shown, rest
 
 
 def gate_of(report: Report) -> dict[str, Any] | None:
@@ -181,3 +194,19 @@ def fix_blocks(text: str) -> list[tuple[str, str]]:
         buf.append(line)
     flush("text")
     return blocks
+
+
+# Threshold lines drawn on charts when the report itself carries none (rules/thresholds.yaml names).
+CHART_THRESHOLDS = {
+    "warn_ms": "p95_warn_ms",
+    "crit_ms": "p95_critical_ms",
+    "warn_pct": "cache_hit_rate_warn_pct",
+    "crit_pct": "cache_hit_rate_critical_pct",
+}
+
+
+def chart_defaults(opts: RenderOptions) -> dict[str, float]:
+    """The ruleset's default thresholds for the chart lines (a report does not record overrides)."""
+    ruleset = ruleset_of(opts)
+    known = getattr(ruleset, "thresholds", {}) if ruleset is not None else {}
+    return {key: known[name].default for key, name in CHART_THRESHOLDS.items() if name in known}

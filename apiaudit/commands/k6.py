@@ -1,0 +1,80 @@
+"""`apiaudit k6 SOURCE...`: write a k6 load-test script for scanned endpoints (the guide's stages)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from apiaudit.errors import UsageError
+
+STAGES_HELP = "Comma-separated DURATION:VUS stages (default: the guide's 2m:100,5m:100,2m:200,5m:200,2m:0)."
+
+
+def command(
+    sources: Annotated[list[str], typer.Argument(help="JSON scan reports and/or endpoint URLs (GET).")],
+    output: Annotated[
+        str | None, typer.Option("--output", "-o", help="Write the script to FILE (default stdout).")
+    ] = None,
+    stages: Annotated[str | None, typer.Option("--stages", help=STAGES_HELP)] = None,
+    p95: Annotated[float, typer.Option("--p95", help="Threshold on P95 latency in ms (guide: 500).")] = 500.0,
+    error_rate: Annotated[
+        float, typer.Option("--error-rate", help="Threshold on the failed-request rate (guide: 0.01).")
+    ] = 0.01,
+) -> int:
+    """Write a k6 script that load-tests the scanned endpoints (GET/HEAD only) with the guide's stages
+    and thresholds: http_req_duration p(95)<500 and http_req_failed rate<0.01.
+
+    Examples:
+
+      apiaudit k6 scan.json -o loadtest.js && k6 run loadtest.js
+
+      apiaudit k6 http://127.0.0.1:8000/api/users http://127.0.0.1:8000/api/products --p95 300
+    """
+    from apiaudit import __version__
+    from apiaudit.report.k6 import GUIDE_STAGES, K6Options, parse_stages, script
+
+    if p95 <= 0:
+        raise UsageError(f"--p95 must be positive (got {p95:g})")
+    if not 0 <= error_rate <= 1:
+        raise UsageError(f"--error-rate must be between 0 and 1 (got {error_rate:g})")
+    try:
+        chosen = parse_stages(stages) if stages else GUIDE_STAGES
+    except ValueError as exc:
+        raise UsageError(f"--stages: {exc}") from None
+    endpoints = _endpoints(sources)
+    if not endpoints:
+        raise UsageError("no GET/HEAD http(s) endpoint found in the given reports or URLs")
+    labels = dict.fromkeys("the command line" if _is_url(s) else Path(s).name for s in sources)
+    opts = K6Options(stages=chosen, p95_ms=p95, error_rate=error_rate, version=__version__,
+                     source=", ".join(labels))
+    text = script(endpoints, opts)
+    if output:
+        try:
+            Path(output).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from None
+        print(f"apiaudit: wrote a k6 script for {len(endpoints)} endpoint(s) to {output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _is_url(text: str) -> bool:
+    return text.startswith(("http://", "https://"))
+
+
+def _endpoints(sources: list[str]) -> list[tuple[str, str]]:
+    from apiaudit.commands.common import read_report_file
+    from apiaudit.report.k6 import endpoints_of, unique_safe
+    from apiaudit.targets import http_url
+
+    found: list[tuple[str, str]] = []
+    for source in sources:
+        if _is_url(source) or "://" in source:
+            found.append(("GET", http_url(source)))
+        else:
+            found += endpoints_of(read_report_file(source))
+    return unique_safe(found)
