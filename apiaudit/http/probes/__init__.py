@@ -38,7 +38,8 @@ from apiaudit.http.evidence import Endpoint, Exchange
 __all__ = ["PROBES", "BudgetExhausted", "ProbeSession"]
 
 # Run in this order for every endpoint. scan-api appends its modules on this line only.
-PROBES: tuple[str, ...] = ("validation", "compression")
+PROBES: tuple[str, ...] = ("validation", "compression",
+                           "pagination", "fields", "latency", "static", "monitoring", "ratelimit")
 
 
 class BudgetExhausted(Exception):
