@@ -38,6 +38,7 @@ def collect_database(
         ev.hypopg = _hypopg(ev, options)
         version = int(ev.server["version_num"])
         ev.plans = run_advisor(conn, col, ev, version, _advisor_options(options, cfg, ev))
+        _parse_notice(ev)
         if not ev.hypopg and any(p.candidates for p in ev.plans):
             ev.column_stats = _column_stats(col, ev)
         return {
@@ -51,6 +52,15 @@ def collect_database(
         }
     finally:
         conn.close()
+
+
+def _parse_notice(ev: DbEvidence) -> None:
+    unparsed = [p.fingerprint for p in ev.plans or [] if (p.refused or "").startswith("not parseable")]
+    if unparsed:
+        ev.notices.append(
+            f"{len(unparsed)} workload quer{'y' if len(unparsed) == 1 else 'ies'} could not be parsed by sqlglot "
+            f"({', '.join(unparsed[:5])}): kept in the workload, not EXPLAINed, AST checks skipped"
+        )
 
 
 def _advisor_options(options: Any, cfg: Any, ev: DbEvidence) -> AdvisorOptions:

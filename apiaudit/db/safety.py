@@ -117,4 +117,5 @@ def judge_volatility(verdict: Verdict, volatile: set[str], *, analyze: bool) -> 
 
 def is_plain_select(tree: exp.Expression | None) -> bool:
     """--analyze executes the statement: no CTEs, no set operations, just SELECT ... FROM."""
-    return isinstance(tree, exp.Select) and not tree.args.get("with")
+    # sqlglot >= 26 keys the WITH clause "with_" (older releases: "with").
+    return isinstance(tree, exp.Select) and not (tree.args.get("with_") or tree.args.get("with"))
