@@ -57,6 +57,7 @@ def log_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LogLab]:
     cluster = pgcluster.start_cluster(settings={"log_statement": "'all'", "log_min_duration_statement": "-1"})
     try:
         cluster.psql("CREATE DATABASE shop")
+        cluster.psql("CREATE EXTENSION IF NOT EXISTS pg_stat_statements", "shop")
         cluster.psql(workloads.SCHEMA, "shop")
         yield LogLab(cluster, cluster.dsn("shop"), tmp_path_factory.mktemp("logs"))
     finally:
