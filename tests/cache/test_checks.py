@@ -112,6 +112,16 @@ def test_memory_policy_rules(cache_cfg: Config) -> None:
     assert found["cache.memory.noeviction"][0].vars["used_pct"] == "90"
 
 
+def test_volatile_policy_with_keys_without_ttl(cache_cfg: Config) -> None:
+    ev = make(policy="volatile-lru", total_keys=1000, keys_with_expiry=300)
+    found = by_rule(run(ev, cache_cfg))["cache.memory.volatile-no-ttl"][0]
+    assert (found.vars["without"], found.vars["pct"]) == (700, "70")
+    fine = make(policy="volatile-lru", total_keys=1000, keys_with_expiry=600)  # 40 % <= 50 %
+    assert "cache.memory.volatile-no-ttl" not in by_rule(run(fine, cache_cfg))
+    lru = make(total_keys=1000, keys_with_expiry=0)  # allkeys-lru can evict any key
+    assert "cache.memory.volatile-no-ttl" not in by_rule(run(lru, cache_cfg))
+
+
 def test_evictions_and_fragmentation(cache_cfg: Config) -> None:
     ev = make(evicted_keys=360, uptime_s=7200, fragmentation_ratio=1.8, fragmentation_bytes=100 * MIB)
     found = by_rule(run(ev, cache_cfg))
@@ -172,7 +182,7 @@ def test_report_assembles_with_wording(cache_cfg: Config) -> None:
     rep = assemble(kind="cache", targets=[SERVER], run=run(ev, cache_cfg), ruleset=cache_cfg.ruleset,
                    started_at="2026-11-29T00:00:00Z", duration_s=0.1)
     msgs = {f.rule: f.message for f in rep.findings}
-    expected = f"{SERVER}: hit rate 40 % (400 hits, 600 misses over 2.0 h"
+    expected = f"{SERVER}: hit rate 40 % (400 hits, 600 misses since the counters started; server up 2.0 h)"
     assert msgs["cache.hitrate.critical"].startswith(expected)
     assert "100 % of sampled `user:` keys (10 of 10)" in msgs["cache.ttl.no-expiry"]
     for f in rep.findings:  # every template field was filled

@@ -40,6 +40,24 @@ def check_limit_and_policy(ev: CacheEvidence, ctx: CheckContext) -> Iterator[Fin
                       evidence={**figures, "used_pct": pct})
 
 
+@check("cache.memory.volatile-no-ttl", kind="cache")
+def check_volatile_policy(ev: CacheEvidence, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
+    """volatile-* policies evict only keys with an expiry (Redis "Key eviction"); INFO keyspace counts."""
+    if not (ev.policy or "").startswith("volatile-") or not ev.maxmemory:
+        return
+    if not ev.total_keys or ev.keys_with_expiry is None:
+        return
+    without = ev.total_keys - ev.keys_with_expiry
+    pct = round(100.0 * without / ev.total_keys, 1)
+    if pct > ctx.threshold("cache_volatile_no_ttl_max_pct"):
+        yield Finding(
+            "cache.memory.volatile-no-ttl", _loc(ev),
+            vars={"policy": ev.policy, "pct": f"{pct:g}", "without": without, "total": ev.total_keys},
+            evidence={"keys": ev.total_keys, "keys_with_expiry": ev.keys_with_expiry, "no_expiry_pct": pct,
+                      "policy": ev.policy, "used_pct": memory_pct(ev)},
+        )
+
+
 @check("cache.memory.evictions", kind="cache")
 def check_evictions(ev: CacheEvidence, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
     if ev.evicted_keys is None:
