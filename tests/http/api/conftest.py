@@ -51,12 +51,15 @@ def make_app(*, limited: bool) -> FastAPI:
     strict_no_retry = TokenBucket(capacity=5, rate=0.01)
 
     if limited:
+
         @app.middleware("http")
         async def ratelimit(request: Request, call_next: Any) -> Response:
             bucket = tight if request.url.path == "/limited" else general
             allowed = bucket.take()
-            headers = {"RateLimit-Policy": f'"default";q={bucket.capacity};w=60',
-                       "RateLimit": f'"default";r={int(bucket.tokens)};t=1'}
+            headers = {
+                "RateLimit-Policy": f'"default";q={bucket.capacity};w=60',
+                "RateLimit": f'"default";r={int(bucket.tokens)};t=1',
+            }
             if not allowed:
                 return JSONResponse({"detail": "Rate limit exceeded"}, 429, {**headers, "Retry-After": "1"})
             response: Response = await call_next(request)
@@ -87,7 +90,9 @@ def make_app(*, limited: bool) -> FastAPI:
     async def offset_items(request: Request, offset: int = 0, limit: int = 20) -> Response:
         limit = min(limit, 100)
         await asyncio.sleep(offset / OFFSET_TOTAL * 0.25)  # OFFSET reads and discards the skipped rows
-        rows = [{"id": i, "name": f"item {i}"} for i in range(offset + 1, min(offset + limit, OFFSET_TOTAL) + 1)]
+        rows = [
+            {"id": i, "name": f"item {i}"} for i in range(offset + 1, min(offset + limit, OFFSET_TOTAL) + 1)
+        ]
         link = f'<{request.url.path}?offset={offset + limit}&limit={limit}>; rel="next"'
         return JSONResponse(rows, headers={"Link": link, "X-Total-Count": str(OFFSET_TOTAL)})
 
@@ -152,10 +157,13 @@ def make_app(*, limited: bool) -> FastAPI:
 
     @app.get("/metrics")
     def metrics() -> PlainTextResponse:
-        lines = ["# HELP http_requests_total Requests.", "# TYPE http_requests_total counter",
-                 'http_requests_total{code="200"} 10',
-                 "# HELP http_request_duration_seconds Request duration.",
-                 "# TYPE http_request_duration_seconds histogram"]
+        lines = [
+            "# HELP http_requests_total Requests.",
+            "# TYPE http_requests_total counter",
+            'http_requests_total{code="200"} 10',
+            "# HELP http_request_duration_seconds Request duration.",
+            "# TYPE http_request_duration_seconds histogram",
+        ]
         for le in ("0.005", "0.05", "0.5", "+Inf"):
             lines.append(f'http_request_duration_seconds_bucket{{le="{le}",path="/good/users"}} 10')
         lines += ["http_request_duration_seconds_sum 0.1", "http_request_duration_seconds_count 10"]
@@ -163,17 +171,25 @@ def make_app(*, limited: bool) -> FastAPI:
 
     @app.get("/page")
     def page() -> HTMLResponse:
-        return HTMLResponse('<html><head><link rel="stylesheet" href="/static/site.3f2a9c1b.css">'
-                            '<script src="/static/app.9d8e7f6a5b.js"></script></head>'
-                            '<body><img src="/static/logo.png"><script src="https://cdn.example.org/x.js">'
-                            "</script></body></html>")
+        return HTMLResponse(
+            '<html><head><link rel="stylesheet" href="/static/site.3f2a9c1b.css">'
+            '<script src="/static/app.9d8e7f6a5b.js"></script></head>'
+            '<body><img src="/static/logo.png"><script src="https://cdn.example.org/x.js">'
+            "</script></body></html>"
+        )
 
     @app.get("/static/{name}")
     def static(name: str) -> Response:
-        cc = {"site.3f2a9c1b.css": IMMUTABLE, "app.9d8e7f6a5b.js": "public, max-age=600",
-              "good.1a2b3c4d.js": IMMUTABLE}.get(name)
-        return Response(b"/* asset */" * 20, media_type="text/css" if name.endswith("css") else "text/javascript",
-                        headers={"Cache-Control": cc} if cc else {})
+        cc = {
+            "site.3f2a9c1b.css": IMMUTABLE,
+            "app.9d8e7f6a5b.js": "public, max-age=600",
+            "good.1a2b3c4d.js": IMMUTABLE,
+        }.get(name)
+        return Response(
+            b"/* asset */" * 20,
+            media_type="text/css" if name.endswith("css") else "text/javascript",
+            headers={"Cache-Control": cc} if cc else {},
+        )
 
     return app
 
