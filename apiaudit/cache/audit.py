@@ -46,7 +46,13 @@ class CacheOptions:
             sample_keys=keys, scan_count=max(1, int(section.get("scan_count", 100))),
             time_cap_s=float(section.get("time_cap_s", 5.0)), timeout_s=float(section.get("timeout_s", 5.0)),
         )
-        return cls(urls=[cache_url(u) for u in given], limits=limits,
+        checked = [cache_url(u) for u in given]
+        for url in checked:
+            parts = urlsplit(url)
+            if parts.scheme == "memcached" and (parts.username or parts.password):
+                # pymemcache speaks the ASCII protocol without SASL: credentials would be silently unused.
+                raise UsageError(f"{redact_text(url)}: memcached:// does not take a user or password")
+        return cls(urls=checked, limits=limits,
                    min_lookups=int(section.get("min_lookups", 1000)), verbose=verbose,
                    related=related or RelatedEvidence())
 

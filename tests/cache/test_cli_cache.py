@@ -21,7 +21,8 @@ def _clean(res: Any) -> None:
 
 
 def test_bad_urls_are_usage_errors(run_cli: Callable[..., Any]) -> None:
-    for url in ("http://127.0.0.1:6379", "redis://127.0.0.1:notaport/0", "redis:///0"):
+    for url in ("http://127.0.0.1:6379", "redis://127.0.0.1:notaport/0", "redis:///0",
+                f"memcached://u:{PASSWORD}@127.0.0.1:11211"):
         res = run_cli("cache", url, "-f", "json")
         assert res.code == 2, res
         _clean(res)
@@ -39,6 +40,16 @@ def test_refused_connection_exits_3(run_cli: Callable[..., Any]) -> None:
         assert res.code == 3, res
         assert "cannot connect" in res.stderr, res
         _clean(res)
+
+
+def test_tls_url_against_a_plain_server_exits_3(redis_server: Callable[..., Any],
+                                                run_cli: Callable[..., Any], tmp_path: Path) -> None:
+    (tmp_path / "apiaudit.yaml").write_text("cache:\n  timeout_s: 0.5\n")
+    with redis_server() as port:
+        res = run_cli("cache", f"rediss://127.0.0.1:{port}/0", "-f", "json")
+    # the TLS handshake gets no TLS answer: refused or timed out, either way exit 3
+    assert res.code == 3 and f"rediss://127.0.0.1:{port}/0" in res.stderr, res
+    _clean(res)
 
 
 def _acl_server(r: redis.Redis) -> None:
