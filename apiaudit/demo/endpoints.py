@@ -228,7 +228,7 @@ def routes(ep: Endpoints, pages: dict[str, Handler]) -> list[Route]:
 
 def _with_fixes(route: Route, fixes: frozenset[str]) -> Route:
     p = route.policy
-    if "cache" in fixes and route.template in ("/api/products", STATIC_CSS):
+    if "cache" in fixes and p.cache_control is None:
         p = replace(p, etag=True, cache_control="max-age=300")
     if "compression" in fixes:
         p = replace(p, gzip=True)
