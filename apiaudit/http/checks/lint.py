@@ -18,7 +18,7 @@ from apiaudit.model import Finding
 from apiaudit.redact import MASK
 
 # Notes another rule of ours reports with more context (avoid saying the same thing twice).
-COVERED_ELSEWHERE = frozenset({"VARY_ASTERISK"})
+COVERED_ELSEWHERE = frozenset({"VARY_ASTERISK", "FRESHNESS_HEURISTIC"})
 _TAG = re.compile(r"<[^>]+>")
 LEVELS = {"bad": "http.lint.bad", "warning": "http.lint.warn"}
 
@@ -63,6 +63,7 @@ def _vars(note: Any) -> dict[str, str]:
 @check(*LEVELS.values(), kind="scan")
 def check_httplint(ev: ScanEvidence, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
     linted = 0
+    seen: set[tuple[str, str]] = set()
     for ep in ev.endpoints:
         for ex in ep.exchanges:
             if not ex.ok or ex.decode_error:
@@ -71,12 +72,14 @@ def check_httplint(ev: ScanEvidence, ctx: CheckContext) -> Iterator[Finding | No
             for note in _notes(ex):
                 name = type(note).__name__
                 rule = LEVELS.get(getattr(note.level, "value", ""))
-                if rule is None or name in COVERED_ELSEWHERE:
+                if rule is None or name in COVERED_ELSEWHERE or (ep.url, name) in seen:
                     continue
+                seen.add((ep.url, name))
                 summary = str(note.summary)
                 yield Finding(
                     rule,
-                    {"url": ex.url, "method": ex.method, "note": name},
+                    # The endpoint's URL, not the probe's: one finding per endpoint and note.
+                    {"url": ep.url, "method": ex.method, "note": name},
                     {"note": name, "summary": summary, "detail": _plain(note)},
                     {
                         "note": name,
@@ -84,6 +87,7 @@ def check_httplint(ev: ScanEvidence, ctx: CheckContext) -> Iterator[Finding | No
                         "category": note.category.name,
                         "subject": note.subject,
                         "exchange": ex.purpose,
+                        "request_url": ex.url,
                         "status": ex.status,
                         "vars": _vars(note),
                     },
