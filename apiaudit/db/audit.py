@@ -58,8 +58,6 @@ class DbOptions:
         verbose: bool = False,
         quiet: bool = False,
     ) -> DbOptions:
-        from apiaudit.targets import postgres_dsn
-
         db = dict(getattr(cfg, "db", {}) or {})
         target = dsn or (getattr(cfg, "targets", {}) or {}).get("database")
         paths = list(logs) or list((getattr(cfg, "targets", {}) or {}).get("logs") or [])
@@ -81,7 +79,7 @@ class DbOptions:
         drop = db.get("min_cost_drop")
         logs_cfg = dict(getattr(cfg, "logs", {}) or {})
         return cls(
-            dsn=postgres_dsn(target) if target else None,
+            dsn=_checked_dsn(target) if target else None,
             logs=paths,
             log_format=log_format or logs_cfg.get("format"),
             log_prefix=log_prefix or logs_cfg.get("prefix"),
@@ -98,6 +96,19 @@ class DbOptions:
             verbose=verbose,
             quiet=quiet,
         )
+
+
+def _checked_dsn(dsn: str) -> str:
+    """targets.postgres_dsn, plus what libpq only finds at connect time (a port out of range)."""
+    from psycopg import conninfo
+
+    from apiaudit.targets import postgres_dsn
+
+    text = postgres_dsn(dsn)
+    for port in str(conninfo.conninfo_to_dict(text).get("port") or "5432").split(","):
+        if not port.strip().isdigit() or not 0 < int(port) < 65536:
+            raise UsageError(f"invalid port {port!r} in DSN {redact_text(text)!r}")
+    return text
 
 
 def _analyze_logs(options: DbOptions, errors: list[dict[str, str]]) -> Any:

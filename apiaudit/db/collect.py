@@ -58,7 +58,7 @@ def _parse_notice(ev: DbEvidence) -> None:
     unparsed = [p.fingerprint for p in ev.plans or [] if (p.refused or "").startswith("not parseable")]
     if unparsed:
         ev.notices.append(
-            f"{len(unparsed)} workload quer{'y' if len(unparsed) == 1 else 'ies'} could not be parsed by sqlglot "
+            f"{len(unparsed)} workload statement(s) could not be parsed by sqlglot "
             f"({', '.join(unparsed[:5])}): kept in the workload, not EXPLAINed, AST checks skipped"
         )
 

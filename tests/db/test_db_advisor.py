@@ -168,7 +168,8 @@ def test_session_is_read_only_with_timeouts(fresh_db) -> None:  # type: ignore[n
         apply_timeouts(conn, settings)
         with conn.cursor() as cur:
             cur.execute(
-                "SELECT current_setting('default_transaction_read_only'), current_setting('statement_timeout'),"
+                "SELECT current_setting('default_transaction_read_only'),"
+                " current_setting('statement_timeout'),"
                 " current_setting('lock_timeout'), current_setting('application_name')"
             )
             assert cur.fetchone() == ("on", "1234ms", "567ms", "apiaudit")

@@ -34,13 +34,15 @@ CREATE TABLE expression (id int PRIMARY KEY, parent_id int REFERENCES parent(id)
 CREATE INDEX ON expression ((parent_id + 0));                     -- not covered: expression
 CREATE TABLE hashed (id int PRIMARY KEY, parent_id int REFERENCES parent(id));
 CREATE INDEX ON hashed USING hash (parent_id);                    -- not covered: not a B-tree
-CREATE TABLE multi_any_order (id int PRIMARY KEY, a int, b int, c int, FOREIGN KEY (a, b) REFERENCES parent(a, b));
+CREATE TABLE multi_any_order (id int PRIMARY KEY, a int, b int, c int,
+                              FOREIGN KEY (a, b) REFERENCES parent(a, b));
 CREATE INDEX ON multi_any_order (b, a, c);                        -- covered: same set, any order
 CREATE TABLE multi_half (id int PRIMARY KEY, a int, b int, FOREIGN KEY (a, b) REFERENCES parent(a, b));
 CREATE INDEX ON multi_half (a);                                   -- not covered: one of two columns
 CREATE TABLE plain_covered (id int PRIMARY KEY, parent_id int REFERENCES parent(id));
 CREATE INDEX ON plain_covered (parent_id);                        -- covered
-CREATE TABLE pk_covered (parent_id int REFERENCES parent(id), n int, PRIMARY KEY (parent_id, n));  -- covered by PK
+-- covered by the PK:
+CREATE TABLE pk_covered (parent_id int REFERENCES parent(id), n int, PRIMARY KEY (parent_id, n));
 CREATE TABLE invalid_ix (id int PRIMARY KEY, parent_id int REFERENCES parent(id));
 CREATE TABLE small_no_index (id int PRIMARY KEY, parent_id int REFERENCES parent(id));  -- 10 rows
 CREATE TABLE small_covered (id int PRIMARY KEY, parent_id int REFERENCES parent(id));
@@ -67,7 +69,8 @@ DECLARE t text;
 BEGIN
   FOREACH t IN ARRAY ARRAY['no_index','composite_prefix','composite_second','include_only','partial',
                            'expression','hashed','plain_covered','invalid_ix'] LOOP
-    EXECUTE format('INSERT INTO %I (id, parent_id) SELECT g, 1 + g %% 2000 FROM generate_series(1, 2000) g', t);
+    EXECUTE format('INSERT INTO %I (id, parent_id) '
+                   'SELECT g, 1 + g %% 2000 FROM generate_series(1, 2000) g', t);
   END LOOP;
 END $$;
 INSERT INTO multi_any_order SELECT g, g, g, g FROM generate_series(1, 2000) g;
