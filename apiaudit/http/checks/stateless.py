@@ -38,10 +38,11 @@ def check_session_cookies(ev: ScanEvidence, ctx: CheckContext) -> Iterator[Findi
         lines = [v for ex in ep.exchanges for v in ex.headers_all("set-cookie")]
         cookies = {c.name: c for c in session_cookies(lines)}
         for cookie in cookies.values():
-            # Only the name, attributes and value length: cookie values are credentials.
+            # Only the name, attributes and value length: cookie values are credentials. (Not the key "cookie":
+            # the report redactor masks that key as a Cookie header.)
             yield Finding("http.stateless.session-cookie", {"url": ep.url, "method": "GET"},
                           {"cookie": cookie.name, "why_session": cookie.session_like},
-                          {"cookie": cookie.name, "attributes": list(cookie.attributes),
+                          {"cookie_name": cookie.name, "attributes": list(cookie.attributes),
                            "value_length": cookie.value_len, "persistent": cookie.persistent,
                            "auth_scheme": auth_scheme(ep)})
     if not judged:

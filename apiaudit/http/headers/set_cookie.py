@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from apiaudit.redact import MASK
+
 # Names used by common frameworks for server-side session ids.
 _SESSION_NAMES = re.compile(
     r"^(?:.*sess(?:ion)?(?:id)?|.*[_.-]?sid|phpsessid|jsessionid|asp\.net_sessionid|aspsessionid\w*|"
@@ -26,7 +28,7 @@ _STICKY_NAMES = re.compile(
 @dataclass(frozen=True)
 class Cookie:
     name: str
-    value_len: int
+    value_len: int | None  # None when the recorded value was already masked (the scan client hides it)
     attributes: tuple[str, ...]  # lower-cased attribute names (path, httponly, max-age, ...)
     persistent: bool  # has Max-Age or Expires
     session_like: str | None  # why it looks like a session, or None
@@ -43,15 +45,17 @@ def parse_set_cookie(value: str) -> Cookie | None:
         return None
     attrs = tuple(a.split("=", 1)[0].strip().lower() for a in rest.split(";") if a.strip())
     persistent = "max-age" in attrs or "expires" in attrs
-    return Cookie(name, len(cval), attrs, persistent, _why_session(name, len(cval), attrs, persistent))
+    value_len = None if cval == MASK else len(cval)
+    return Cookie(name, value_len, attrs, persistent, _why_session(name, value_len, attrs, persistent))
 
 
-def _why_session(name: str, value_len: int, attrs: tuple[str, ...], persistent: bool) -> str | None:
+def _why_session(name: str, value_len: int | None, attrs: tuple[str, ...], persistent: bool) -> str | None:
     if _STICKY_NAMES.match(name):
         return "load-balancer affinity cookie"
     if _SESSION_NAMES.match(name):
         return "session cookie name"
-    if "httponly" in attrs and not persistent and value_len >= 16:
+    # HttpOnly (scripts cannot read it, unlike CSRF tokens), no expiry, and an opaque value.
+    if "httponly" in attrs and not persistent and (value_len is None or value_len >= 16):
         return "opaque HttpOnly cookie without expiry"
     return None
 

@@ -170,6 +170,8 @@ def test_no_cache_evidence() -> None:
     ("connect.sid=s%3Axyz; HttpOnly", "session cookie name"),
     ("AWSALB=abcd; Expires=Sun, 06 Nov 2044 08:49:37 GMT; Path=/", "load-balancer affinity cookie"),
     ("tok=0123456789abcdef0123; HttpOnly; Secure", "opaque HttpOnly cookie without expiry"),
+    ("tok=***; HttpOnly; Secure", "opaque HttpOnly cookie without expiry"),  # value masked at collection
+    ("tok=short; HttpOnly", None),
     ("theme=dark; Max-Age=31536000", None),
     ("consent=yes; Path=/", None),
 ])
