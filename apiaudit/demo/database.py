@@ -9,14 +9,17 @@ from __future__ import annotations
 import contextlib
 import importlib.resources
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from apiaudit import pgcluster
+from apiaudit.demo.data import CATEGORIES, N_CUSTOMERS, N_ORDERS, N_POSTS, N_PRODUCTS
 
 DBNAME = "shop"
 INSTALL_HINT = "Debian/Ubuntu: sudo apt-get install postgresql   macOS: brew install postgresql@15"
 LOG_MARKER = "apiaudit-demo: workload done"
+TOTAL_ROWS = len(CATEGORIES) + N_CUSTOMERS + N_PRODUCTS + N_ORDERS + N_POSTS
 
 
 def find_demo_bindir() -> Path | None:
@@ -53,6 +56,19 @@ class DemoDatabase:
         self.cluster.stop()
 
 
+def analyze(cluster: pgcluster.Cluster, dbname: str = DBNAME) -> None:
+    """ANALYZE once the loading session's insert counts are published. ANALYZE sets n_live_tup to its
+    own estimate; counts flushed after it would be added on top (PostgreSQL docs, "The Cumulative
+    Statistics System": a backend reports its counts when it goes idle or exits)."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        live = cluster.psql("SELECT COALESCE(sum(n_live_tup), 0) FROM pg_stat_user_tables", dbname).strip()
+        if int(live or 0) >= TOTAL_ROWS:
+            break
+        time.sleep(0.05)
+    cluster.psql("ANALYZE", dbname)
+
+
 def start_database(bindir: Path) -> DemoDatabase:
     """Start a cluster (as the ``postgres`` OS user when root), create ``shop`` and load the sample schema."""
     cluster = pgcluster.start_cluster(bindir=bindir)
@@ -61,6 +77,7 @@ def start_database(bindir: Path) -> DemoDatabase:
         schema = importlib.resources.files("apiaudit.demo") / "schema.sql"
         with importlib.resources.as_file(schema) as path:
             cluster.psql("", DBNAME, file=str(path))
+        analyze(cluster)
         hypopg = True
         try:  # optional: lets `apiaudit db` verify its index advice (Debian: postgresql-15-hypopg)
             cluster.psql("CREATE EXTENSION IF NOT EXISTS hypopg", DBNAME)

@@ -79,4 +79,5 @@ CREATE INDEX products_category_id_idx ON products (category_id);
 -- Deliberate: an index on a boolean column; the planner rarely uses it (90 % of rows match true).
 CREATE INDEX products_in_stock_idx ON products (in_stock);
 
-ANALYZE;
+-- ANALYZE runs afterwards in its own session (apiaudit/demo/database.py): run here, it would set
+-- n_live_tup before this session's own insert counts are flushed, and the table sizes would double.
