@@ -8,9 +8,10 @@ result safe. Colours are presentation attributes, not ``style=``, so a strict CS
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from html import escape
+from html import escape as _escape
 from typing import Any
 
 from apiaudit.report import series as data
@@ -25,6 +26,15 @@ TOP = 66
 MAX_ROWS = 15
 LABEL_CHARS = 44
 LOG_RATIO = 200  # switch to a log axis when the largest value is this many times the smallest
+
+
+# Characters XML 1.0 forbids (C0 controls but tab/newline/CR, surrogates, U+FFFE/FFFF): an SVG with
+# one of them is not well-formed, so labels from the target lose them.
+_NOT_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def escape(text: str) -> str:
+    return _escape(_NOT_XML.sub("", str(text)))
 
 
 @dataclass(frozen=True)
@@ -200,8 +210,8 @@ class Scale:
     def x(self, value: float) -> float:
         value = min(max(value, 0.0), self.top)
         if self.log:
-            return LABEL_W + self.plot_w * math.log10(1 + value) / math.log10(1 + self.top)
-        return LABEL_W + self.plot_w * value / self.top
+            return LABEL_W + self.plot_w * (math.log10(1 + value) / math.log10(1 + self.top))
+        return LABEL_W + self.plot_w * (value / self.top)
 
     def ticks(self) -> list[float]:
         if not self.log:

@@ -13,14 +13,15 @@ from typing import Any
 from urllib.parse import urlsplit
 
 CODINGS = ("identity", "gzip", "br", "zstd")
+MAX_VALUE = 1e15  # no real byte count or millisecond figure is larger; beyond it a value is garbage
 
 
 def number(value: Any) -> float | None:
-    """A finite, non-negative number, else None."""
+    """A finite, non-negative, plausible number, else None."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
     value = float(value)
-    return value if math.isfinite(value) and value >= 0 else None
+    return value if math.isfinite(value) and 0 <= value <= MAX_VALUE else None
 
 
 def dicts(value: Any) -> list[dict[str, Any]]:

@@ -294,3 +294,9 @@ def write_json(tmp_path: Path) -> Callable[[Report, str], Path]:
         return path
 
     return write
+
+
+@pytest.fixture
+def finding_lists() -> dict[str, list[Finding]]:
+    """The raw findings (as checks would yield them) behind the scan and db fixture reports."""
+    return {"scan": scan_findings(), "db": db_findings()}
