@@ -37,7 +37,8 @@ def sample_object(doc: Any) -> dict[str, Any] | None:
     found = find_collection(doc)
     obj = found.items[0] if found is not None and found.items else doc
     if isinstance(obj, dict) and isinstance(obj.get("attributes"), dict):
-        return obj["attributes"] | {"id": obj.get("id")}
+        attributes: dict[str, Any] = obj["attributes"]
+        return attributes | {"id": obj.get("id")}
     if found is None and isinstance(doc, dict) and isinstance(doc.get("data"), dict):
         return sample_object(doc["data"])
     return obj if isinstance(obj, dict) else None

@@ -24,8 +24,8 @@ def auth_scheme(ep: Endpoint) -> str | None:
         if name.lower() == "authorization":
             return value.split(" ", 1)[0].lower()
     base = ep.base()
-    value = base.request_header("authorization") if base is not None else None
-    return value.split(" ", 1)[0].lower() if value else None
+    sent = base.request_header("authorization") if base is not None else None
+    return sent.split(" ", 1)[0].lower() if sent else None
 
 
 @check("http.stateless.session-cookie", kind="scan")

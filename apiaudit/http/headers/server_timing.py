@@ -54,7 +54,9 @@ def _duration(text: str | None) -> float | None:
 
 def _split(text: str, sep: str) -> list[str]:
     """Split on ``sep`` outside double quotes."""
-    parts, buf, quoted, escaped = [], [], False, False
+    parts: list[str] = []
+    buf: list[str] = []
+    quoted = escaped = False
     for ch in text:
         if escaped:
             escaped = False

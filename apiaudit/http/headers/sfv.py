@@ -192,7 +192,7 @@ def _number(r: _Reader) -> int | float:
 
 def _string(r: _Reader) -> str:
     r.take()
-    out = []
+    out: list[str] = []
     while True:
         ch = r.take()
         if ch == "":
