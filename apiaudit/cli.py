@@ -57,6 +57,10 @@ def _root(
 
 
 def main(argv: list[str] | None = None) -> None:
+    import signal
+
+    # A parent may have left SIGINT ignored (shells do for background jobs); Ctrl-C must still stop us.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     sys.exit(run(argv))
 
 
@@ -71,6 +75,9 @@ def run(argv: list[str] | None = None) -> int:
     try:
         result = command.main(args=args, prog_name="apiaudit", standalone_mode=False)
     except typer.Exit as exc:
+        if isinstance(exc.__cause__, KeyboardInterrupt):  # typer turns Ctrl-C into Exit(130)
+            print("apiaudit: interrupted", file=sys.stderr)
+            return EXIT_INTERRUPTED
         return int(exc.exit_code)
     except typer.Abort:
         print("apiaudit: interrupted", file=sys.stderr)
@@ -101,6 +108,8 @@ def run(argv: list[str] | None = None) -> int:
         print(f"apiaudit: internal error: {type(exc).__name__}: {redact_text(str(exc))} "
               "(set APIAUDIT_DEBUG=1 for a traceback)", file=sys.stderr)
         return EXIT_CANNOT_AUDIT
+    if result == EXIT_INTERRUPTED:  # typer returns Ctrl-C as 130 in non-standalone mode
+        print("apiaudit: interrupted", file=sys.stderr)
     return int(result or 0)
 
 

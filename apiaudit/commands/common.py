@@ -138,7 +138,7 @@ def write_outputs(report: Any, opts: CommonOptions) -> None:
         return
     if len(formats) > 1:
         raise UsageError("several --format values need --output-dir")
-    if not opts.quiet or formats[0] != "table":
+    if not opts.quiet:
         text = render(formats[0], report, RenderOptions(color=tty, verbose=opts.verbose))
         sys.stdout.write(text)
     _append_step_summary(report, formats)

@@ -30,7 +30,7 @@ def command(
     if fmt not in ("table", "json", "markdown"):
         raise UsageError(f"--format: unknown format {fmt!r} (choose from table, json, markdown)")
     rules = list(ruleset.rules.values()) if rule_id is None else ruleset.select(rule_id)
-    if not rules:
+    if not rules and rule_id is not None:
         raise UsageError(f"unknown rule id {rule_id!r} (see 'apiaudit rules')")
     if fmt == "json":
         print(json.dumps([_as_dict(r) for r in rules], indent=2))
