@@ -22,10 +22,27 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from conftest import apiaudit_cmd, serve_asgi  # noqa: E402
 
-PATHS = ["/good/users", "/bad/unbounded", "/bad/offset", "/bad/overlap", "/bad/nofields", "/bad/session",
-         "/cached", "/slow-cached", "/good/bearer", "/page"]
-FAMILIES = (("page-", "pagination"), ("fields-", "fields"), ("sample-", "latency"), ("burst-", "ratelimit"),
-            ("coding-", "compression (scan-core)"), ("revalidate-", "validation (scan-core)"), ("base", "base"))
+PATHS = [
+    "/good/users",
+    "/bad/unbounded",
+    "/bad/offset",
+    "/bad/overlap",
+    "/bad/nofields",
+    "/bad/session",
+    "/cached",
+    "/slow-cached",
+    "/good/bearer",
+    "/page",
+]
+FAMILIES = (
+    ("page-", "pagination"),
+    ("fields-", "fields"),
+    ("sample-", "latency"),
+    ("burst-", "ratelimit"),
+    ("coding-", "compression (scan-core)"),
+    ("revalidate-", "validation (scan-core)"),
+    ("base", "base"),
+)
 
 
 def family(purpose: str) -> str:
@@ -41,19 +58,44 @@ def main() -> None:
         with serve_asgi(app_mod.make_app(limited=True)) as url, tempfile.TemporaryDirectory() as tmp:
             evidence = Path(tmp) / "ev.json"
             t0 = time.monotonic()
-            subprocess.run([*apiaudit_cmd(), "scan", *[url + p for p in PATHS], "--samples", samples,
-                            "--format", "json", "--save-evidence", str(evidence), "-o", str(Path(tmp) / "r.json")],
-                           check=False, capture_output=True)
+            subprocess.run(
+                [
+                    *apiaudit_cmd(),
+                    "scan",
+                    *[url + p for p in PATHS],
+                    "--samples",
+                    samples,
+                    "--format",
+                    "json",
+                    "--save-evidence",
+                    str(evidence),
+                    "-o",
+                    str(Path(tmp) / "r.json"),
+                ],
+                check=False,
+                capture_output=True,
+            )
             wall = time.monotonic() - t0
             ev = json.loads(evidence.read_text())
-        per_endpoint = {ep["url"].removeprefix(url): Counter(family(x["purpose"]) for x in ep["exchanges"])
-                        for ep in ev["endpoints"]}
+        per_endpoint = {
+            ep["url"].removeprefix(url): Counter(family(x["purpose"]) for x in ep["exchanges"])
+            for ep in ev["endpoints"]
+        }
         extra = Counter(family(x["purpose"]) for x in ev["extra"])
         total = sum(sum(c.values()) for c in per_endpoint.values()) + sum(extra.values())
-        print(f"\n--samples {samples}: {total} requests for {len(PATHS)} endpoints, {wall:.2f} s wall (CLI start incl.)")
+        print(
+            f"\n--samples {samples}: {total} requests for {len(PATHS)} endpoints, "
+            f"{wall:.2f} s wall (CLI start incl.)"
+        )
         for path, counts in per_endpoint.items():
-            print(f"  {path:16} {sum(counts.values()):3}  " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
-        print(f"  {'(scan-wide)':16} {sum(extra.values()):3}  " + ", ".join(f"{k} {v}" for k, v in sorted(extra.items())))
+            print(
+                f"  {path:16} {sum(counts.values()):3}  "
+                + ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+            )
+        print(
+            f"  {'(scan-wide)':16} {sum(extra.values()):3}  "
+            + ", ".join(f"{k} {v}" for k, v in sorted(extra.items()))
+        )
 
 
 if __name__ == "__main__":
