@@ -33,7 +33,7 @@ def collect_database(
             )
         ev.server = server[0]
         collect_catalog(col, ev, options.schemas)
-        ev.statements = collect_statements(col, ev.server, options.workload_limit, ev.notices)
+        ev.statements = collect_statements(col, ev.server, options.workload_limit, ev.notices, ev.raw_samples)
         ev.workload = merge_workloads(ev.statements or [], log_workload)
         ev.hypopg = _hypopg(ev, options)
         version = int(ev.server["version_num"])

@@ -15,8 +15,14 @@ from apiaudit.db.workload import WorkloadQuery
 HIDDEN = "<insufficient privilege>"
 
 
-def to_workload(rows: list[dict[str, Any]]) -> tuple[list[WorkloadQuery], int]:
-    """Rows of statements.sql as workload queries; also how many were hidden by missing rights."""
+def to_workload(
+    rows: list[dict[str, Any]], raw: dict[str, str] | None = None
+) -> tuple[list[WorkloadQuery], int]:
+    """Rows of statements.sql as workload queries; also how many were hidden by missing rights.
+
+    ``raw`` receives, per fingerprint, the longest original text: the fingerprint folds IN lists of
+    any length into one shape, pg_stat_statements keeps one ``$n`` per value (huge-IN-list check).
+    """
     merged: dict[str, WorkloadQuery] = {}
     hidden = 0
     for row in rows:
@@ -25,6 +31,8 @@ def to_workload(rows: list[dict[str, Any]]) -> tuple[list[WorkloadQuery], int]:
             hidden += 1
             continue
         fid, sample = fingerprint(text)
+        if raw is not None and len(text) > len(raw.get(fid, "")):
+            raw[fid] = text
         calls = int(row.get("calls") or 0)
         total = float(row.get("total_ms") or 0.0)
         nrows = int(row.get("rows") or 0)
@@ -47,7 +55,7 @@ def to_workload(rows: list[dict[str, Any]]) -> tuple[list[WorkloadQuery], int]:
 
 
 def collect_statements(
-    col: Collector, server: dict[str, Any], limit: int, notices: list[str]
+    col: Collector, server: dict[str, Any], limit: int, notices: list[str], raw: dict[str, str] | None = None
 ) -> list[WorkloadQuery] | None:
     if not server.get("has_pgss"):
         notices.append(
@@ -63,7 +71,7 @@ def collect_statements(
             "query-plan checks use the logs only"
         )
         return None
-    queries, hidden = to_workload(rows)
+    queries, hidden = to_workload(rows, raw)
     if hidden:
         notices.append(
             f"{hidden} pg_stat_statements rows hidden by missing privileges "

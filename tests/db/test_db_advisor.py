@@ -177,3 +177,23 @@ def test_session_is_read_only_with_timeouts(fresh_db) -> None:  # type: ignore[n
                 cur.execute("CREATE TABLE nope (id int)")
     finally:
         conn.close()
+
+
+def test_antipatterns_from_pg_stat_statements(pg, fresh_db, audit) -> None:  # type: ignore[no-untyped-def]
+    cols = ", ".join(f"c{i} int" for i in range(12))
+    dsn = fresh_db(
+        f"CREATE TABLE wide (id int PRIMARY KEY, {cols}); INSERT INTO wide (id) SELECT generate_series(1, 50);"
+    )
+    db = dsn.rsplit("/", 1)[1]
+    pg.psql("SELECT pg_stat_statements_reset()", db)
+    in_list = ", ".join(str(i) for i in range(1, 151))
+    pg.psql(
+        f"SELECT * FROM wide WHERE id = 3; SELECT id FROM wide WHERE id IN ({in_list});"
+        "SELECT id FROM wide ORDER BY random() LIMIT 3;",
+        db,
+    )
+    report = audit(dsn)
+    assert [f.evidence for f in findings(report, "db.query.huge-in-list")] == [{"values": 150}]
+    (star,) = findings(report, "db.query.select-star")
+    assert "wide where id = $1" in star.location["sample"].lower()
+    assert len(findings(report, "db.query.order-by-random")) == 1

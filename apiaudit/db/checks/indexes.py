@@ -6,6 +6,8 @@ predicate and INCLUDE columns exactly. A prefix is redundant only for B-trees wi
 predicate and expressions (PostgreSQL docs, "Multicolumn Indexes": a B-tree on (a, b) serves a).
 Indexes behind a constraint (PK, UNIQUE, EXCLUDE) or unique indexes are never flagged unless an
 identical unique index covers them.
+An index that is the support of a foreign key is never advised away as unused, low-cardinality
+or on a small table: that would contradict ``db.fk.unindexed`` (the FK check owns that question).
 """
 
 from __future__ import annotations
@@ -127,10 +129,13 @@ def _redundant(valid: list[Row], skip: set[str]) -> Iterator[Finding]:
 
 
 def _fk_covering(ev: DbEvidence) -> set[tuple[int, str]]:
+    by_table: dict[int, list[Row]] = {}
+    for ix in ev.indexes or []:
+        by_table.setdefault(int(ix["table_oid"]), []).append(ix)
     out = set()
     for fk in ev.foreign_keys or []:
-        for ix in ev.indexes or []:
-            if ix["table_oid"] == fk["table_oid"] and covers(ix, list(fk["attnums"])):
+        for ix in by_table.get(int(fk["table_oid"]), []):
+            if covers(ix, list(fk["attnums"])):
                 out.add((int(ix["table_oid"]), ix["index"]))
     return out
 
@@ -189,9 +194,10 @@ def check_when_not_to_index(ev: DbEvidence, ctx: CheckContext) -> Iterator[Findi
         yield NotApplicable(ev.unavailable("indexes"))
         return
     rows_of = {int(t["oid"]): int(t["rows"]) for t in ev.tables}
+    fk_ix = _fk_covering(ev)
     small, low = ctx.threshold("small_table_rows"), ctx.threshold("db_low_cardinality_distinct")
     for ix in ev.indexes:
-        if _protected(ix) or not ix["is_valid"]:
+        if _protected(ix) or not ix["is_valid"] or (int(ix["table_oid"]), ix["index"]) in fk_ix:
             continue
         rows = rows_of.get(int(ix["table_oid"]), 0)
         if rows < small:
