@@ -133,16 +133,15 @@ def _start_database(demo: Demo) -> None:
             f"To see the database half too, install them ({INSTALL_HINT}) and re-run `apiaudit demo`."
         )
         return
-    with demo.steps.step(f"Starting a throwaway PostgreSQL ({bindir}) and loading the sample schema"):
-        try:
+    try:
+        with demo.steps.step(f"Starting a throwaway PostgreSQL ({bindir}) and loading the sample schema"):
             demo.db = start_database(bindir)
-        except Exception as exc:  # a broken local install must not stop the HTTP half
-            demo.errors.append({"where": "demo PostgreSQL", "message": redact_text(str(exc))[:800]})
-    if demo.db is None:
+    except Exception as exc:  # a broken local install must not stop the HTTP half
+        demo.errors.append({"where": "demo PostgreSQL", "message": redact_text(str(exc))[:800]})
         demo.steps.note("PostgreSQL could not be started: auditing the HTTP half only.")
-    else:
-        demo.db.reset_statistics()
-        demo.steps.info(f"  PostgreSQL: {demo.db.dsn}" + ("" if demo.db.hypopg else "  (no HypoPG)"))
+        return
+    demo.db.reset_statistics()
+    demo.steps.info(f"  PostgreSQL: {demo.db.dsn}" + ("" if demo.db.hypopg else "  (no HypoPG)"))
 
 
 def _scan(demo: Demo, cfg: Any) -> Report | None:

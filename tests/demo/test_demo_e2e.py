@@ -248,12 +248,13 @@ def _read_until(proc: subprocess.Popen[str], needle: str, timeout_s: float = 120
     return seen
 
 
-def test_ctrl_c_mid_run_stops_everything(demo_tmp: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_interrupt_mid_run_stops_everything(demo_tmp: Path, tmp_path: Path, signum: int) -> None:
     need(pgcluster.find_bindir() is not None, "PostgreSQL server binaries")
     proc = _start(tmp_path / "out", demo_tmp)
     try:
         seen = _read_until(proc, "API: http")  # PostgreSQL and the sample API are up, the audit is next
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(signum)
         rest = proc.communicate(timeout=60)[1]
     finally:
         if proc.poll() is None:
@@ -281,3 +282,31 @@ def test_keep_running_serves_until_ctrl_c(demo_tmp: Path, tmp_path: Path) -> Non
             proc.kill()
     assert proc.returncode == 0, rest[-2000:]
     assert_nothing_left(demo_tmp, seen + rest)
+
+
+def test_broken_postgresql_install_falls_back_to_the_http_half(demo_tmp: Path, tmp_path: Path) -> None:
+    bindir = Path(tempfile.mkdtemp(prefix="apiaudit-fake-pg-"))  # reachable by the postgres OS user
+    bindir.chmod(0o755)
+    for name in ("initdb", "pg_ctl"):  # present but failing, as on a half-removed install
+        script = bindir / name
+        script.write_text("#!/bin/sh\necho 'broken install' >&2\nexit 1\n")
+        script.chmod(0o755)
+    out = tmp_path / "out"
+    try:
+        proc = _run_demo(out, demo_tmp, env={"APIAUDIT_PG_BINDIR": str(bindir)})
+    finally:
+        shutil.rmtree(bindir, ignore_errors=True)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "PostgreSQL could not be started" in proc.stderr
+    report = load_report(out / "report.json")
+    assert any(e["where"] == "demo PostgreSQL" and "broken install" in e["message"] for e in report["errors"])
+    assert report["stats"]["demo"]["store"] == "memory"
+    assert_nothing_left(demo_tmp, proc.stderr)
+
+
+def test_unwritable_output_dir_is_a_usage_error(demo_tmp: Path, tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    proc = _run_demo(blocker / "out", demo_tmp, env={"APIAUDIT_PG_BINDIR": "/nonexistent"})
+    assert proc.returncode == 2 and "cannot create output directory" in proc.stderr
+    assert list(demo_tmp.iterdir()) == []
