@@ -14,6 +14,7 @@ from typing import Any
 
 from apiaudit.model import Report, ReportFinding, Severity
 from apiaudit.report import RenderOptions, view
+from apiaudit.report.sarif_locations import Bases, location
 
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 FINGERPRINT_KEY = "apiauditFingerprint/v1"
@@ -37,6 +38,7 @@ def sarif_log(report: Report, opts: RenderOptions) -> dict[str, Any]:
     rules = driver_rules(report, opts)
     index = {r["id"]: i for i, r in enumerate(rules)}
     with_baseline = any(f.known for f in report.findings)
+    bases = Bases(list(report.targets))
     run: dict[str, Any] = {
         "tool": {
             "driver": {
@@ -49,9 +51,10 @@ def sarif_log(report: Report, opts: RenderOptions) -> dict[str, Any]:
         },
         "automationDetails": {"id": f"apiaudit/{report.kind}/"},
         "invocations": [invocation(report)],
-        "results": [result(f, index[f.rule], with_baseline=with_baseline) for f in report.findings],
+        "results": [result(f, index[f.rule], bases, with_baseline=with_baseline) for f in report.findings],
         "properties": {"kind": report.kind, "targets": list(report.targets), "score": report.score},
     }
+    run["originalUriBaseIds"] = bases.original()  # filled while the results were built
     return {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
 
 
@@ -124,13 +127,13 @@ def friendly_name(rule_id: str) -> str:
     return "".join(part[:1].upper() + part[1:] for part in re.split(r"[^A-Za-z0-9]+", rule_id) if part)
 
 
-def result(f: ReportFinding, rule_index: int, *, with_baseline: bool) -> dict[str, Any]:
+def result(f: ReportFinding, rule_index: int, bases: Bases, *, with_baseline: bool) -> dict[str, Any]:
     out: dict[str, Any] = {
         "ruleId": f.rule,
         "ruleIndex": rule_index,
         "level": LEVELS[f.severity],
         "message": {"text": f.message or f.title},
-        "locations": [location(f.location)],
+        "locations": [location(f.location, bases)],
         "partialFingerprints": {FINGERPRINT_KEY: f.fingerprint},
         "properties": {
             "severity": f.severity.label,
@@ -144,33 +147,6 @@ def result(f: ReportFinding, rule_index: int, *, with_baseline: bool) -> dict[st
     if with_baseline:  # only meaningful when the report was compared against a baseline
         out["baselineState"] = "unchanged" if f.known else "new"
     return out
-
-
-def location(loc: dict[str, Any]) -> dict[str, Any]:
-    text = view.location_text(loc)
-    if "url" in loc:
-        return {
-            "physicalLocation": {"artifactLocation": {"uri": str(loc["url"])}},
-            "message": {"text": text},
-        }
-    kind, name = logical(loc)
-    return {
-        "logicalLocations": [{"name": name, "fullyQualifiedName": text, "kind": kind}],
-        "message": {"text": text},
-    }
-
-
-def logical(loc: dict[str, Any]) -> tuple[str, str]:
-    """SARIF logicalLocation kind (§3.33.7 lists e.g. "module", "member", "resource"; others allowed)."""
-    if "index" in loc:
-        return "index", str(loc["index"])
-    if "table" in loc:
-        return "table", str(loc["table"])
-    if "fingerprint" in loc:
-        return "query", str(loc["fingerprint"])
-    if "server" in loc:
-        return "resource", str(loc["server"])
-    return "resource", view.location_text(loc)
 
 
 def invocation(report: Report) -> dict[str, Any]:

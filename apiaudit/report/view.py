@@ -153,7 +153,8 @@ HEADLINE_STATS = ("http_requests", "endpoints", "queries", "explained", "log_lin
 
 
 def stats_split(report: Report) -> tuple[list[tuple[str, Any]], list[tuple[str, Any]]]:
-    shown, rest = [], []
+    shown: list[tuple[str, Any]] = []
+    rest: list[tuple[str, Any]] = []
     for key, value in report.stats.items():
         if key == "gate" or isinstance(value, (dict, list)):
             continue

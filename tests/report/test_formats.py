@@ -7,6 +7,7 @@ import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin
 
 import jsonschema
 import pytest
@@ -143,10 +144,24 @@ def test_sarif_valid_and_complete(reports: dict[str, Report], ruleset: RuleSet) 
         assert res["level"] == levels[f.severity.label]
         assert res["partialFingerprints"] == {"apiauditFingerprint/v1": f.fingerprint}
         loc = res["locations"][0]
+        artifact = loc["physicalLocation"]["artifactLocation"]
+        # code scanning needs a relative artifact URI; its uriBaseId resolves it to the real place
+        assert "://" not in artifact["uri"] and artifact["uri"]
+        base = run["originalUriBaseIds"][artifact["uriBaseId"]]["uri"]
         if "url" in f.location:
-            assert loc["physicalLocation"]["artifactLocation"]["uri"] == f.location["url"]
+            assert urljoin(base, artifact["uri"]) == f.location["url"]
         else:
             assert loc["logicalLocations"][0]["fullyQualifiedName"]
+            assert base.startswith("postgresql://app@127.0.0.1:5432/shop")
+
+
+def test_sarif_locations_of_hostile_urls_are_plain_uri_references(
+    reports: dict[str, Report], ruleset: RuleSet
+) -> None:
+    run = json.loads(render("sarif", reports["hostile"], opts(ruleset)))["runs"][0]
+    for res in run["results"]:
+        uri = res["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        assert not set(uri) & set('<>"{}|^` ' + chr(92))
 
 
 def test_sarif_baseline_state_when_known(reports: dict[str, Report], ruleset: RuleSet) -> None:
