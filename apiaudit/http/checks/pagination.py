@@ -204,13 +204,23 @@ def check_limit_param(ev: ScanEvidence, ctx: CheckContext) -> Iterator[Finding |
                 yield Finding("http.pagination.limit-not-capped", _where(ep),
                               {"param": param, "asked": asked, "items": count, "max": max_items}, ev_dict)
             elif 400 <= status < 500 or (200 <= status < 300 and items is not None):
-                behaviour = "rejected" if status >= 400 else "capped"
+                behaviour = _behaviour(ex, status, count, max_items)
                 yield Finding("http.pagination.limit-capped", _where(ep),
                               {"param": param, "asked": asked, "behaviour": behaviour, "status": status,
                                "items": count}, {**ev_dict, "behaviour": behaviour})
     if not tried:
         yield NotApplicable("no collection with a recognised page-size parameter "
                             f"({', '.join(LIMIT_PARAMS)}) was found")
+
+
+def _behaviour(ex: Exchange, status: int, count: int, max_items: int) -> str:
+    """How an oversized page size was handled. Fewer items than the maximum and no next page means
+    the whole collection fit: the cap could not be observed (still not a failure)."""
+    if status >= 400:
+        return "rejected"
+    if count == max_items or page_meta(ex).next_url or page_meta(ex).has_more:
+        return "capped"
+    return "within the maximum (the collection is smaller, so the cap was not observed)"
 
 
 @check("http.pagination.next-broken", "http.pagination.page-overlap", kind="scan")

@@ -121,6 +121,13 @@ def test_oversized_limit_honoured_capped_or_rejected() -> None:
         assert rules(out) == ["http.pagination.limit-capped"] and out[0].evidence["behaviour"] == behaviour
 
 
+def test_oversized_limit_on_a_small_collection_is_not_called_capped() -> None:
+    small = ex("page-limit-limit", f"{U}?limit=1000", body=items(30))
+    out = run(pagination.check_limit_param, ev_of(Endpoint(U, exchanges=[small])))
+    assert rules(out) == ["http.pagination.limit-capped"]
+    assert out[0].evidence["behaviour"].startswith("within the maximum")
+
+
 def test_walk_detects_broken_next_loops_and_overlap() -> None:
     page1 = {"data": items(20), "next": f"{U}?cursor=a"}
     good = Endpoint(
