@@ -19,11 +19,12 @@ import httpx
 
 from apiaudit.http.decode import decode
 from apiaudit.http.evidence import BODY_KEEP_BYTES, Exchange
-from apiaudit.http.probes import BudgetExhausted
+from apiaudit.http.probes import BudgetExhausted, HostBackedOff
 from apiaudit.redact import MASK, SENSITIVE_HEADERS, redact_text
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 MAX_REDIRECTS = 5
+MAX_CONSECUTIVE_429 = 3  # then the host is left alone: it is limiting us, probing on is hammering
 # What a browser offers; probes ask for one coding at a time.
 DEFAULT_ACCEPT_ENCODING = "gzip, deflate, br, zstd"
 
@@ -83,6 +84,8 @@ class ScanClient:
         self._t0 = time.monotonic()
         self._sems: dict[str, asyncio.Semaphore] = {}
         self._not_before = 0.0
+        self._blocked: dict[str, str] = {}  # host -> why we stopped sending to it
+        self._strikes: dict[str, int] = {}  # host -> consecutive 429 responses
         self._ids = 0
         self._client: httpx.AsyncClient | None = None
 
@@ -144,6 +147,9 @@ class ScanClient:
 
     async def _one(self, url: str, *, purpose: str, headers: Mapping[str, str] | None,
                    method: str) -> Exchange:
+        host = urlsplit(url).netloc.lower()
+        if host in self._blocked:
+            raise HostBackedOff(self._blocked[host])
         self._take_budget()
         wait = self._not_before - time.monotonic()
         if wait > 0:
@@ -166,12 +172,25 @@ class ScanClient:
             except Exception as exc:  # invalid header values, TLS oddities: report, never crash the scan
                 ex.error = redact_text(f"{type(exc).__name__}: {exc}")
             ex.elapsed_ms = round((time.monotonic() - start) * 1000, 2)
-        if ex.status == 429:
-            delay = retry_after_seconds(ex.header("retry-after"))
-            if delay is not None:
-                until = time.monotonic() + min(delay, self.settings.retry_after_cap_s)
-                self._not_before = max(self._not_before, until)
+        self._after(host, ex)
         return ex
+
+    def _after(self, host: str, ex: Exchange) -> None:
+        """Honour Retry-After (RFC 9110 §10.2.3) up to the cap; beyond it, or after repeated 429s,
+        stop sending to the host."""
+        if ex.status != 429:
+            self._strikes.pop(host, None)
+            return
+        self._strikes[host] = self._strikes.get(host, 0) + 1
+        delay = retry_after_seconds(ex.header("retry-after"))
+        cap = self.settings.retry_after_cap_s
+        if delay is not None and delay > cap:
+            why = f"{host} answered 429 with Retry-After {delay:.0f} s (above the {cap:.0f} s cap)"
+            self._blocked[host] = why
+        elif self._strikes[host] >= MAX_CONSECUTIVE_429:
+            self._blocked[host] = f"{host} answered 429 {self._strikes[host]} times in a row"
+        elif delay is not None:
+            self._not_before = max(self._not_before, time.monotonic() + delay)
 
     async def _send(self, ex: Exchange, headers: dict[str, str], start: float) -> None:
         assert self._client is not None

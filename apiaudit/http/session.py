@@ -59,8 +59,8 @@ async def base_gets(client: ScanClient, evidence: ScanEvidence, endpoints: list[
     async def one(ep: Endpoint) -> None:
         try:
             ep.exchanges.append(await client.fetch(ep.url, purpose="base", headers=ep.headers))
-        except BudgetExhausted:
-            evidence.skipped.append({"url": ep.url, "purpose": "base", "reason": "request budget spent"})
+        except BudgetExhausted as exc:
+            evidence.skipped.append({"url": ep.url, "purpose": "base", "reason": str(exc)})
 
     await asyncio.gather(*(one(ep) for ep in endpoints))
 
@@ -76,8 +76,8 @@ async def run_probes(client: ScanClient, evidence: ScanEvidence, endpoints: list
         for name, module in modules:
             try:
                 await module.probe(session, ep)
-            except BudgetExhausted:
-                evidence.skipped.append({"url": ep.url, "purpose": name, "reason": "request budget spent"})
+            except BudgetExhausted as exc:
+                evidence.skipped.append({"url": ep.url, "purpose": name, "reason": str(exc)})
             except Exception as exc:  # a broken probe must not sink the scan
                 evidence.errors.append({"where": f"probe {name} on {redact_text(ep.url)}",
                                         "message": redact_text(f"{type(exc).__name__}: {exc}")})

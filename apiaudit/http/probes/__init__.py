@@ -35,7 +35,7 @@ from typing import Any, Protocol
 
 from apiaudit.http.evidence import Endpoint, Exchange
 
-__all__ = ["PROBES", "BudgetExhausted", "ProbeSession"]
+__all__ = ["PROBES", "BudgetExhausted", "HostBackedOff", "ProbeSession"]
 
 # Run in this order for every endpoint. scan-api appends its modules on this line only.
 PROBES: tuple[str, ...] = ("validation", "compression",
@@ -43,7 +43,13 @@ PROBES: tuple[str, ...] = ("validation", "compression",
 
 
 class BudgetExhausted(Exception):
-    """The global request budget (--max-requests) is spent; the probe must stop."""
+    """No more requests may be sent (budget spent, or the host told us to go away); the probe must
+    stop. ``str(exc)`` is the reason recorded in ``ScanEvidence.skipped``."""
+
+
+class HostBackedOff(BudgetExhausted):
+    """The host answered 429 with a Retry-After beyond the cap, or kept answering 429: the scan
+    leaves it alone for the rest of the run (DESIGN.md "honour Retry-After")."""
 
 
 class ProbeSession(Protocol):

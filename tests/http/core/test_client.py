@@ -106,15 +106,15 @@ def limited() -> Iterator[str]:
     server.server_close()
 
 
-def test_retry_after_honoured_and_capped(limited: str) -> None:
+def test_retry_after_honoured(limited: str) -> None:
     async def go() -> tuple[float, float]:
-        async with ScanClient(ClientSettings(retry_after_cap_s=0.3)) as client:
+        async with ScanClient(ClientSettings(retry_after_cap_s=5)) as client:
             first = await client.fetch(limited + "/a", purpose="a")
             second = await client.fetch(limited + "/b", purpose="b")
             return first.started_ms, second.started_ms
 
     t1, t2 = asyncio.run(go())
-    assert t2 - t1 >= 300  # waited for the (capped) Retry-After before the next request
+    assert t2 - t1 >= 1000  # waited for Retry-After: 1 (within the cap) before the next request
     assert retry_after_seconds("120") == 120
     assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412480 - 60) == 60
     assert retry_after_seconds("soon") is None
@@ -127,3 +127,40 @@ def test_secret_headers_masked() -> None:
         )
     )
     assert masked == {"Authorization": "***", "Set-Cookie": "sid=***; Path=/; HttpOnly", "ETag": '"e"'}
+
+
+class _Gone(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    hits: ClassVar[int] = 0
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        _Gone.hits += 1
+        self.send_response(429)
+        self.send_header("Retry-After", "86400")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+
+def test_retry_after_beyond_cap_leaves_host_alone() -> None:
+    _Gone.hits = 0
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Gone)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_port}"
+
+    async def go() -> str:
+        async with ScanClient(ClientSettings(retry_after_cap_s=5)) as client:
+            first = await client.fetch(url + "/a", purpose="a")
+            assert first.status == 429
+            with pytest.raises(BudgetExhausted, match="Retry-After 86400") as info:
+                await client.fetch(url + "/b", purpose="b")
+            return str(info.value)
+
+    try:
+        asyncio.run(go())
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert _Gone.hits == 1  # no second request, and no day-long sleep
