@@ -43,9 +43,16 @@ def plain(ep: Endpoint) -> list[Exchange]:
             or (ex.purpose.startswith("sample-") and ex.purpose != "sample-cachebust")]
 
 
+# Requests that are slow or refused on purpose: the burst (429s), the deep-offset page (reported by
+# http.pagination.deep-offset-slow) and the cache-busting GET. They would skew the endpoint's percentiles.
+DELIBERATE = ("burst-", "page-offset-deep", "sample-cachebust")
+
+
 def timed(ep: Endpoint) -> list[Exchange]:
+    """The exchanges whose timings make the endpoint's percentiles: base + samples when sampled, else
+    every probe request except the deliberate ones (``--samples 0``)."""
     picked = plain(ep) if ep.with_prefix("sample-") else [
-        ex for ex in ep.exchanges if not ex.purpose.startswith("burst-")]
+        ex for ex in ep.exchanges if not ex.purpose.startswith(DELIBERATE)]
     return [ex for ex in picked if ex.ok and ex.status is not None and ex.status < 500]
 
 
