@@ -21,13 +21,18 @@ DETAILED_FINDINGS = 25
 EVIDENCE_CHARS = 1500
 STATUS_ICON = {"pass": "✅", "warn": "⚠️", "fail": "❌", "not_assessed": "➖"}
 SEVERITY_ICON = {"critical": "🟥", "high": "🔴", "medium": "🟠", "low": "🔵", "info": "⚪"}
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]{}()#+!|~>-])")
+# Inline punctuation that can start formatting anywhere in a line (GFM); "_" only outside words, since
+# intraword underscores never emphasise (customer_id stays readable).
+_MD_INLINE = re.compile(r"([\\`*\[\]|~]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9]))")
+# What turns the start of a line into a heading, quote, list item or thematic break.
+_MD_LINE_START = re.compile(r"^(\d*)([#+=-]|(?<=\d)[.)])")
 
 
 def md(text: object) -> str:
-    """Plain text safe for Markdown: HTML-escaped, Markdown punctuation escaped, on one line."""
+    """Plain text safe for Markdown: HTML-escaped, formatting punctuation escaped, on one line."""
     flat = " ".join(str(text).split())
-    return _MD_SPECIAL.sub(r"\\\1", escape(flat, quote=False))
+    escaped = _MD_INLINE.sub(r"\\\1", escape(flat, quote=False))
+    return _MD_LINE_START.sub(r"\1\\\2", escaped)
 
 
 def code_span(text: object) -> str:
