@@ -18,6 +18,9 @@ MAX_NODES = 200_000
 MAX_BYTES = 5 * 1024 * 1024
 
 Path_ = tuple[str | int, ...]
+# libyaml's composer when available (10x faster); scalars are built by one shared safe constructor.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_CONSTRUCTOR = yaml.constructor.SafeConstructor()
 
 
 @dataclass
@@ -41,7 +44,7 @@ def load_text(text: str, name: str) -> YamlDoc:
     if len(text) > MAX_BYTES:
         raise ConfigError(f"file is larger than {MAX_BYTES // (1024 * 1024)} MiB", where=name)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f":{mark.line + 1}" if mark is not None else ""
@@ -99,13 +102,13 @@ def _convert(node: yaml.Node, path: Path_, doc: YamlDoc, budget: list[int]) -> A
 def _scalar(node: yaml.Node, doc: YamlDoc) -> Any:
     if not isinstance(node, yaml.ScalarNode):
         return _convert(node, (), YamlDoc(doc.name, None), [MAX_NODES])
-    loader = yaml.SafeLoader("")
     try:
-        return loader.construct_object(node, deep=True)
+        return _CONSTRUCTOR.construct_object(node, deep=True)
     except yaml.YAMLError as exc:
         raise ConfigError(f"invalid value: {exc}", where=_at(doc, node)) from None
     finally:
-        loader.dispose()
+        _CONSTRUCTOR.constructed_objects.clear()
+        _CONSTRUCTOR.recursive_objects.clear()
 
 
 def _at(doc: YamlDoc, node: yaml.Node) -> str:
