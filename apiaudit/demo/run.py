@@ -134,14 +134,15 @@ def _start_database(demo: Demo) -> None:
         )
         return
     try:
-        with demo.steps.step(f"Starting a throwaway PostgreSQL ({bindir}) and loading the sample schema"):
+        with demo.steps.step("Starting a throwaway PostgreSQL and loading the sample schema"):
             demo.db = start_database(bindir)
     except Exception as exc:  # a broken local install must not stop the HTTP half
         demo.errors.append({"where": "demo PostgreSQL", "message": redact_text(str(exc))[:800]})
         demo.steps.note("PostgreSQL could not be started: auditing the HTTP half only.")
         return
     demo.db.reset_statistics()
-    demo.steps.info(f"  PostgreSQL: {demo.db.dsn}" + ("" if demo.db.hypopg else "  (no HypoPG)"))
+    hypopg = "" if demo.db.hypopg else ", no HypoPG"
+    demo.steps.info(f"  PostgreSQL: {demo.db.dsn}  ({bindir}{hypopg})")
 
 
 def _scan(demo: Demo, cfg: Any) -> Report | None:
