@@ -49,6 +49,11 @@ _TOKEN = re.compile(
     """,
     re.X | re.S | re.I,
 )
+# Fast path for text without quotes, dollars, comments, driver placeholders, booleans or ".5"-style
+# numbers (most simple-protocol statements in a log): only plain numbers to mask, no callback per
+# match, ~3x faster. It masks exactly what _TOKEN masks in such text, so both paths give the same key
+# (tests/logs/test_fingerprint.py checks it on random text).
+_PLAIN = re.compile(r"\b[0-9]+(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?")
 _IN_LIST = re.compile(r"\b(in\s*\()\s*" + MARK + r"(?:\s*,\s*" + MARK + r")+\s*\)", re.I)
 _PARAM_OUT = re.compile(r"\$\d+")
 _SQLCOMMENTER = re.compile(r"([A-Za-z_][\w.-]*)\s*=\s*'((?:[^']|\\')*)'")
@@ -68,11 +73,25 @@ def _token(m: re.Match[str]) -> str:
 
 def mask(sql: str) -> str:
     """The cheap shape key: literals and parameters → a marker, comments dropped, IN lists collapsed."""
-    masked = _TOKEN.sub(_token, sql)
-    masked = " ".join(masked.split()).rstrip(";").rstrip()
-    if "(" in masked:
+    masked = _plain_mask(sql)
+    if masked is None:
+        masked = _TOKEN.sub(_token, sql)
+    if "  " in masked or "\n" in masked or "\t" in masked or "\r" in masked or masked[:1] == " ":
+        masked = " ".join(masked.split())
+    masked = masked.rstrip().rstrip(";").rstrip()
+    if "," in masked and "(" in masked:
         masked = _IN_LIST.sub(r"\1" + MARK + ")", masked)
     return masked
+
+
+def _plain_mask(sql: str) -> str | None:
+    if "'" in sql or '"' in sql or "$" in sql or "%" in sql or "/*" in sql or "--" in sql:
+        return None
+    low = sql.lower()
+    if "true" in low or "false" in low:
+        return None
+    masked = _PLAIN.sub(MARK, sql)
+    return None if "." + MARK in masked else masked
 
 
 def fingerprint(sql: str) -> tuple[str, str]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from apiaudit.db.fingerprint import extract_tags, fingerprint, mask
+from apiaudit.db.fingerprint import _TOKEN, _plain_mask, _token, extract_tags, fingerprint, mask
 
 
 def fp(sql: str) -> str:
@@ -94,3 +94,11 @@ def test_literal_values_never_change_the_fingerprint(n: int, s: str) -> None:
     quoted = "'" + s.replace("'", "''") + "'"
     assert fp(f"SELECT * FROM t WHERE a = {n} AND b = {quoted}") == fp(
         "SELECT * FROM t WHERE a = $1 AND b = $2")
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet="abtrueFALSE .,()=<>+-*_eE0123456789xy\n\t", max_size=60))
+def test_fast_and_full_masks_agree(text: str) -> None:
+    fast = _plain_mask(text)
+    if fast is not None:
+        assert fast == _TOKEN.sub(_token, text)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from statistics import median
+from typing import Any
 
 from apiaudit.db.fingerprint import extract_tags, fingerprint
 from apiaudit.db.logs.units import Entry, PatternBook, shape_kind, unit_repeats
@@ -23,7 +24,7 @@ MAX_READ_KEYS = 200_000  # (query, parameters) counters kept for hot reads befor
 MAX_LIFETIMES = 100_000
 
 
-@dataclass
+@dataclass(slots=True)
 class _Query:
     sample: str
     kind: str
@@ -32,7 +33,7 @@ class _Query:
     tags: dict[str, str] = field(default_factory=dict)
 
 
-@dataclass
+@dataclass(slots=True)
 class _Session:
     first_ts: float | None
     last_ts: float | None = None
@@ -57,14 +58,15 @@ class Collector:
         self._sessions: dict[str, _Session] = {}
         self.book = PatternBook()
         self.single_tx: dict[str, int] = {}
-        self.reads: dict[tuple[str, int], int] = {}
+        self.reads: dict[int, list[Any]] = {}  # parameter key -> [executions, fingerprint]
         self.lifetimes: list[float] = []
         self.per_session: list[int] = []
         self.client_sessions = 0
         self.first_ts: float | None = None
         self.last_ts: float | None = None
+        self.n_statements = 0
         self.counts: dict[str, int] = dict.fromkeys(
-            ("statements", "units", "transactions", "durations", "server_errors", "bind_parse", "connections",
+            ("units", "transactions", "durations", "server_errors", "bind_parse", "connections",
              "units_split"), 0)
         self.other_severities: dict[str, int] = {}
 
@@ -125,7 +127,7 @@ class Collector:
     # -- statements -----------------------------------------------------------------------------
     def statement(self, session: str, ts: float | None, text: str, params: str | None,
                   ms: float | None) -> None:
-        self.counts["statements"] += 1
+        self.n_statements += 1
         fp = self._raw.get(text)
         if fp is None:
             fp = self._shape(text)
@@ -158,34 +160,42 @@ class Collector:
             return
         if kind == "savepoint":
             return
+        # The raw text (and parameters) identify the query *and* its values: one int keys both.
         pkey = hash(text) if params is None else hash((text, params))
         st.unit.append((fp, pkey, ms))
         st.last_in_unit = True
+        is_read = kind == "keyread" or kind == "select"
         if st.in_tx:
             st.tx_statements += 1
-            st.tx_select = fp if st.tx_statements == 1 and kind in ("keyread", "select") else None
-        if kind in ("keyread", "select"):
-            self._count_read(fp, pkey)
+            st.tx_select = fp if is_read and st.tx_statements == 1 else None
+        if is_read:
+            seen = self.reads.get(pkey)
+            if seen is None:
+                self._new_read(fp, pkey)
+            else:
+                seen[0] += 1
         if len(st.unit) >= MAX_UNIT:
             self.counts["units_split"] += 1
             self._close_unit(st)
 
     def _shape(self, text: str) -> str:
         fp, sample = fingerprint(text)
-        if len(self._raw) >= MAX_RAW_CACHE:
-            self._raw.clear()
-        self._raw[text] = fp
+        # Remember raw texts that come back verbatim: parameterised ones (extended protocol) and short
+        # ones (BEGIN, COMMIT). Simple-protocol texts carry their literals and rarely repeat.
+        if "$" in text or len(text) < 24:
+            if len(self._raw) >= MAX_RAW_CACHE:
+                self._raw.clear()
+            self._raw[text] = fp
         if fp not in self.queries:
             kind = shape_kind(sample, self.resets)
             self.queries[fp] = _Query(sample=sample, kind=kind, tags=extract_tags(text))
             self.kinds[fp] = kind
         return fp
 
-    def _count_read(self, fp: str, pkey: int) -> None:
-        key = (fp, pkey)
-        self.reads[key] = self.reads.get(key, 0) + 1
-        if len(self.reads) > MAX_READ_KEYS:  # lossy counting: forget the rare ones, keep the hot ones
-            self.reads = {k: n for k, n in self.reads.items() if n > 2}
+    def _new_read(self, fp: str, pkey: int) -> None:
+        if len(self.reads) >= MAX_READ_KEYS:  # lossy counting: forget the rare ones, keep the hot ones
+            self.reads = {k: v for k, v in self.reads.items() if v[0] > 2}
+        self.reads[pkey] = [1, fp]
 
     def _end_tx(self, st: _Session) -> None:
         if st.in_tx:
@@ -200,7 +210,9 @@ class Collector:
         if not unit:
             return
         self.counts["units"] += 1
-        if len(unit) >= self.min_repeats:
+        n = self.min_repeats
+        # Cheap pre-check: a query repeated n times leaves at least n - 1 duplicates in the unit.
+        if len(unit) >= n and len(unit) - len({e[0] for e in unit}) >= n - 1:
             for child, parent, repeats, ms in unit_repeats(unit, self.kinds, self.min_repeats):
                 self.book.add(child, parent, repeats, ms)
         st.unit = []

@@ -19,18 +19,23 @@ EVICT_EVERY = 200_000  # lines
 
 
 def parse(lines: Iterable[str], prefix: Prefix, sink: Collector) -> dict[str, int]:
-    """Feed every message of ``lines`` to ``sink``; returns line counts (lines, parsed, unparsed)."""
+    """Feed every message of ``lines`` to ``sink``; returns line counts (lines, parsed, unparsed).
+
+    The hot loop of log analysis: one regex match per header line, one ``group`` call, locals only.
+    """
     match = prefix.regex.match
     groups = prefix.regex.groupindex
-    ts_group = "ts" if "ts" in groups else ("epoch" if "epoch" in groups else None)
-    key_group = "session" if "session" in groups else ("pid" if "pid" in groups else None)
+    ts_group = "ts" if "ts" in groups else ("epoch" if "epoch" in groups else "sev")
+    key_group = "session" if "session" in groups else ("pid" if "pid" in groups else "sev")
+    grouped, timed = key_group != "sev", ts_group != "sev"
     message = sink.message
-    n = parsed = unparsed = 0
-    # pending message: session, timestamp text, severity, message lines, detail lines (or None)
+    n = unparsed = blank = 0
+    # The pending message: session key, timestamp text, severity, message lines, DETAIL lines.
     p_key = p_ts = p_sev = ""
     p_msg: list[str] | None = None
     p_detail: list[str] | None = None
     p_tail: list[str] = []  # where continuation lines go: the message, its DETAIL, or a discarded part
+    ts_text, ts_value = "", None  # consecutive messages often share a timestamp: convert it once
     for line in lines:
         n += 1
         if line[:1] == "\t":
@@ -38,36 +43,35 @@ def parse(lines: Iterable[str], prefix: Prefix, sink: Collector) -> dict[str, in
                 unparsed += 1
             else:
                 p_tail.append(line[1:].rstrip("\r\n"))
-                parsed += 1
             continue
         m = match(line)
         if m is None:
             if line.strip():
                 unparsed += 1
+            else:
+                blank += 1
             continue
-        parsed += 1
-        sev = m.group("sev")
-        key = m.group(key_group) if key_group else "-"
-        if p_msg is not None and key == p_key:
-            if sev == "DETAIL":
-                p_detail = p_tail = [m.group("msg")]
-                continue
-            if sev in _ATTACHED:
-                p_tail = []
-                continue
+        sev, msg, key, ts = m.group("sev", "msg", key_group, ts_group)
+        if not grouped:
+            key = "-"
         if p_msg is not None:
-            message(p_key, seconds(p_ts) if p_ts else None, p_sev,
-                    p_msg[0] if len(p_msg) == 1 else "\n".join(p_msg),
+            if key == p_key:
+                if sev == "DETAIL":
+                    p_detail = p_tail = [msg]
+                    continue
+                if sev in _ATTACHED:
+                    p_tail = []
+                    continue
+            if p_ts != ts_text:
+                ts_text, ts_value = p_ts, seconds(p_ts) if timed else None
+            message(p_key, ts_value, p_sev, p_msg[0] if len(p_msg) == 1 else "\n".join(p_msg),
                     None if p_detail is None else "\n".join(p_detail))
-        p_key, p_sev = key or "-", sev
-        p_ts = m.group(ts_group) if ts_group else ""
-        p_msg, p_detail = [m.group("msg")], None
-        p_tail = p_msg
-        if n % EVICT_EVERY == 0 and p_ts:
-            now = seconds(p_ts)
-            if now is not None:
-                sink.evict_idle(now)
+        p_key, p_sev, p_ts = key or "-", sev, ts
+        p_msg = p_tail = [msg]
+        p_detail = None
+        if n % EVICT_EVERY == 0 and ts_value is not None:
+            sink.evict_idle(ts_value)
     if p_msg is not None:
-        message(p_key, seconds(p_ts) if p_ts else None, p_sev, "\n".join(p_msg),
+        message(p_key, seconds(p_ts) if timed else None, p_sev, "\n".join(p_msg),
                 None if p_detail is None else "\n".join(p_detail))
-    return {"lines": n, "parsed": parsed, "unparsed": unparsed}
+    return {"lines": n, "parsed": n - unparsed - blank, "unparsed": unparsed}

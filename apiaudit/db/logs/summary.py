@@ -33,7 +33,8 @@ def summarise(coll: Collector, ev: LogEvidence, counts: dict[str, int], formats:
     c = coll.counts
     ev.stats.update({
         "log_files": len(files), "log_formats": formats, "log_lines": counts["lines"],
-        "log_parsed": counts["parsed"], "log_unparsed": counts["unparsed"], "log_statements": c["statements"],
+        "log_parsed": counts["parsed"], "log_unparsed": counts["unparsed"],
+        "log_statements": coll.n_statements,
         "log_queries": len(coll.queries), "log_sessions": sessions, "log_units": c["units"],
         "log_transactions": c["transactions"], "log_durations": c["durations"],
         "log_server_errors": c["server_errors"],
@@ -60,7 +61,7 @@ def _route(tags: dict[str, str]) -> str | None:
 
 def _hot_reads(coll: Collector) -> list[HotRead]:
     best: dict[str, int] = {}
-    for (fp, _), n in coll.reads.items():
+    for n, fp in coll.reads.values():
         if n > best.get(fp, 1):
             best[fp] = n
     rows = [HotRead(fingerprint=fp, sample=coll.queries[fp].sample, repeats=n, calls=coll.queries[fp].calls,
