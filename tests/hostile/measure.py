@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import resource
 import shutil
 import signal
 import subprocess
@@ -72,6 +73,15 @@ def apiaudit_cmd() -> list[str]:
     return [script] if script else [sys.executable, "-m", "apiaudit"]
 
 
+# Address-space ceiling for every audited run: a runaway allocation fails inside the child (and the
+# test fails on its RSS bound) instead of swapping a machine shared with other test runs.
+ADDRESS_SPACE_CAP = 4 << 30
+
+
+def _limit_memory() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_SPACE_CAP, ADDRESS_SPACE_CAP))
+
+
 def run_measured(
     *args: str,
     timeout: float = 90.0,
@@ -92,6 +102,7 @@ def run_measured(
         env=full_env,
         cwd=cwd,
         start_new_session=True,
+        preexec_fn=_limit_memory,
     )
     out: dict[str, bytes] = {}
     readers = [
