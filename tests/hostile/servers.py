@@ -304,6 +304,15 @@ CORPUS: list[Behaviour] = [
     Behaviour(
         "retry-after-day", "429 with Retry-After: 86400 on every request", lambda: RawServer(_retry_after_day)
     ),
+    Behaviour(
+        "retry-after-superscript",
+        "429 with Retry-After: \\xb2 (latin-1 '²', which str.isdigit() accepts)",
+        lambda: _raw_bytes(
+            b"HTTP/1.1 429 Too Many Requests\r\nRetry-After: \xb2\r\nContent-Type: application/json\r\n"
+            b"Content-Length: 2\r\n\r\n{}",
+            close=False,
+        ),
+    ),
     Behaviour("tls-self-signed", "HTTPS with a self-signed certificate", _tls),
     Behaviour(
         "http2-only",

@@ -57,6 +57,7 @@ EXPECT: dict[str, Expect] = {
     "redirect-file-scheme": Expect((0, 1, 3), r"redirect|scheme|not followed"),
     "redirect-ftp-scheme": Expect((0, 1, 3), r"redirect|scheme|not followed"),
     "retry-after-day": Expect(ANSWERED, r"429|retry-after|rate"),
+    "retry-after-superscript": Expect(ANSWERED, r"429|retry-after|rate"),
     "tls-self-signed": Expect(NOTHING, r"certificate|ssl|tls|verify"),
     "http2-only": Expect(NOTHING, r"protocol|http/2|h2|disconnect|illegal|goaway"),
     "json-deep": Expect(ANSWERED, r"."),
