@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import signal
-import sys
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -20,7 +19,7 @@ from typing import Any
 
 from rich.console import Console
 
-from apiaudit.demo import democfg
+from apiaudit.demo import democfg, output
 from apiaudit.demo.data import MemoryStore, PgStore, Store
 from apiaudit.demo.database import INSTALL_HINT, DemoDatabase, find_demo_bindir, start_database
 from apiaudit.demo.endpoints import FIXES
@@ -29,9 +28,6 @@ from apiaudit.demo.steps import Steps
 from apiaudit.errors import AuditError, UsageError
 from apiaudit.model import Report
 from apiaudit.redact import redact_text
-
-OUTPUT_FORMATS = ("json", "html", "markdown")  # written when the renderer exists (apiaudit.report.FORMATS)
-NO_PG_REASON = f"PostgreSQL server binaries not found, so the demo ran without a database ({INSTALL_HINT})"
 
 
 @dataclass
@@ -88,17 +84,10 @@ def _audit(demo: Demo) -> Report:
     (demo.out / "apiaudit.yaml").write_text(democfg.config_yaml(data), encoding="utf-8")
     cfg = democfg.demo_config(data)
     if db is not None:
-        with demo.steps.step("Driving a workload through the API (it reaches PostgreSQL's statement log)"):
-            from apiaudit.demo.drive import drive
-
-            drive(demo.api.url)
+        _drive(demo)
     scan_report = _scan(demo, cfg)
-    if db is not None and isinstance(store, PgStore):
-        store.refresh()  # publish the workload's table statistics
-        if not db.flush_log():
-            demo.errors.append(
-                {"where": "demo", "message": "the server log did not show the workload in time"}
-            )
+    if db is not None:
+        _publish_workload(demo, db, store)
     reports = [r for r in (scan_report, _db_audit(demo, cfg)) if r is not None]
     if not reports:
         problems = "; ".join(e["message"] for e in demo.errors) or "no audit ran"
@@ -107,10 +96,36 @@ def _audit(demo: Demo) -> Report:
 
     report = merge_reports(reports, cfg.ruleset)
     if db is None:
-        _mark_database_missing(report)
+        output.mark_database_missing(report)
     report.errors = [*report.errors, *demo.errors]
     report.stats["demo"] = {"store": store.kind, "fixes": sorted(demo.fixes)}
     return report
+
+
+def _drive(demo: Demo) -> None:
+    from apiaudit.demo.drive import drive
+
+    assert demo.api is not None
+    try:
+        with demo.steps.step("Driving a workload through the API (it reaches PostgreSQL's statement log)"):
+            drive(demo.api.url)
+    except Exception as exc:  # the audits can still run on whatever reached the database
+        demo.errors.append({"where": "demo workload", "message": f"{type(exc).__name__}: {exc}"[:800]})
+
+
+def _publish_workload(demo: Demo, db: DemoDatabase, store: Store) -> None:
+    """Make the workload visible to the database audit: table statistics and the statement log."""
+    try:
+        if isinstance(store, PgStore):
+            store.refresh()
+        if not db.flush_log():
+            demo.errors.append(
+                {"where": "demo", "message": "the server log did not show the workload in time"}
+            )
+    except Exception as exc:
+        demo.errors.append(
+            {"where": "demo workload", "message": redact_text(f"{type(exc).__name__}: {exc}")[:800]}
+        )
 
 
 def _start_api(demo: Demo) -> Store:
@@ -118,8 +133,12 @@ def _start_api(demo: Demo) -> Store:
     if demo.db is not None:
         with demo.steps.step("Connecting the sample API to PostgreSQL"):
             store = PgStore(demo.db.dsn)
-    with demo.steps.step(f"Starting the sample API ({store.kind} data)"):
-        demo.api = start_sample_api(store, port=demo.port, fixes=demo.fixes)
+    try:
+        with demo.steps.step(f"Starting the sample API ({store.kind} data)"):
+            demo.api = start_sample_api(store, port=demo.port, fixes=demo.fixes)
+    except OSError as exc:
+        store.close()
+        raise UsageError(f"cannot serve the sample API on port {demo.port}: {exc.strerror or exc}") from None
     fixed = f"  (fixed: {', '.join(sorted(demo.fixes))})" if demo.fixes else ""
     demo.steps.info(f"  API: {demo.api.url}{fixed}")
     return store
@@ -201,60 +220,22 @@ def _db_audit(demo: Demo, cfg: Any) -> Report | None:
             return None
 
 
-def _mark_database_missing(report: Report) -> None:
-    """Database items stay not_assessed; say why in the demo's terms (and how to fix it)."""
-    for item in report.checklist:
-        if item.status == "not_assessed" and (
-            item.section == "database" or "database" in (item.reason or "")
-        ):
-            item.reason = NO_PG_REASON
-
-
 def _publish(demo: Demo, report: Report) -> None:
-    from apiaudit.report import FORMATS, RenderOptions, render
-
-    written = []
-    for fmt in OUTPUT_FORMATS:
-        if fmt not in FORMATS:
-            continue
-        path = demo.out / FORMATS[fmt][1]
-        try:
-            path.write_text(render(fmt, report, RenderOptions(color=False, verbose=True)), encoding="utf-8")
-        except Exception as exc:  # one broken renderer must not cost the other reports
-            demo.steps.note(f"could not write {path}: {type(exc).__name__}: {exc}")
-            continue
-        written.append(path)
-    tty = sys.stdout.isatty()
-    sys.stdout.write(render("table", report, RenderOptions(color=tty, verbose=False)))
-    sys.stdout.flush()
-    steps = demo.steps
-    steps.info(f"\nReports written: {', '.join(str(p) for p in written)}")
-    html = [p for p in written if p.suffix == ".html"]
-    if html:
-        steps.info(f"Open {html[0]} in a browser for the full report with charts.")
-    steps.info(
-        "This is a demo, not a gate: it exits 0 whatever it finds. `apiaudit scan` and `apiaudit db` "
-        "exit 1 when the gate fails (--fail-on, --min-score), which is what CI uses."
-    )
+    written = output.write_reports(report, demo.out, demo.steps)
+    output.print_report(report)
+    output.print_written(written, demo.steps)
 
 
 def _wait(demo: Demo) -> None:
     assert demo.api is not None
-    lines = [
-        "",
-        "Still running (Ctrl-C stops everything):",
-        f"  sample API  {demo.api.url}   (see /openapi.json)",
-    ]
-    if demo.db is not None:
-        lines += [f"  PostgreSQL  {demo.db.dsn}", f"  server log  {demo.db.log_file}"]
-    lines += [
-        "Try:",
-        f"  apiaudit scan {demo.api.url}/api/products",
-        f"  apiaudit scan -c {demo.out / 'apiaudit.yaml'}",
-    ]
-    if demo.db is not None:
-        lines.append(f"  apiaudit db {demo.db.dsn} --log {demo.db.log_file}")
-    demo.steps.info("\n".join(lines))
+    db = demo.db
+    output.print_still_running(
+        demo.steps,
+        api_url=demo.api.url,
+        config=demo.out / "apiaudit.yaml",
+        dsn=db.dsn if db else None,
+        log_file=db.log_file if db else None,
+    )
     try:
         while True:
             time.sleep(0.5)

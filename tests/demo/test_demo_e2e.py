@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -309,4 +310,17 @@ def test_unwritable_output_dir_is_a_usage_error(demo_tmp: Path, tmp_path: Path) 
     blocker.write_text("")
     proc = _run_demo(blocker / "out", demo_tmp, env={"APIAUDIT_PG_BINDIR": "/nonexistent"})
     assert proc.returncode == 2 and "cannot create output directory" in proc.stderr
+    assert list(demo_tmp.iterdir()) == []
+
+
+def test_port_in_use_is_a_usage_error(demo_tmp: Path, tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        proc = _run_demo(
+            tmp_path / "out", demo_tmp, "--port", str(port), env={"APIAUDIT_PG_BINDIR": "/nonexistent"}
+        )
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert f"port {port}" in proc.stderr and "Traceback" not in proc.stderr
     assert list(demo_tmp.iterdir()) == []
