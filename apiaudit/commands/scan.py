@@ -8,21 +8,45 @@ import typer
 
 from apiaudit.commands.common import CommonOptions, finish, load_config, with_common_options
 
+UrlsArg = Annotated[
+    list[str] | None, typer.Argument(help="Endpoint URLs to probe (or targets.api in config).")
+]
+OpenapiOpt = Annotated[
+    str | None, typer.Option("--openapi", help="auto, a FILE or a URL of an OpenAPI document.")
+]
+HeaderOpt = Annotated[
+    list[str] | None, typer.Option("--header", "-H", help="Extra request header 'Name: value'.")
+]
+MaxRequestsOpt = Annotated[int | None, typer.Option("--max-requests", help="Request budget (default 500).")]
+ConcurrencyOpt = Annotated[
+    int | None, typer.Option("--concurrency", help="Requests in flight per host (default 4).")
+]
+TimeoutOpt = Annotated[float | None, typer.Option("--timeout", help="Seconds per request (default 10).")]
+SamplesOpt = Annotated[
+    int | None, typer.Option("--samples", help="Extra GETs per endpoint for latency (0 = off).")
+]
+BurstOpt = Annotated[
+    int | None, typer.Option("--burst", help="Opt-in rate-limit burst probe: send up to N requests.")
+]
+InsecureOpt = Annotated[bool, typer.Option("--insecure", help="Do not verify TLS certificates.")]
+SaveOpt = Annotated[str | None, typer.Option("--save-evidence", help="Save the HTTP exchanges to FILE.")]
+FromOpt = Annotated[str | None, typer.Option("--from-evidence", help="Re-check saved exchanges offline.")]
+
 
 @with_common_options
 def command(
     common: CommonOptions,
-    urls: Annotated[list[str] | None, typer.Argument(help="Endpoint URLs to probe (or targets.api in config).")] = None,
-    openapi: Annotated[str | None, typer.Option("--openapi", help="auto, a FILE or a URL of an OpenAPI document.")] = None,
-    header: Annotated[list[str] | None, typer.Option("--header", "-H", help="Extra request header 'Name: value'.")] = None,
-    max_requests: Annotated[int | None, typer.Option("--max-requests", help="Request budget (default 500).")] = None,
-    concurrency: Annotated[int | None, typer.Option("--concurrency", help="Requests in flight per host (default 4).")] = None,
-    timeout: Annotated[float | None, typer.Option("--timeout", help="Seconds per request (default 10).")] = None,
-    samples: Annotated[int | None, typer.Option("--samples", help="Extra GETs per endpoint for latency (0 = off).")] = None,
-    burst: Annotated[int | None, typer.Option("--burst", help="Opt-in rate-limit burst probe: send up to N requests.")] = None,
-    insecure: Annotated[bool, typer.Option("--insecure", help="Do not verify TLS certificates.")] = False,
-    save_evidence: Annotated[str | None, typer.Option("--save-evidence", help="Save the HTTP exchanges to FILE.")] = None,
-    from_evidence: Annotated[str | None, typer.Option("--from-evidence", help="Re-check saved exchanges offline.")] = None,
+    urls: UrlsArg = None,
+    openapi: OpenapiOpt = None,
+    header: HeaderOpt = None,
+    max_requests: MaxRequestsOpt = None,
+    concurrency: ConcurrencyOpt = None,
+    timeout: TimeoutOpt = None,
+    samples: SamplesOpt = None,
+    burst: BurstOpt = None,
+    insecure: InsecureOpt = False,
+    save_evidence: SaveOpt = None,
+    from_evidence: FromOpt = None,
 ) -> int:
     """Probe a running API: caching, validation, compression, pagination, field selection, rate
     limits, latency, statelessness and static assets. Only GET/HEAD/OPTIONS are sent.
@@ -34,6 +58,8 @@ def command(
       apiaudit scan http://127.0.0.1:8000 --openapi auto --format json -o scan.json
 
       apiaudit scan https://api.example.com/v1/items -H "Authorization: Bearer $TOKEN" --fail-on medium
+
+      apiaudit scan --from-evidence scan-evidence.json    # re-check offline, no network
     """
     cfg = load_config(common)
     from apiaudit.http.audit import ScanOptions, run_scan

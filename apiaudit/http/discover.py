@@ -139,7 +139,7 @@ def server_base(doc: dict[str, Any], doc_url: str) -> str:
         return f"{scheme}://{host}{doc.get('basePath') or ''}"
     servers = doc.get("servers") or []
     url = servers[0].get("url", "/") if servers and isinstance(servers[0], dict) else "/"
-    return urljoin(doc_url, url)
+    return urljoin(doc_url, str(url))
 
 
 def operations(doc: dict[str, Any], doc_url: str, headers: Mapping[str, str]) -> Discovery:

@@ -73,11 +73,9 @@ def endpoint_measurements(ep: Endpoint) -> dict[str, Any]:
 def scan_measurements(ev: ScanEvidence) -> dict[str, Any]:
     endpoints = [endpoint_measurements(ep) for ep in ev.endpoints]
     every = [ex.elapsed_ms for ep in ev.endpoints for ex in _timed(ep)]
-    largest = sorted(
-        ({"url": ex.url, "decoded_bytes": ex.body_size, "truncated": ex.truncated}
-         for ep in ev.endpoints if (ex := ep.base()) is not None and ex.ok),
-        key=lambda d: -int(d["decoded_bytes"]),
-    )[:5]
+    bases = [ex for ep in ev.endpoints if (ex := ep.base()) is not None and ex.ok]
+    largest = [{"url": ex.url, "decoded_bytes": ex.body_size, "truncated": ex.truncated}
+               for ex in sorted(bases, key=lambda ex: -ex.body_size)[:5]]
     return {
         "endpoints": endpoints,
         "latency_ms": _percentiles(every),
