@@ -6,7 +6,6 @@ without rights, a statement timeout) costs one item, not the audit.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from apiaudit.db.evidence import DbEvidence, Row
@@ -62,11 +61,10 @@ def collect_settings(col: Collector, ev: DbEvidence) -> None:
 
 def collect_catalog(col: Collector, ev: DbEvidence, schemas: list[str]) -> None:
     scope = scope_params(schemas)
-    steps: list[tuple[str, Callable[[], None]]] = [
-        ("tables", lambda: setattr(ev, "tables", col.rows("tables", scope))),
-        ("indexes", lambda: setattr(ev, "indexes", col.rows("indexes", scope))),
-        ("foreign_keys", lambda: setattr(ev, "foreign_keys", col.rows("foreign_keys", scope))),
-        ("activity", lambda: setattr(ev, "activity", col.rows("activity"))),
-    ]
-    for _, step in steps:
-        step()
+    ev.tables = col.rows("tables", scope)
+    ev.indexes = col.rows("indexes", scope)
+    ev.foreign_keys = col.rows("foreign_keys", scope)
+    ev.activity = col.rows("activity")
+    stats = col.rows("column_stats", {**scope, "tables": []})
+    if stats is not None:
+        ev.column_stats = {(r["schema"], r["table"], r["column"]): float(r["n_distinct"]) for r in stats}

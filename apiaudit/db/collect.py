@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from apiaudit.db.advisor import AdvisorOptions, run_advisor
 from apiaudit.db.catalog import Collector, collect_catalog, collect_settings
 from apiaudit.db.connect import SessionSettings, apply_timeouts, connect
 from apiaudit.db.evidence import DbEvidence
-from apiaudit.db.sqlfiles import scope_params
 from apiaudit.db.statements import collect_statements
 from apiaudit.db.workload import WorkloadQuery, merge_workloads
 from apiaudit.errors import AuditError
@@ -36,11 +34,8 @@ def collect_database(
         ev.statements = collect_statements(col, ev.server, options.workload_limit, ev.notices, ev.raw_samples)
         ev.workload = merge_workloads(ev.statements or [], log_workload)
         ev.hypopg = _hypopg(ev, options)
-        version = int(ev.server["version_num"])
-        ev.plans = run_advisor(conn, col, ev, version, _advisor_options(options, cfg, ev))
+        ev.plans = _advise(conn, col, ev, options, cfg)
         _parse_notice(ev)
-        if not ev.hypopg and any(p.candidates for p in ev.plans):
-            ev.column_stats = _column_stats(col, ev)
         return {
             "queries": len(ev.workload),
             "explained": sum(1 for p in ev.plans if p.plan is not None),
@@ -54,6 +49,14 @@ def collect_database(
         conn.close()
 
 
+def _advise(conn: Any, col: Collector, ev: DbEvidence, options: Any, cfg: Any) -> list[Any]:
+    if not ev.workload:
+        return []
+    from apiaudit.db.advisor import run_advisor  # sqlglot: imported only when there is a workload
+
+    return run_advisor(conn, col, ev, int(ev.server["version_num"]), _advisor_options(options, cfg, ev))
+
+
 def _parse_notice(ev: DbEvidence) -> None:
     unparsed = [p.fingerprint for p in ev.plans or [] if (p.refused or "").startswith("not parseable")]
     if unparsed:
@@ -63,7 +66,9 @@ def _parse_notice(ev: DbEvidence) -> None:
         )
 
 
-def _advisor_options(options: Any, cfg: Any, ev: DbEvidence) -> AdvisorOptions:
+def _advisor_options(options: Any, cfg: Any, ev: DbEvidence) -> Any:
+    from apiaudit.db.advisor import AdvisorOptions
+
     drop = (
         options.min_cost_drop
         if options.min_cost_drop is not None
@@ -94,9 +99,3 @@ def _hypopg(ev: DbEvidence, options: Any) -> bool:
         f"HypoPG is not installed in this database ({how}): index candidates are unverified, lower confidence"
     )
     return False
-
-
-def _column_stats(col: Collector, ev: DbEvidence) -> dict[tuple[str, str, str], float]:
-    tables = sorted({c["table"] for p in ev.plans or [] for c in p.candidates})
-    rows = col.rows("column_stats", {**scope_params([]), "tables": tables}) or []
-    return {(r["schema"], r["table"], r["column"]): float(r["n_distinct"]) for r in rows}

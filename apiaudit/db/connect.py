@@ -32,6 +32,9 @@ def startup_options(settings: SessionSettings) -> str:
         (
             "-c default_transaction_read_only=on",
             f"-c lock_timeout={int(settings.lock_timeout_ms)}",
+            # Catalog queries over thousands of relations look expensive to the planner, and JIT
+            # compiling them costs seconds for nothing (PostgreSQL docs, "When to JIT?").
+            "-c jit=off",
         )
     )
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from apiaudit.db.catalog import Collector
-from apiaudit.db.fingerprint import fingerprint
 from apiaudit.db.workload import WorkloadQuery
 
 HIDDEN = "<insufficient privilege>"
@@ -23,6 +22,8 @@ def to_workload(
     ``raw`` receives, per fingerprint, the longest original text: the fingerprint folds IN lists of
     any length into one shape, pg_stat_statements keeps one ``$n`` per value (huge-IN-list check).
     """
+    from apiaudit.db.fingerprint import fingerprint  # sqlglot: imported only when there are statements
+
     merged: dict[str, WorkloadQuery] = {}
     hidden = 0
     for row in rows:

@@ -35,6 +35,17 @@ def _vars(ix: Row, **extra: Any) -> dict[str, Any]:
     }
 
 
+def _definition(ix: Row) -> str:
+    """A readable shape of the index (pg_get_indexdef costs ~50 us per index on the server)."""
+    cols = ", ".join(c or "(expression)" for c in ix["key_columns"])
+    text = f"{'UNIQUE ' if ix['is_unique'] else ''}{ix['method']} ({cols})"
+    if ix.get("expressions"):
+        text += f" expressions: {ix['expressions']}"
+    if ix.get("predicate"):
+        text += f" WHERE {ix['predicate']}"
+    return text
+
+
 def _protected(ix: Row) -> bool:
     return bool(ix["is_unique"] or ix["is_primary"] or ix["is_exclusion"] or ix["backs_constraint"])
 
@@ -79,7 +90,7 @@ def check_index_shapes(ev: DbEvidence, ctx: CheckContext) -> Iterator[Finding | 
         return
     for ix in ev.indexes:
         if not ix["is_valid"]:
-            yield Finding("db.index.invalid", _loc(ix), _vars(ix), {"definition": ix["definition"]})
+            yield Finding("db.index.invalid", _loc(ix), _vars(ix), {"definition": _definition(ix)})
     valid = [ix for ix in ev.indexes if ix["is_valid"]]
     duplicates = set()
     groups: dict[tuple[Any, ...], list[Row]] = {}
@@ -96,7 +107,7 @@ def check_index_shapes(ev: DbEvidence, ctx: CheckContext) -> Iterator[Finding | 
                 "db.index.duplicate",
                 _loc(other),
                 _vars(other, other=keeper["index"]),
-                {"definition": other["definition"], "same_as": keeper["definition"]},
+                {"definition": _definition(other), "same_as": _definition(keeper)},
             )
     yield from _redundant(valid, duplicates)
 
@@ -123,7 +134,7 @@ def _redundant(valid: list[Row], skip: set[str]) -> Iterator[Finding]:
                         "db.index.redundant",
                         _loc(short),
                         _vars(short, other=longer["index"]),
-                        {"definition": short["definition"], "covered_by": longer["definition"]},
+                        {"definition": _definition(short), "covered_by": _definition(longer)},
                     )
                     break
 
@@ -155,10 +166,14 @@ def check_unused(ev: DbEvidence, ctx: CheckContext) -> Iterator[Finding | NotApp
     if age is not None and age < ctx.threshold("db_unused_min_stats_days") * 86400:
         yield NotApplicable(f"statistics are only {age / 86400:.1f} days old; unused indexes not judged")
         return
-    relkind = {int(t["oid"]): t["relkind"] for t in ev.tables or []}
+    tables = {int(t["oid"]): t for t in ev.tables or []}
     fk_ix = _fk_covering(ev)
     for ix in ev.indexes:
-        if ix["idx_scan"] or _protected(ix) or not ix["is_valid"] or relkind.get(int(ix["table_oid"])) == "p":
+        table = tables.get(int(ix["table_oid"]))
+        # Partitioned indexes have no scans of their own; on an empty table nothing could use it yet.
+        if table is None or table["relkind"] == "p" or not int(table["rows"]):
+            continue
+        if ix["idx_scan"] or _protected(ix) or not ix["is_valid"]:
             continue
         if (int(ix["table_oid"]), ix["index"]) in fk_ix:
             continue  # dropping it would bring back an unindexed foreign key
@@ -179,8 +194,8 @@ def _size(n: int) -> str:
     return f"{n} B"
 
 
-def _distinct(ix: Row, rows: int) -> float | None:
-    nd = ix.get("first_n_distinct")
+def _distinct(ix: Row, rows: int, stats: dict[tuple[str, str, str], float]) -> float | None:
+    nd = stats.get((ix["schema"], ix["table"], ix.get("first_column") or ""))
     if ix.get("first_type") == "boolean":
         return 2.0
     if nd is None:
@@ -200,10 +215,12 @@ def check_when_not_to_index(ev: DbEvidence, ctx: CheckContext) -> Iterator[Findi
         if _protected(ix) or not ix["is_valid"] or (int(ix["table_oid"]), ix["index"]) in fk_ix:
             continue
         rows = rows_of.get(int(ix["table_oid"]), 0)
+        if rows == 0:
+            continue  # an empty (or never analysed) table says nothing about its indexes yet
         if rows < small:
             yield Finding("db.index.small-table", _loc(ix), _vars(ix, rows=rows), {"rows": rows})
             continue
-        distinct = _distinct(ix, rows)
+        distinct = _distinct(ix, rows, ev.column_stats or {})
         if _nkeys(ix) == 1 and not ix["predicate"] and distinct is not None and 0 < distinct <= low:
             column = ix["key_columns"][0] or "(expression)"
             yield Finding(

@@ -1,8 +1,9 @@
 -- Every index of the audited schemas with what duplicate/coverage comparisons need:
 -- key attnums (0 = expression), opclasses, collations, expressions, predicate, and usage.
 -- Only the first indnkeyatts entries of indkey are key columns; the rest are INCLUDE columns
--- (PostgreSQL docs, "pg_index"). n_distinct/type of the first key column serve the
--- low-cardinality check (pg_stats: negative n_distinct is a fraction of the row count).
+-- (PostgreSQL docs, "pg_index"). The first key column's name and type serve the low-cardinality
+-- check; its n_distinct comes from column_stats.sql (joined to pg_stats here, the planner
+-- misestimates the view and merge-joins on the schema name alone: seconds on 6,700 indexes).
 SELECT
     n.nspname AS schema,
     t.relname AS table,
@@ -28,11 +29,12 @@ SELECT
     (x.indoption::int2[])::int[] AS options,
     pg_get_expr(x.indexprs, x.indrelid) AS expressions,
     pg_get_expr(x.indpred, x.indrelid) AS predicate,
-    EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = x.indexrelid) AS backs_constraint,
+    -- IN (not EXISTS): pg_constraint has no index on conindid; IN lets the planner hash it once.
+    x.indexrelid IN (SELECT k.conindid FROM pg_constraint k WHERE k.conindid <> 0) AS backs_constraint,
     COALESCE(s.idx_scan, 0)::bigint AS idx_scan,
-    pg_relation_size(i.oid)::bigint AS bytes,
-    pg_get_indexdef(x.indexrelid) AS definition,
-    st.n_distinct AS first_n_distinct,
+    -- relpages (as of the last VACUUM/ANALYZE), not pg_relation_size: no file stat per index.
+    (i.relpages::bigint * current_setting('block_size')::bigint) AS bytes,
+    fa.attname AS first_column,
     format_type(fa.atttypid, fa.atttypmod) AS first_type
 FROM pg_index x
 JOIN pg_class i ON i.oid = x.indexrelid
@@ -41,7 +43,6 @@ JOIN pg_namespace n ON n.oid = t.relnamespace
 JOIN pg_am am ON am.oid = i.relam
 LEFT JOIN pg_stat_user_indexes s ON s.indexrelid = x.indexrelid
 LEFT JOIN pg_attribute fa ON fa.attrelid = t.oid AND fa.attnum = x.indkey[0] AND x.indkey[0] > 0
-LEFT JOIN pg_stats st ON st.schemaname = n.nspname AND st.tablename = t.relname AND st.attname = fa.attname
 WHERE t.relkind IN ('r', 'p', 'm')
   AND n.nspname <> ALL (%(excluded_schemas)s)
   AND n.nspname !~ '^pg_toast'

@@ -19,7 +19,6 @@ SELECT
         )
         ELSE GREATEST(c.reltuples, COALESCE(s.n_live_tup, 0), 0)
     END::bigint AS rows,
-    pg_total_relation_size(c.oid)::bigint AS total_bytes,
     (SELECT count(*) FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped) AS ncols,
     COALESCE(s.seq_scan, 0)::bigint AS seq_scan,
     COALESCE(s.seq_tup_read, 0)::bigint AS seq_tup_read,
