@@ -155,7 +155,7 @@ def test_rate_limit_counts_down_then_429_with_retry_after(client: httpx.Client) 
     assert first.headers["ratelimit-policy"] == f'"default";q={BUCKET_CAPACITY};w=60'
     remaining = [int(first.headers["ratelimit"].split(";r=")[1].split(";")[0])]
     assert remaining[0] == BUCKET_CAPACITY - 1
-    for _ in range(BUCKET_CAPACITY + 5):
+    for _ in range(BUCKET_CAPACITY * 3):  # refills 1/s: generous for a slow, loaded machine
         r = client.get("/api/categories")
         if r.status_code == 429:
             break
