@@ -1,7 +1,8 @@
 """Monitoring hints seen from outside.
 
 * A Prometheus metrics endpoint (``extra`` exchange ``metrics:<url>``, config ``http.metrics_path``,
-  default ``/metrics``) with a request-duration histogram is evidence for ``monitoring.latency``.
+  default ``/metrics``) with a request-duration histogram is evidence for ``monitoring.latency``;
+  metrics labelled by status code are evidence for ``monitoring.error_rates``.
 * An application or reverse-proxy cache answering repeats (Cache-Status / X-Cache hit, or a repeat
   far faster than the first request) is evidence for ``caching.application_cache``; otherwise that
   item stays not_assessed — it cannot be seen from outside.
@@ -64,6 +65,25 @@ def check_metrics(ev: ScanEvidence, ctx: CheckContext) -> Iterator[Finding | Not
         tried = [ex.url for ex in metrics_exchanges(ev)]
         yield NotApplicable("no Prometheus metrics endpoint answered"
                             + (f" ({', '.join(tried[:3])})" if tried else ""), items=("monitoring.latency",))
+
+
+_STATUS_SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)\{[^}]*\b(?:code|status|status_code|http_status)="',
+                            re.MULTILINE)
+
+
+@check("http.monitoring.status-counter", kind="scan")
+def check_status_metrics(ev: ScanEvidence, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
+    """Metrics labelled by response status are what an error-rate panel or alert is built on."""
+    for ex in metrics_exchanges(ev):
+        if not ex.ok or ex.status != 200 or not _TYPE.search(ex.text):
+            continue
+        names = sorted(set(_STATUS_SAMPLE.findall(ex.text)))
+        if names:
+            yield Finding("http.monitoring.status-counter", {"url": ex.url, "method": "GET"},
+                          {"metric": names[0]}, {"metrics": names[:10]})
+            return
+    yield NotApplicable("no metrics labelled by response status were found",
+                        items=("monitoring.error_rates",))
 
 
 def _plain(ep: Endpoint) -> list[Exchange]:

@@ -447,6 +447,15 @@ def test_metrics_histogram() -> None:
     assert isinstance(out[0], NotApplicable) and out[0].items == ("monitoring.latency",)
 
 
+def test_status_labelled_metrics() -> None:
+    text = PROM + 'http_requests_total{method="GET",code="500"} 2\n'
+    good = ex("metrics:http://h/metrics", "http://h/metrics", body=text.encode())
+    out = run(monitoring.check_status_metrics, ev_of(extra=[good]))
+    assert rules(out) == ["http.monitoring.status-counter"] and out[0].vars["metric"] == "http_requests_total"
+    plain = ex("metrics:http://h/metrics", "http://h/metrics", body=PROM.encode())
+    assert isinstance(run(monitoring.check_status_metrics, ev_of(extra=[plain]))[0], NotApplicable)
+
+
 def test_application_cache_needs_a_hit_or_a_confirmed_drop() -> None:
     hit = Endpoint(
         U,

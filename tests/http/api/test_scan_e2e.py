@@ -102,6 +102,7 @@ def test_good_endpoints_record_what_passed(good: dict[str, Any]) -> None:
     assert found(good, "http.appcache.hit", "/slow-cached")  # latency drop confirmed by a cache-busted GET
     assert found(good, "http.appcache.hit", "/cached")  # X-Cache: HIT on the repeat
     assert found(good, "http.monitoring.metrics-histogram")
+    assert found(good, "http.monitoring.status-counter")[0]["evidence"]["metrics"] == ["http_requests_total"]
     assert "sekrit-token-123" not in json.dumps(good)
 
 
