@@ -57,8 +57,11 @@ def apiaudit() -> list[str]:
 
 def run_audit(dsn: str, out: Path, *extra: str) -> tuple[float, dict]:
     start = time.perf_counter()
-    proc = subprocess.run([*apiaudit(), "db", dsn, "--format", "json", "-o", str(out), "--fail-on", "none",
-                           "--quiet", *extra], capture_output=True, text=True)
+    proc = subprocess.run(
+        [*apiaudit(), "db", dsn, "--format", "json", "-o", str(out), "--fail-on", "none", "--quiet", *extra],
+        capture_output=True,
+        text=True,
+    )
     wall = time.perf_counter() - start
     if proc.returncode != 0:
         raise SystemExit(f"apiaudit failed ({proc.returncode}): {proc.stderr[-2000:]}")
@@ -76,7 +79,9 @@ def main() -> None:
         counts = cluster.psql(
             "SELECT (SELECT count(*) FROM pg_class WHERE relkind = 'r' AND relnamespace = 'public'::regnamespace),"
             " (SELECT count(*) FROM pg_indexes WHERE schemaname = 'public'),"
-            " (SELECT count(*) FROM pg_constraint WHERE contype = 'f')", "bench").strip()
+            " (SELECT count(*) FROM pg_constraint WHERE contype = 'f')",
+            "bench",
+        ).strip()
         print(f"schema built in {time.perf_counter() - t0:.1f} s: tables|indexes|fks = {counts}")
         dsn = cluster.dsn("bench")
 
@@ -89,15 +94,19 @@ def main() -> None:
         rules = {}
         for f in report["findings"]:
             rules[f["rule"]] = rules.get(f["rule"], 0) + 1
-        print(f"catalog audit wall (process incl. start-up): median {statistics.median(walls):.2f} s, "
-              f"runs {', '.join(f'{w:.2f}' for w in walls)}")
+        print(
+            f"catalog audit wall (process incl. start-up): median {statistics.median(walls):.2f} s, "
+            f"runs {', '.join(f'{w:.2f}' for w in walls)}"
+        )
         print(f"  findings by rule: {json.dumps(rules, sort_keys=True)}")
         startup = min(subprocess_wall([*apiaudit(), "--help"]) for _ in range(3))
         print(f"  process start-up alone (apiaudit --help): {startup:.2f} s")
 
         # 2. EXPLAIN throughput on 500 distinct queries (one shape per table).
         cluster.psql("SELECT pg_stat_statements_reset()", "bench")
-        work = "\n".join(f"SELECT id, c FROM t_{i} WHERE p2 = {i} AND a < 5;" for i in range(1, POPULATED + 1))
+        work = "\n".join(
+            f"SELECT id, c FROM t_{i} WHERE p2 = {i} AND a < 5;" for i in range(1, POPULATED + 1)
+        )
         cluster.psql(work, "bench")
         for label, setup in (("without HypoPG", None), ("with HypoPG", "CREATE EXTENSION hypopg")):
             if setup:
@@ -106,8 +115,14 @@ def main() -> None:
             explained = report["stats"].get("explained", 0)
             verified = sum(1 for f in report["findings"] if f["rule"] == "db.plan.missing-index")
             unverified = sum(1 for f in report["findings"] if f["rule"] == "db.plan.index-candidate")
-            print(f"EXPLAIN {label}: {explained} queries explained in {wall:.2f} s wall "
-                  f"({explained / wall:.0f} queries/s incl. catalog), verified {verified}, unverified {unverified}")
+            plans = report["measurements"].get("plans", [])
+            failed = [p["error"] for p in plans if p["error"]]
+            refused = [p["refused"] for p in plans if p["refused"]]
+            print(
+                f"EXPLAIN {label}: {explained} queries explained in {wall:.2f} s wall "
+                f"({explained / wall:.0f} queries/s incl. catalog), verified {verified}, unverified {unverified}, "
+                f"refused {len(refused)}, failed {len(failed)}{': ' + failed[0] if failed else ''}"
+            )
     finally:
         cluster.stop()
         shutil.rmtree(tmp, ignore_errors=True)

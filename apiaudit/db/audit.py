@@ -146,13 +146,13 @@ def run_db_audit(options: DbOptions, cfg: Any) -> Report:
         try:
             stats = collect_database(options, cfg, ev, log_workload, errors)
         except AuditError as exc:
-            if log_ev is None:
+            if not _logs_usable(log_ev):
                 raise
             errors.append({"where": "database", "message": str(exc)})
     if not ev.connected:
         ev.workload = merge_workloads(log_workload)
-    if not ev.connected and log_ev is None:
-        raise AuditError("nothing could be audited: " + "; ".join(e["message"] for e in errors[-3:]))
+        if not _logs_usable(log_ev):
+            raise AuditError("nothing could be audited: " + "; ".join(e["message"] for e in errors[-3:]))
     stats.update(_log_stats(log_ev))
     ctx = CheckContext(ruleset=cfg.ruleset, thresholds=cfg.thresholds, options={"analyze": options.analyze})
     run = run_checks("db", ev, ctx)
@@ -170,8 +170,21 @@ def run_db_audit(options: DbOptions, cfg: Any) -> Report:
         stats=stats,
         errors=errors,
         workload=[q.to_dict() for q in ev.workload[:DEFAULT_REPORT_WORKLOAD]],
-        measurements=measurements(ev),
+        measurements={**_log_measurements(log_ev), **measurements(ev)},
     )
+
+
+def _logs_usable(log_ev: Any) -> bool:
+    """Some log line was understood (a log of nothing but unreadable files audits nothing)."""
+    if log_ev is None:
+        return False
+    stats = getattr(log_ev, "stats", None) or {}
+    return int(stats.get("log_parsed", 1) or 0) > 0 if isinstance(stats, dict) else True
+
+
+def _log_measurements(log_ev: Any) -> dict[str, Any]:
+    got = getattr(log_ev, "measurements", None)
+    return dict(got) if isinstance(got, dict) else {}
 
 
 def _log_stats(log_ev: Any) -> dict[str, Any]:

@@ -182,7 +182,7 @@ def test_session_is_read_only_with_timeouts(fresh_db) -> None:  # type: ignore[n
 def test_antipatterns_from_pg_stat_statements(pg, fresh_db, audit) -> None:  # type: ignore[no-untyped-def]
     cols = ", ".join(f"c{i} int" for i in range(12))
     dsn = fresh_db(
-        f"CREATE TABLE wide (id int PRIMARY KEY, {cols}); INSERT INTO wide (id) SELECT generate_series(1, 50);"
+        f"CREATE TABLE wide (id int PRIMARY KEY, {cols});INSERT INTO wide (id) SELECT generate_series(1, 50);"
     )
     db = dsn.rsplit("/", 1)[1]
     pg.psql("SELECT pg_stat_statements_reset()", db)
