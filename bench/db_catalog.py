@@ -77,7 +77,8 @@ def main() -> None:
         cluster.psql("CREATE EXTENSION pg_stat_statements", "bench")
         cluster.psql(SCHEMA, "bench")
         counts = cluster.psql(
-            "SELECT (SELECT count(*) FROM pg_class WHERE relkind = 'r' AND relnamespace = 'public'::regnamespace),"
+            "SELECT (SELECT count(*) FROM pg_class"
+            " WHERE relkind = 'r' AND relnamespace = 'public'::regnamespace),"
             " (SELECT count(*) FROM pg_indexes WHERE schemaname = 'public'),"
             " (SELECT count(*) FROM pg_constraint WHERE contype = 'f')",
             "bench",
@@ -120,7 +121,8 @@ def main() -> None:
             refused = [p["refused"] for p in plans if p["refused"]]
             print(
                 f"EXPLAIN {label}: {explained} queries explained in {wall:.2f} s wall "
-                f"({explained / wall:.0f} queries/s incl. catalog), verified {verified}, unverified {unverified}, "
+                f"({explained / wall:.0f} queries/s incl. catalog), verified {verified}, "
+                f"unverified {unverified}, "
                 f"refused {len(refused)}, failed {len(failed)}{': ' + failed[0] if failed else ''}"
             )
     finally:
