@@ -115,6 +115,8 @@ def main() -> int:
     ap.add_argument("--transactions", type=int, default=57_000, help="pgbench transactions, both modes")
     ap.add_argument("--log", help="analyse this existing stderr log instead of generating one")
     ap.add_argument("--keep", help="copy the generated log here")
+    ap.add_argument("--big-gb", type=float, default=0.0,
+                    help="also analyse the log repeated up to this many GB (apiaudit only): bounded memory")
     ap.add_argument("--child-analyze", nargs=2, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child_analyze:
@@ -143,9 +145,28 @@ def main() -> int:
             print(f"a run failed: apiaudit exit {a_rc}, pgbadger exit {b_rc}", file=sys.stderr)
             return 1
         report(lines, ours, theirs, json.loads(ours_json.read_text()), pgbadger_counts(badger_json))
+        if args.big_gb:
+            big_run(log, work, args.big_gb)
         return 0
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def big_run(log: Path, work: Path, gigabytes: float) -> None:
+    """The same log repeated to a multi-GB file: peak RSS must not grow with the file."""
+    big = work / "big.log"
+    size, target = log.stat().st_size, int(gigabytes * 1e9)
+    with open(big, "wb") as out:
+        for _ in range(max(1, target // size)):
+            with open(log, "rb") as fh:
+                shutil.copyfileobj(fh, out, 1 << 22)
+    with open(big, "rb") as fh:
+        lines = sum(chunk.count(b"\n") for chunk in iter(lambda: fh.read(1 << 22), b""))
+    cmd = [sys.executable, __file__, "--child-analyze", str(big), str(work / "big.json")]
+    wall, cpu, peak, rc = measure(cmd)
+    print(f"big log {big.stat().st_size / 1e9:.2f} GB, {lines:,} lines: apiaudit exit {rc}, "
+          f"wall {wall:.1f} s, CPU {cpu:.1f} s ({lines / cpu:,.0f} lines/CPU-s), peak RSS {peak:.1f} MiB")
+    big.unlink()
 
 
 def report(lines: int, ours: list[float], badger: list[float], got: dict[str, Any],

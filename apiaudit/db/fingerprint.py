@@ -79,7 +79,7 @@ def mask(sql: str) -> str:
     if "  " in masked or "\n" in masked or "\t" in masked or "\r" in masked or masked[:1] == " ":
         masked = " ".join(masked.split())
     masked = masked.rstrip().rstrip(";").rstrip()
-    if "," in masked and "(" in masked:
+    if "," in masked and ("in (" in masked.lower() or "in(" in masked.lower()):
         masked = _IN_LIST.sub(r"\1" + MARK + ")", masked)
     return masked
 

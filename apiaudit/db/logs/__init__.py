@@ -52,7 +52,9 @@ def analyze_logs(paths: list[str], *, fmt: str | None, prefix: str | None,
         where = "log " + ("<stdin>" if path == "-" else path)
         try:
             seen, why = _read_one(path, fmt, fixed, coll, counts)
-        except (OSError, EOFError, ValueError, UnicodeError) as exc:  # corrupt gzip/zstd, unreadable file
+        except UsageError:
+            raise
+        except Exception as exc:  # corrupt gzip/zstd, unreadable file: report it, read the other files
             ev.errors.append({"where": where, "message": redact_text(f"{type(exc).__name__}: {exc}")})
             continue
         if seen is None:
