@@ -179,11 +179,12 @@ def _chown_to_postgres(path: Path) -> None:
 
 
 def _run_as_owner(args: list[str], *, check: bool = True) -> None:
+    program = Path(args[0]).name
     if _is_root():
         args = ["runuser", "-u", "postgres", "--", *args]
     proc = subprocess.run(args, capture_output=True, text=True, timeout=120)
     if check and proc.returncode != 0:
-        raise ClusterError(f"{Path(args[-1]).name if args else ''} failed: {(proc.stderr or proc.stdout).strip()[-800:]}")
+        raise ClusterError(f"{program} failed: {(proc.stderr or proc.stdout).strip()[-800:]}")
 
 
 def wait_for_log(path: Path, needle: str, timeout_s: float = 5.0) -> bool:
