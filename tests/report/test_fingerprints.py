@@ -7,6 +7,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+import jsonschema
+import pytest
 from conftest import serve_wsgi
 
 from apiaudit.assemble import assemble
@@ -85,3 +87,35 @@ def test_two_real_scans_of_an_unchanged_server_give_the_same_fingerprints(
     # 300 unpaginated users without cache validators: the scan must have found something to compare
     assert any(rule.startswith("http.pagination") for rule in prints_a.values())
     assert prints_a == prints_b
+
+
+SCHEMA_SQL = """
+CREATE TABLE customer (id int PRIMARY KEY, email text);
+CREATE TABLE purchase (id int PRIMARY KEY, customer_id int REFERENCES customer(id), note text);
+CREATE INDEX purchase_note_idx ON purchase (note);
+INSERT INTO customer SELECT g, 'c' || g || '@example.com' FROM generate_series(1, 3000) g;
+INSERT INTO purchase SELECT g, 1 + g % 3000, 'n' FROM generate_series(1, 6000) g;
+ANALYZE;
+"""
+
+
+@pytest.mark.pg
+def test_two_real_db_audits_give_the_same_fingerprints(
+    pg: Any, fresh_db: Any, run_cli: Any, tmp_path: Path
+) -> None:
+    dsn = fresh_db(SCHEMA_SQL)
+    dbname = dsn.rsplit("/", 1)[1]
+    for i in range(1, 4):
+        pg.psql(f"SELECT * FROM purchase WHERE customer_id = {i}", dbname)
+    for name in ("a.json", "b.json"):
+        res = run_cli("db", dsn, "--format", "json", "-o", str(tmp_path / name), "--fail-on", "none")
+        assert res.code == 0, res
+    a, b = (json.loads((tmp_path / n).read_text()) for n in ("a.json", "b.json"))
+    prints_a = {f["fingerprint"]: f["rule"] for f in a["findings"]}
+    assert "db.fk.unindexed" in prints_a.values()
+    assert prints_a == {f["fingerprint"]: f["rule"] for f in b["findings"]}
+    # and the real db report satisfies the published JSON Schema
+    schema = json.loads(
+        (Path(__file__).resolve().parents[2] / "apiaudit" / "report" / "schema.json").read_text()
+    )
+    jsonschema.Draft202012Validator(schema).validate(a)
