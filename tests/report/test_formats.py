@@ -241,3 +241,13 @@ def test_every_format_renders_every_fixture(reports: dict[str, Report], ruleset:
         for fmt in FORMATS:
             out: Any = render(fmt, report, opts(ruleset))
             assert isinstance(out, str) and out.strip()
+
+
+def test_templates_and_schema_ship_inside_the_package() -> None:
+    """PackageLoader reads templates from the package, so a wheel must carry them (hatch includes
+    every file under apiaudit/); checked through importlib.resources like an installed wheel."""
+    from importlib.resources import files
+
+    base = files("apiaudit.report")
+    for name in ("templates/report.html.j2", "templates/report.css", "schema.json", "measurements.md"):
+        assert base.joinpath(name).is_file(), name
