@@ -127,6 +127,10 @@ def test_non_english_server_messages_are_reported(tmp_path: Path) -> None:
     ev = analyze_logs([write(tmp_path, "pg.log", log)], fmt=None, prefix=None, options={})
     assert ev.stats["log_non_english"] == ["ANWEISUNG", "FEHLER"]
     assert any("lc_messages" in e["message"] for e in ev.errors)
+    french = line(0, 3, "LOG:  instruction : SELECT 1") + line(1, 3, "LOG:  instruction : SELECT 2")
+    ev = analyze_logs([write(tmp_path, "fr.log", french)], fmt=None, prefix=None, options={})
+    assert any("no SQL statements found" in e["message"] and "instruction : SELECT 1" in e["message"]
+               for e in ev.errors)
 
 
 def test_prefix_without_pid_or_session_says_what_is_missing(tmp_path: Path) -> None:

@@ -69,6 +69,8 @@ class Collector:
             ("units", "transactions", "durations", "server_errors", "bind_parse", "connections",
              "units_split"), 0)
         self.other_severities: dict[str, int] = {}
+        self.other_log = 0  # LOG messages that are neither statements nor known events
+        self.other_samples: list[str] = []
 
     # -- messages -------------------------------------------------------------------------------
     def message(self, session: str, ts: float | None, sev: str, msg: str, detail: str | None) -> None:
@@ -93,6 +95,10 @@ class Collector:
             self.counts["connections"] += 1
         elif msg.startswith("disconnection: "):
             self._disconnect(session, msg)
+        else:
+            self.other_log += 1
+            if len(self.other_samples) < 3 and ": " in msg[:40]:
+                self.other_samples.append(msg[:60])
 
     def _duration(self, session: str, ts: float | None, msg: str, detail: str | None) -> None:
         end = msg.find(" ms", 10)

@@ -46,6 +46,11 @@ def summarise(coll: Collector, ev: LogEvidence, counts: dict[str, int], formats:
         ev.errors.append({"where": "log", "message": (
             f"server messages are not in English (saw {seen}): statements are only read from English "
             "messages; set lc_messages = 'C' on the server")})
+    if coll.n_statements == 0 and counts["parsed"]:
+        seen = "; ".join(repr(s) for s in coll.other_samples) or "none"
+        ev.errors.append({"where": "log", "message": (
+            f"no SQL statements found in {counts['parsed']} log lines (other LOG messages, e.g. {seen}): "
+            "enable log_statement = 'all' or log_min_duration_statement, with lc_messages = 'C'")})
     if counts["unparsed"]:
         ev.errors.append({"where": "log", "message": (
             f"{counts['unparsed']} of {counts['lines']} log lines could not be parsed (wrong --log-prefix or "
