@@ -113,7 +113,7 @@ def _checked_dsn(dsn: str) -> str:
 
 def _analyze_logs(options: DbOptions, errors: list[dict[str, str]]) -> Any:
     try:
-        from apiaudit.db.logs import analyze_logs  # type: ignore[attr-defined]
+        from apiaudit.db.logs import analyze_logs
     except ImportError:
         errors.append(
             {"where": "logs", "message": "query-log analysis is not available in this build; --log ignored"}

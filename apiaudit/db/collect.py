@@ -50,7 +50,7 @@ def collect_database(
 
 
 def _advise(conn: Any, col: Collector, ev: DbEvidence, options: Any, cfg: Any) -> list[Any]:
-    if not ev.workload:
+    if not ev.workload or ev.server is None:
         return []
     from apiaudit.db.advisor import run_advisor  # sqlglot: imported only when there is a workload
 

@@ -37,7 +37,7 @@ def parse_statements(sql: str) -> tuple[exp.Expression, ...]:
         trees = sqlglot.parse(_spaced(sql), read="postgres")
     except (SqlglotError, ValueError, RecursionError) as exc:
         raise ParseFailure(str(exc).splitlines()[0][:200]) from None
-    return tuple(t for t in trees if t is not None)
+    return tuple(t for t in trees if isinstance(t, exp.Expression))
 
 
 def parse_one(sql: str) -> exp.Expression:
@@ -54,8 +54,8 @@ def function_names(tree: exp.Expression) -> set[str]:
         if isinstance(fn, exp.Anonymous):
             names.add(str(fn.name).lower())
         else:
-            names.add(_PG_NAMES.get(type(fn), fn.sql_name().lower()))
+            names.add(_PG_NAMES.get(type(fn).__name__, fn.sql_name().lower()))
     return names
 
 
-_PG_NAMES: dict[type[exp.Expression], str] = {exp.Rand: "random"}
+_PG_NAMES: dict[str, str] = {"Rand": "random"}  # sqlglot class name -> PostgreSQL function name

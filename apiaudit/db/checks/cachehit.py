@@ -5,6 +5,7 @@ replication status (checklist: scaling.read_replicas)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 from apiaudit.checks import CheckContext, NotApplicable, check
 from apiaudit.db.evidence import DbEvidence
@@ -12,13 +13,14 @@ from apiaudit.db.workload import WorkloadQuery
 from apiaudit.model import Finding
 
 
-def hit_rates(server: dict[str, object]) -> dict[str, dict[str, float]]:
-    out = {}
+def hit_rates(server: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Buffer hits / (hits + reads) per scope, in %; ``rate`` is None before any block access."""
+    out: dict[str, dict[str, Any]] = {}
     for scope, hit_key, read_key in (("tables", "heap_hit", "heap_read"), ("indexes", "idx_hit", "idx_read")):
-        hits, reads = int(server.get(hit_key) or 0), int(server.get(read_key) or 0)  # type: ignore[call-overload]
+        hits, reads = int(server.get(hit_key) or 0), int(server.get(read_key) or 0)
         total = hits + reads
         out[scope] = {"hits": hits, "reads": reads, "rate": round(100.0 * hits / total, 2) if total else None}
-    return out  # type: ignore[return-value]
+    return out
 
 
 @check("db.cache.hit-rate-low", "db.cache.hit-rate-critical", kind="db")
