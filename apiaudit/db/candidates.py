@@ -2,8 +2,10 @@
 then ORDER BY columns (the usual B-tree column order; PostgreSQL docs, "Multicolumn Indexes").
 
 Per table of the FROM/JOIN list: ``col = $1`` and ``$1 = col``, ``col IN (...)``, join keys
-``a.x = b.y`` (both sides) count as equality; ``<``/``>``/``BETWEEN`` as range; ``col IS NULL`` as a
-constant predicate that becomes a partial index (the guide's ``WHERE status = 'active'`` example).
+``a.x = b.y`` (both sides) count as equality; ``<``/``>``/``BETWEEN`` as range. Constant predicates
+that survive literal masking (``col IS [NOT] NULL``, ``WHERE active``, ``WHERE NOT archived``)
+become the WHERE of a partial index (the guide's ``WHERE status = 'active'`` example; a masked
+``status = $1`` cannot, and is left to HypoPG and pg_stats).
 Unqualified columns are attributed only when the query reads a single table.
 """
 
@@ -97,8 +99,31 @@ def _record(node: exp.Expression, tables: dict[str, TableUse]) -> None:
         and isinstance(node.expression, exp.Null)
     ):
         use = _owner(node.this, tables)
+        if use:  # sqlglot >= 26 marks IS NOT NULL with negate=True (older: NOT (x IS NULL))
+            text = "IS NOT NULL" if node.args.get("negate") else "IS NULL"
+            use.add(use.partial, f"{_quote(node.this.name)} {text}")
+    else:
+        _record_constant(node, tables)
+
+
+def _record_constant(node: exp.Expression, tables: dict[str, TableUse]) -> None:
+    """Predicates that survive literal masking and make a partial index: ``WHERE active``,
+    ``WHERE NOT archived``, ``col IS NOT NULL`` (pg_stat_statements turns every literal into $n)."""
+    negated = isinstance(node, exp.Not)
+    inner = node.this if negated else node
+    if isinstance(inner, exp.Column):
+        use = _owner(inner, tables)
         if use:
-            use.add(use.partial, f"{_quote(node.this.name)} IS NULL")
+            use.add(use.partial, f"{'NOT ' if negated else ''}{_quote(inner.name)}")
+    elif (
+        negated
+        and isinstance(inner, exp.Is)
+        and isinstance(inner.this, exp.Column)
+        and isinstance(inner.expression, exp.Null)
+    ):
+        use = _owner(inner.this, tables)
+        if use:
+            use.add(use.partial, f"{_quote(inner.this.name)} IS NOT NULL")
 
 
 def _conjuncts(node: exp.Expression | None) -> list[exp.Expression]:

@@ -197,3 +197,17 @@ def test_antipatterns_from_pg_stat_statements(pg, fresh_db, audit) -> None:  # t
     (star,) = findings(report, "db.query.select-star")
     assert "wide where id = $1" in star.location["sample"].lower()
     assert len(findings(report, "db.query.order-by-random")) == 1
+
+
+def test_partial_index_candidate_from_a_constant_predicate(pg, fresh_db, audit, hypopg_available) -> None:  # type: ignore[no-untyped-def]
+    dsn = fresh_db("""
+    CREATE EXTENSION hypopg;
+    CREATE TABLE account (id int PRIMARY KEY, org_id int, active boolean, note text);
+    INSERT INTO account SELECT g, g % 3000, g % 100 = 0, 'n' FROM generate_series(1, 60000) g;
+    ANALYZE;
+    """)
+    db = dsn.rsplit("/", 1)[1]
+    pg.psql("SELECT pg_stat_statements_reset()", db)
+    pg.psql("SELECT id, note FROM account WHERE active AND org_id = 300", db)
+    (f,) = findings(audit(dsn), "db.plan.missing-index")
+    assert f.fix == "CREATE INDEX CONCURRENTLY ON public.account (org_id) WHERE active;"

@@ -83,6 +83,12 @@ def test_candidates_equality_then_range_then_order() -> None:
     assert _uses("SELECT * FROM u WHERE deleted_at IS NULL AND org_id = $1") == {
         "u": (["org_id"], ["deleted_at IS NULL"])
     }
+    assert _uses("SELECT * FROM u WHERE active AND email IS NOT NULL AND org_id = $1") == {
+        "u": (["org_id"], ["active", "email IS NOT NULL"])
+    }
+    assert _uses("SELECT * FROM u WHERE NOT archived ORDER BY created LIMIT $1") == {
+        "u": (["created"], ["NOT archived"])
+    }
 
 
 def test_candidates_join_keys_for_the_inner_side() -> None:
