@@ -106,7 +106,7 @@ def open_binary(path: str) -> Iterator[tuple[bytes, IO[bytes]]]:
 
 
 def text(stream: IO[bytes], *, newline: str | None = None) -> io.TextIOWrapper:
-    return io.TextIOWrapper(stream, encoding="utf-8", errors="apiaudit-count", newline=newline)  # type: ignore[arg-type]
+    return io.TextIOWrapper(stream, encoding="utf-8", errors="apiaudit-count", newline=newline)
 
 
 def sniff(head: bytes, path: str) -> str | None:
