@@ -65,6 +65,10 @@ def check_hot_reads(ev: Any, ctx: CheckContext) -> Iterator[Finding | NotApplica
         yield NotApplicable(NO_LOG)
         return
     least = ctx.threshold("logs_hot_read_min_repeats")
+    reads = int(logs.stats.get("log_reads") or 0)
+    if reads < least:
+        yield NotApplicable(f"the query log holds {reads} table reads, too few to judge repeated reads")
+        return
     for hot in logs.hot_reads:
         if hot.repeats < least:
             continue

@@ -65,6 +65,7 @@ class Collector:
         self.first_ts: float | None = None
         self.last_ts: float | None = None
         self.n_statements = 0
+        self.n_reads = 0  # SELECTs from tables (by key or not)
         self.counts: dict[str, int] = dict.fromkeys(
             ("units", "transactions", "durations", "server_errors", "bind_parse", "connections",
              "units_split"), 0)
@@ -175,6 +176,7 @@ class Collector:
             st.tx_statements += 1
             st.tx_select = fp if is_read and st.tx_statements == 1 else None
         if is_read:
+            self.n_reads += 1
             seen = self.reads.get(pkey)
             if seen is None:
                 self._new_read(fp, pkey)

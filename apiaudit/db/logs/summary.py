@@ -34,7 +34,7 @@ def summarise(coll: Collector, ev: LogEvidence, counts: dict[str, int], formats:
     ev.stats.update({
         "log_files": len(files), "log_formats": formats, "log_lines": counts["lines"],
         "log_parsed": counts["parsed"], "log_unparsed": counts["unparsed"],
-        "log_statements": coll.n_statements,
+        "log_statements": coll.n_statements, "log_reads": coll.n_reads,
         "log_queries": len(coll.queries), "log_sessions": sessions, "log_units": c["units"],
         "log_transactions": c["transactions"], "log_durations": c["durations"],
         "log_server_errors": c["server_errors"],
