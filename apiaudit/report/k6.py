@@ -47,15 +47,20 @@ def parse_stages(text: str) -> tuple[tuple[str, int], ...]:
 
 
 def endpoints_of(report: Report) -> list[tuple[str, str]]:
-    """(method, url) of each scanned endpoint: measurements["endpoints"] + HTTP findings, else targets."""
+    """(method, url) of the scanned endpoints: measurements["endpoints"] (what the scan probed), else
+    the URLs of HTTP findings, else the report's http(s) targets. Probe variants the scan sent
+    (``?limit=1000``) are not endpoints to load-test, so findings are only the fallback."""
     found: list[tuple[str, str]] = []
     entries = report.measurements.get("endpoints")
     for entry in entries if isinstance(entries, list) else []:
         if isinstance(entry, dict) and entry.get("url"):
             found.append((str(entry.get("method") or "GET").upper(), str(entry["url"])))
-    for f in report.findings:
-        if "url" in f.location:
-            found.append((str(f.location.get("method") or "GET").upper(), str(f.location["url"])))
+    if not found:
+        found = [
+            (str(f.location.get("method") or "GET").upper(), str(f.location["url"]))
+            for f in report.findings
+            if "url" in f.location
+        ]
     if not found:
         found = [("GET", t) for t in report.targets if urlsplit(t).scheme in ("http", "https")]
     return unique_safe(found)
