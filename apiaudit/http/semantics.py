@@ -30,7 +30,7 @@ def cache_control(ex: Exchange) -> dict[str, str | None]:
 
 
 def _seconds(value: str | None) -> int | None:
-    if value is None or not value.strip().isdigit():
+    if value is None or not (value.strip().isascii() and value.strip().isdigit()):
         return None
     return int(value.strip())
 
@@ -40,7 +40,7 @@ def _date(value: str | None) -> float | None:
         return None
     try:
         return parsedate_to_datetime(value).timestamp()
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
 
 

@@ -36,7 +36,12 @@ def body_size(ex: Exchange) -> tuple[int, bool]:
     if not ex.truncated:
         return ex.body_size, True
     declared = ex.header("content-length")
-    if ex.content_coding == "identity" and declared and declared.strip().isdigit():
+    if (
+        ex.content_coding == "identity"
+        and declared
+        and declared.strip().isascii()
+        and declared.strip().isdigit()
+    ):
         return int(declared), True
     return max(ex.body_size, ex.wire_size), False
 

@@ -118,6 +118,8 @@ def test_retry_after_honoured(limited: str) -> None:
     assert retry_after_seconds("120") == 120
     assert retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412480 - 60) == 60
     assert retry_after_seconds("soon") is None
+    assert retry_after_seconds("²") is None  # a Unicode digit, not delay-seconds (RFC 9110 §10.2.3: 1*DIGIT)
+    assert retry_after_seconds("Fri, 31 Dec 99999 23:59:59 GMT") is None
 
 
 def test_secret_headers_masked() -> None:
