@@ -10,6 +10,7 @@ from apiaudit.db.evidence import DbEvidence
 from apiaudit.db.statements import collect_statements
 from apiaudit.db.workload import WorkloadQuery, merge_workloads
 from apiaudit.errors import AuditError
+from apiaudit.redact import redact_text
 
 
 def collect_database(
@@ -22,7 +23,10 @@ def collect_database(
     try:
         col = Collector(conn, errors)
         collect_settings(col, ev)
-        apply_timeouts(conn, settings)
+        try:
+            apply_timeouts(conn, settings)
+        except Exception as exc:  # psycopg.Error: the session is unusable without its timeouts
+            raise AuditError(f"cannot set the session's timeouts: {redact_text(str(exc).strip())}") from None
         server = col.rows("server")
         if not server:
             raise AuditError(

@@ -49,3 +49,20 @@ def test_audit_writes_nothing(pg, fresh_db, audit, hypopg_available) -> None:  #
     assert _snapshot(pg, db) == before
     pg.psql("INSERT INTO parent VALUES (999999)", db)  # control: a real write shows up
     assert _snapshot(pg, db) != before
+
+
+def test_own_statements_stay_out_of_the_workload(pg, fresh_db, audit, hypopg_available) -> None:  # type: ignore[no-untyped-def]
+    dsn = fresh_db("""
+    CREATE EXTENSION hypopg;
+    CREATE TABLE child (id int PRIMARY KEY, parent_id int);
+    INSERT INTO child SELECT g, g % 500 FROM generate_series(1, 20000) g;
+    ANALYZE;
+    """)
+    db = dsn.rsplit("/", 1)[1]
+    pg.psql("SELECT pg_stat_statements_reset()", db)
+    pg.psql("SELECT id FROM child WHERE parent_id = 5", db)
+    audit(dsn, analyze=True)  # leaves BEGIN/SET/PREPARE/EXPLAIN/hypopg calls in pg_stat_statements
+    samples = [w["sample"] for w in audit(dsn).workload]
+    own = ("begin", "rollback", "set ", "prepare", "explain", "deallocate")
+    assert not [s for s in samples if s.lower().startswith(own) or "hypopg" in s.lower()], samples
+    assert any("parent_id = $1" in s for s in samples)

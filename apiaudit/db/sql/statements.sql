@@ -1,5 +1,6 @@
 -- Top statements of the current database from pg_stat_statements (PG 13+ column names),
--- by total execution time. Utility statements are kept; the caller decides what to EXPLAIN.
+-- by total execution time. Transaction control, SET/SHOW, EXPLAIN/PREPARE (our own included) are
+-- left out (\y is a word boundary in PostgreSQL regular expressions; \b would be a backspace).
 SELECT
     s.queryid::text AS queryid,
     s.query,
@@ -8,7 +9,7 @@ SELECT
     sum(s.rows)::bigint AS rows
 FROM pg_stat_statements s
 WHERE s.dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
-  AND s.query !~* '^\s*(BEGIN|COMMIT|ROLLBACK|SET|SHOW|RESET|DEALLOCATE|DISCARD|EXPLAIN|PREPARE)\b'
+  AND s.query !~* '^\s*(BEGIN|COMMIT|ROLLBACK|SET|SHOW|RESET|DEALLOCATE|DISCARD|EXPLAIN|PREPARE)\y'
   AND s.query NOT LIKE '%%/* apiaudit */%%'
 GROUP BY s.queryid, s.query
 ORDER BY 4 DESC

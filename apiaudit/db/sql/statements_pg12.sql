@@ -7,7 +7,7 @@ SELECT
     sum(s.rows)::bigint AS rows
 FROM pg_stat_statements s
 WHERE s.dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
-  AND s.query !~* '^\s*(BEGIN|COMMIT|ROLLBACK|SET|SHOW|RESET|DEALLOCATE|DISCARD|EXPLAIN|PREPARE)\b'
+  AND s.query !~* '^\s*(BEGIN|COMMIT|ROLLBACK|SET|SHOW|RESET|DEALLOCATE|DISCARD|EXPLAIN|PREPARE)\y'
   AND s.query NOT LIKE '%%/* apiaudit */%%'
 GROUP BY s.queryid, s.query
 ORDER BY 4 DESC
