@@ -20,9 +20,10 @@ from apiaudit.http import discover
 from apiaudit.http.client import ClientSettings, ScanClient, settings_from
 from apiaudit.http.evidence import Endpoint, ScanEvidence, load_evidence, save_evidence
 from apiaudit.http.measure import scan_measurements
+from apiaudit.http.secrets import is_secret_header
 from apiaudit.http.session import base_gets, run_probes
 from apiaudit.model import Report
-from apiaudit.redact import SENSITIVE_HEADERS, redact_text, redact_value, register_secret
+from apiaudit.redact import redact_text, redact_value, register_secret
 from apiaudit.targets import http_url
 
 DEFAULT_SAMPLES = 5
@@ -34,7 +35,7 @@ def parse_header(text: str) -> tuple[str, str]:
         raise UsageError(f"-H expects 'Name: value' (got {redact_text(text)!r})")
     if any(c in value for c in "\r\n\0"):
         raise UsageError(f"-H {name.strip()}: header values cannot contain line breaks")
-    if name.strip().lower() in SENSITIVE_HEADERS:
+    if is_secret_header(name.strip()):
         register_secret(value.strip())
     return name.strip(), value.strip()
 

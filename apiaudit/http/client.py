@@ -20,7 +20,8 @@ import httpx
 from apiaudit.http.decode import decode
 from apiaudit.http.evidence import BODY_KEEP_BYTES, Exchange
 from apiaudit.http.probes import BudgetExhausted, HostBackedOff
-from apiaudit.redact import MASK, SENSITIVE_HEADERS, redact_text
+from apiaudit.http.secrets import mask_headers
+from apiaudit.redact import redact_text
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 MAX_REDIRECTS = 5
@@ -44,21 +45,6 @@ class ClientSettings:
     retry_after_cap_s: float = 30.0
     user_agent: str = "apiaudit"
     headers: dict[str, str] = field(default_factory=dict)
-
-
-def mask_headers(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """Hide secret header values; for Set-Cookie keep the cookie name and attributes (checks need them)."""
-    out = []
-    for name, value in pairs:
-        low = name.lower()
-        if low == "set-cookie":
-            cookie, _, attrs = value.partition(";")
-            cname = cookie.split("=", 1)[0]
-            value = f"{cname}={MASK}" + (f";{attrs}" if attrs else "")
-        elif low in SENSITIVE_HEADERS:
-            value = MASK
-        out.append((name, value))
-    return out
 
 
 def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:

@@ -19,7 +19,7 @@ import yaml
 
 from apiaudit.http.collections import find_collection, item_ids
 from apiaudit.http.evidence import Endpoint
-from apiaudit.redact import SENSITIVE_HEADERS
+from apiaudit.http.secrets import is_secret_header
 
 AUTO_PATHS = ("/openapi.json", "/swagger.json", "/v3/api-docs", "/api-docs")
 MAX_DOC_BYTES = 5 * 1024 * 1024
@@ -54,7 +54,7 @@ def with_params(url: str, params: Mapping[str, str]) -> str:
 
 
 def is_authenticated(headers: Mapping[str, str]) -> bool:
-    return any(name.lower() in SENSITIVE_HEADERS for name in headers)
+    return any(is_secret_header(name) for name in headers)
 
 
 def from_config(urls: Iterable[str], config_endpoints: list[dict[str, Any]], api_base: str | None,

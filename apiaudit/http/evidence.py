@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from apiaudit.http.secrets import mask_headers
+
 __all__ = ["BODY_KEEP_BYTES", "Endpoint", "Exchange", "ScanEvidence", "load_evidence", "save_evidence"]
 
 EVIDENCE_VERSION = 1
@@ -175,7 +177,8 @@ class Endpoint:
         return {
             "url": self.url, "name": self.name, "source": self.source, "collection": self.collection,
             "resource_class": self.resource_class, "authenticated": self.authenticated,
-            "streamed": self.streamed, "headers": dict(self.headers), "params": dict(self.params),
+            "streamed": self.streamed, "headers": dict(mask_headers(self.headers.items())),
+            "params": dict(self.params),
             "exchanges": [ex.to_dict() for ex in self.exchanges],
         }
 

@@ -12,9 +12,10 @@ from typing import ClassVar
 import pytest
 
 from apiaudit import pgcluster
-from apiaudit.http.client import ClientSettings, ScanClient, mask_headers, retry_after_seconds
+from apiaudit.http.client import ClientSettings, ScanClient, retry_after_seconds
 from apiaudit.http.evidence import Exchange
 from apiaudit.http.probes import BudgetExhausted
+from apiaudit.http.secrets import mask_headers
 
 
 def fetch(url: str, **settings: object) -> Exchange:
@@ -125,10 +126,20 @@ def test_retry_after_honoured(limited: str) -> None:
 def test_secret_headers_masked() -> None:
     masked = dict(
         mask_headers(
-            [("Authorization", "Bearer abc"), ("Set-Cookie", "sid=xyz; Path=/; HttpOnly"), ("ETag", '"e"')]
+            [
+                ("Authorization", "Bearer abc"),
+                ("Set-Cookie", "sid=xyz; Path=/; HttpOnly"),
+                ("ETag", '"e"'),
+                ("X-Custom-Token", "abc"),
+            ]
         )
     )
-    assert masked == {"Authorization": "***", "Set-Cookie": "sid=***; Path=/; HttpOnly", "ETag": '"e"'}
+    assert masked == {
+        "Authorization": "***",
+        "Set-Cookie": "sid=***; Path=/; HttpOnly",
+        "ETag": '"e"',
+        "X-Custom-Token": "***",
+    }
 
 
 class _Gone(BaseHTTPRequestHandler):
