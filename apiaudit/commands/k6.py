@@ -34,16 +34,9 @@ def command(
       apiaudit k6 http://127.0.0.1:8000/api/users http://127.0.0.1:8000/api/products --p95 300
     """
     from apiaudit import __version__
-    from apiaudit.report.k6 import GUIDE_STAGES, K6Options, parse_stages, script
+    from apiaudit.report.k6 import K6Options, script
 
-    if p95 <= 0:
-        raise UsageError(f"--p95 must be positive (got {p95:g})")
-    if not 0 <= error_rate <= 1:
-        raise UsageError(f"--error-rate must be between 0 and 1 (got {error_rate:g})")
-    try:
-        chosen = parse_stages(stages) if stages else GUIDE_STAGES
-    except ValueError as exc:
-        raise UsageError(f"--stages: {exc}") from None
+    chosen = _checked(stages, p95, error_rate)
     endpoints = _endpoints(sources)
     if not endpoints:
         raise UsageError("no GET/HEAD http(s) endpoint found in the given reports or URLs")
@@ -60,6 +53,19 @@ def command(
     else:
         sys.stdout.write(text)
     return 0
+
+
+def _checked(stages: str | None, p95: float, error_rate: float) -> tuple[tuple[str, int], ...]:
+    from apiaudit.report.k6 import GUIDE_STAGES, parse_stages
+
+    if p95 <= 0:
+        raise UsageError(f"--p95 must be positive (got {p95:g})")
+    if not 0 <= error_rate <= 1:
+        raise UsageError(f"--error-rate must be between 0 and 1 (got {error_rate:g})")
+    try:
+        return parse_stages(stages) if stages else GUIDE_STAGES
+    except ValueError as exc:
+        raise UsageError(f"--stages: {exc}") from None
 
 
 def _is_url(text: str) -> bool:

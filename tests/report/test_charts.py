@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from apiaudit.report import charts, gauge, series
+from apiaudit.report import charts, gauge, scale, series
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -93,7 +93,7 @@ def test_sizes_switch_to_log_scale_over_orders_of_magnitude() -> None:
     [(0, 1), (0.7, 1), (1, 1), (1.2, 2), (430, 500), (812.4, 1000), (1000, 1000), (2001, 5000)],
 )
 def test_nice_ceiling(value: float, expected: float) -> None:
-    assert charts.nice_ceiling(value) == expected
+    assert scale.nice_ceiling(value) == expected
 
 
 def test_gauge_and_bar() -> None:
