@@ -55,6 +55,7 @@ COMMON_PREFIXES: tuple[str, ...] = (
     "%t [%p]: ",
 )
 
+_PADDING = re.compile(r"%(-?\d+)?([A-Za-z%])?")
 _MESSAGE = r"(?P<sev>[^\W\d_][^\W_]*):  (?P<msg>.*)"
 
 
@@ -90,9 +91,10 @@ def compile_prefix(text: str) -> Prefix:
     i = 0
     while i < len(text):
         ch = text[i]
-        if ch == "%" and i + 1 < len(text):
-            esc = text[i + 1]
-            i += 2
+        pad = _PADDING.match(text, i)
+        if pad and pad.group(2):
+            esc, padded = pad.group(2), bool(pad.group(1))
+            i = pad.end()
             if esc == "q":
                 optional_from = len(out)
                 continue
@@ -100,9 +102,11 @@ def compile_prefix(text: str) -> Prefix:
             if "(?P<" in pattern and esc in seen:  # a repeated escape: only the first one captures
                 pattern = re.sub(r"\(\?P<\w+>", "(?:", pattern)
             seen.add(esc)
-            out.append(pattern)
+            # %-10u / %10u pad the value with spaces (docs: "numeric literal ... padding").
+            out.append(r" *" + pattern + r" *" if padded else pattern)
             continue
-        out.append(r"\s+" if ch == " " else re.escape(ch))
+        # A literal space is one space: "\s+" would cost a little on every line of a large log.
+        out.append(" " if ch == " " else re.escape(ch))
         i += 1
     if optional_from is not None:
         out[optional_from:] = ["(?:" + "".join(out[optional_from:]) + ")?"]
