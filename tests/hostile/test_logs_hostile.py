@@ -63,13 +63,15 @@ def test_random_bytes_log(tmp_path: Path) -> None:
 
 
 def test_truncated_gzip_log(tmp_path: Path) -> None:
-    full = gzip.compress((nplusone_log(50) * 40).encode())
+    # A log copied while it was being compressed: ~9 MB of it decompress fine, then the stream ends.
+    full = gzip.compress((nplusone_log(50) * 4000).encode(), compresslevel=1)
     path = tmp_path / "cut.log.gz"
     path.write_bytes(full[: len(full) // 2])
     run = db_log(path)
-    assert run.code in (0, 1, 3), run
+    assert run.code in (0, 1), f"the readable part must be audited: {run!r}"
     text = report_text(run)
-    assert "cut.log.gz" in text and any(w in text for w in ("eof", "truncat", "compressed", "end of"))
+    assert "cut.log.gz" in text and any(w in text for w in ("eof", "truncat", "compressed", "end of")), run
+    assert workload_calls(run).get("SELECT * FROM comments WHERE post_id = $1", 0) > 1000, run
 
 
 def test_hundred_mb_single_line(tmp_path: Path) -> None:
