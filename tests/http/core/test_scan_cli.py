@@ -128,3 +128,29 @@ def test_bad_input_is_a_usage_error(run_cli: Callable[..., Any], tmp_path: Path)
         res = run_cli(*args)
         assert res.code == 2, (args, res)
         assert "Traceback" not in res.stderr
+
+
+def test_openapi_file_with_skipped_operations(
+    run_cli: Callable[..., Any], plain_base: str, tmp_path: Path
+) -> None:
+    (tmp_path / "apiaudit.yaml").write_text(f"targets:\n  api: [{plain_base}]\n")
+    (tmp_path / "api.yaml").write_text(
+        "openapi: 3.0.0\n"
+        "paths:\n"
+        "  /bad/nocache: {get: {}}\n"
+        "  /bad/vary-star: {get: {}}\n"
+        "  /bad/nocache/{id}: {get: {parameters: [{name: id, in: path, required: true}]}}\n"
+        "  /search: {get: {parameters: [{name: q, in: query, required: true}]}}\n"
+        "  /bad/nocache/create: {post: {}}\n"
+    )
+    res = run_cli("scan", "--openapi", "api.yaml", "--format", "json", "--samples", "0", cwd=tmp_path)
+    assert res.code in (0, 1), res
+    report = _json(res)
+    assert {m["url"] for m in report["measurements"]["endpoints"]} == {
+        plain_base + "/bad/nocache",
+        plain_base + "/bad/vary-star",
+        plain_base + "/bad/nocache/0",  # {id} filled from the first id /bad/nocache lists
+    }
+    skipped = {s["url"]: s["reason"] for s in report["measurements"]["skipped"]}
+    assert "q" in skipped[plain_base + "/search"]
+    assert set(skipped) == {plain_base + "/search"}
