@@ -55,9 +55,7 @@ def css_and_policy() -> tuple[str, str]:
     assert env.loader is not None
     css = env.loader.get_source(env, CSS_TEMPLATE)[0].strip()
     digest = base64.b64encode(hashlib.sha256(css.encode("utf-8")).digest()).decode("ascii")
-    policy = (
-        f"default-src 'none'; style-src 'sha256-{digest}'; img-src data:; base-uri 'none'; form-action 'none'"
-    )
+    policy = f"default-src 'none'; style-src 'sha256-{digest}'; base-uri 'none'; form-action 'none'"
     return css, policy
 
 
