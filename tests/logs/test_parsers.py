@@ -149,6 +149,10 @@ def test_detect_common_prefixes() -> None:
     assert detect_prefix(["hello world"]) is None
     assert compile_prefix("%t:%r:%u@%d:[%p]:").regex.match(
         "2026-11-29 05:38:32 UTC:10.0.0.5(5432):app@shop:[77]:LOG:  statement: SELECT 1")
+    padded = compile_prefix("%m [%-7p] %10u ").regex.match(
+        "2026-11-29 05:38:32.123 UTC [4242   ]        app LOG:  statement: SELECT 1")
+    assert padded is not None and padded.group("pid", "user") == ("4242", "app")
+    assert compile_prefix("%m 100%% ").regex.match("2026-11-29 05:38:32.123 UTC 100% LOG:  statement: X")
 
 
 def test_csvlog_and_jsonlog_records(tmp_path: Path) -> None:
