@@ -21,9 +21,10 @@ DETAILED_FINDINGS = 25
 EVIDENCE_CHARS = 1500
 STATUS_ICON = {"pass": "✅", "warn": "⚠️", "fail": "❌", "not_assessed": "➖"}
 SEVERITY_ICON = {"critical": "🟥", "high": "🔴", "medium": "🟠", "low": "🔵", "info": "⚪"}
-# Inline punctuation that can start formatting anywhere in a line (GFM); "_" only outside words, since
+# Inline punctuation that can start formatting anywhere in a line (GFM; "|" matters only in tables,
+# where cell() escapes it); "_" only outside words, since
 # intraword underscores never emphasise (customer_id stays readable).
-_MD_INLINE = re.compile(r"([\\`*\[\]|~]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9]))")
+_MD_INLINE = re.compile(r"([\\`*\[\]~]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9]))")
 # What turns the start of a line into a heading, quote, list item or thematic break.
 _MD_LINE_START = re.compile(r"^(\d*)([#+=-]|(?<=\d)[.)])")
 

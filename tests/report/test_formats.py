@@ -251,3 +251,13 @@ def test_templates_and_schema_ship_inside_the_package() -> None:
     base = files("apiaudit.report")
     for name in ("templates/report.html.j2", "templates/report.css", "schema.json", "measurements.md"):
         assert base.joinpath(name).is_file(), name
+
+
+def test_markdown_escaping_helpers() -> None:
+    from apiaudit.report.markdown import cell, code_span, fence, md
+
+    assert md("customer_id in *bold* [x](y) <b>") == r"customer_id in \*bold\* \[x\](y) &lt;b&gt;"
+    assert md("# not a heading") == r"\# not a heading" and md("1. not a list") == r"1\. not a list"
+    assert cell(md("a | b")) == r"a \| b"  # one escape: the table keeps its columns
+    assert code_span("a `b` c") == "`` a `b` c ``"
+    assert fence("x\n```\ny").startswith("````\n")
