@@ -78,10 +78,16 @@ def mask(sql: str) -> str:
         masked = _TOKEN.sub(_token, sql)
     if "  " in masked or "\n" in masked or "\t" in masked or "\r" in masked or masked[:1] == " ":
         masked = " ".join(masked.split())
-    masked = masked.rstrip().rstrip(";").rstrip()
-    if "," in masked and ("in (" in masked.lower() or "in(" in masked.lower()):
-        masked = _IN_LIST.sub(r"\1" + MARK + ")", masked)
+    if masked[-1:] in (";", " "):
+        masked = masked.rstrip().rstrip(";").rstrip()
+    if _IN_MARKS in masked or _IN_MARKS_SPACED in masked:
+        masked = _IN_LIST.sub(_IN_ONE, masked)
     return masked
+
+
+_DOT_MARK = "." + MARK
+_IN_MARKS, _IN_MARKS_SPACED = MARK + ",", MARK + " ,"  # an IN list has at least two markers
+_IN_ONE = r"\1" + MARK + ")"
 
 
 def _plain_mask(sql: str) -> str | None:
@@ -91,7 +97,7 @@ def _plain_mask(sql: str) -> str | None:
     if "true" in low or "false" in low:
         return None
     masked = _PLAIN.sub(MARK, sql)
-    return None if "." + MARK in masked else masked
+    return None if _DOT_MARK in masked else masked
 
 
 def fingerprint(sql: str) -> tuple[str, str]:
