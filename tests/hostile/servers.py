@@ -185,7 +185,7 @@ def _openapi_doc(
     return json.dumps(doc).encode()
 
 
-def _openapi_server(doc: bytes) -> RawServer:
+def openapi_server(doc: bytes) -> RawServer:
     async def handler(req: Request, w: W, srv: RawServer) -> bool:
         if req.target.startswith("/openapi.json"):
             return await respond(w, srv, 200, JSON, doc, head_only=req.method == "HEAD")
@@ -344,7 +344,7 @@ CORPUS: list[Behaviour] = [
     Behaviour(
         "openapi-20mb",
         "a 20 MB OpenAPI document",
-        lambda: _openapi_server(
+        lambda: openapi_server(
             _openapi_doc(
                 {"/api/items": {"get": {"responses": {"200": {"description": "ok"}}}}}, pad=20 * (1 << 20)
             )
@@ -354,7 +354,7 @@ CORPUS: list[Behaviour] = [
     Behaviour(
         "openapi-ref-loop",
         "OpenAPI with $ref loops (A->B->A, self-reference)",
-        lambda: _openapi_server(
+        lambda: openapi_server(
             _openapi_doc(
                 {
                     "/api/items": _GET_ITEMS,

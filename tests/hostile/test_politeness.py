@@ -7,10 +7,11 @@ The server delays each answer so requests overlap; everything counted here is co
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from hostile.measure import Run, run_measured
-from hostile.servers import polite_api
+from hostile.servers import openapi_server, polite_api
 
 SAFE = {"GET", "HEAD", "OPTIONS"}
 
@@ -91,3 +92,30 @@ def test_no_burst_without_opt_in() -> None:
         run = _scan([f"{base}/api/quiet"], "--samples", "0", "--max-requests", "200")
     assert run.code in (0, 1), run
     assert server.counters.requests <= 20, f"{server.counters.requests} requests without --burst"
+
+
+def test_endless_pagination_is_not_followed_forever() -> None:
+    # Every page links to a next page; a pagination probe must stop after a few pages.
+    server = polite_api(delay_s=0.0)
+    with server.running() as base:
+        run = _scan([f"{base}/api/pages"], "--samples", "0", "--max-requests", "500")
+    assert run.code in (0, 1), run
+    pages = [p for p in server.counters.paths if "page=" in p]
+    assert len(pages) <= 20, f"followed {len(pages)} 'next' pages"
+    assert server.counters.requests <= 40, server.counters.requests
+
+
+def test_openapi_with_thousands_of_operations_stays_within_budget() -> None:
+    paths = {f"/api/r{i}": {"get": {"responses": {"200": {"description": "ok"}}}} for i in range(5000)}
+    doc = json.dumps({"openapi": "3.0.3", "info": {"title": "big", "version": "1"}, "paths": paths}).encode()
+    server = openapi_server(doc)
+    with server.running() as base:
+        run = _scan(
+            [f"{base}/api/r0"], "--openapi", f"{base}/openapi.json", "--samples", "0", "--max-requests", "50"
+        )
+    c = server.counters
+    assert run.code in (0, 1), run
+    assert c.requests <= 50, f"budget 50, server saw {c.requests}"
+    stats = (run.report() or {}).get("stats", {})
+    # The report owns up to what the budget left out.
+    assert stats.get("skipped_for_budget", 0) > 0 or stats.get("endpoints", 0) < 5000, stats
