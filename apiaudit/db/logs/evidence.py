@@ -74,6 +74,11 @@ class LogEvidence:
     sessions: SessionStats = field(default_factory=SessionStats)
 
     @property
+    def read_any(self) -> bool:
+        """Whether at least one log file could be read (else the log half audited nothing: exit 3)."""
+        return bool(self.stats.get("log_formats"))
+
+    @property
     def measurements(self) -> dict[str, Any]:
         """Figures the HTML report charts (apiaudit/report/measurements.md): ``nplusone`` (by occurrences)."""
         return {
