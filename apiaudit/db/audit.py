@@ -59,13 +59,7 @@ class DbOptions:
         quiet: bool = False,
     ) -> DbOptions:
         db = dict(getattr(cfg, "db", {}) or {})
-        target = dsn or (getattr(cfg, "targets", {}) or {}).get("database")
-        paths = list(logs) or list((getattr(cfg, "targets", {}) or {}).get("logs") or [])
-        if not target and not paths:
-            raise UsageError(
-                "give a DSN (apiaudit db postgresql://user@host/db) or --log FILE, or set "
-                "targets.database in apiaudit.yaml"
-            )
+        target, paths = _targets(cfg, dsn, logs)
         top_n = top if top is not None else int(db.get("top_queries", DEFAULT_TOP))
         timeout = (
             statement_timeout_ms
@@ -76,7 +70,6 @@ class DbOptions:
             raise UsageError(f"--top must be at least 1 (got {top_n})")
         if timeout < 1:
             raise UsageError(f"--statement-timeout must be at least 1 ms (got {timeout})")
-        drop = db.get("min_cost_drop")
         logs_cfg = dict(getattr(cfg, "logs", {}) or {})
         return cls(
             dsn=_checked_dsn(target) if target else None,
@@ -86,16 +79,44 @@ class DbOptions:
             analyze=analyze or bool(db.get("analyze", False)),
             top=top_n,
             statement_timeout_ms=timeout,
-            lock_timeout_ms=int(db.get("lock_timeout_ms", 1000)),
-            connect_timeout_s=float(db.get("connect_timeout_s", 5.0)),
-            hypopg=bool(db.get("hypopg", True)),
-            min_cost_drop=None if drop is None else (float(drop) / 100 if float(drop) > 1 else float(drop)),
-            workload_limit=int(db.get("workload_limit", DEFAULT_STATEMENTS)),
-            schemas=list(db.get("schemas") or []),
+            **_db_section(db),
             log_options=logs_cfg,
             verbose=verbose,
             quiet=quiet,
         )
+
+
+def _targets(cfg: Any, dsn: str | None, logs: list[str]) -> tuple[str | None, list[str]]:
+    """The DSN and log paths from the command line, else from apiaudit.yaml ``targets``."""
+    targets = dict(getattr(cfg, "targets", {}) or {})
+    target = dsn or targets.get("database")
+    paths = list(logs) or list(targets.get("logs") or [])
+    if not target and not paths:
+        raise UsageError(
+            "give a DSN (apiaudit db postgresql://user@host/db) or --log FILE, "
+            "or set targets.database in apiaudit.yaml"
+        )
+    return target, paths
+
+
+def _db_section(db: dict[str, Any]) -> dict[str, Any]:
+    """Options that only apiaudit.yaml's ``db:`` section sets."""
+    return {
+        "lock_timeout_ms": int(db.get("lock_timeout_ms", 1000)),
+        "connect_timeout_s": float(db.get("connect_timeout_s", 5.0)),
+        "hypopg": bool(db.get("hypopg", True)),
+        "min_cost_drop": _fraction(db.get("min_cost_drop")),
+        "workload_limit": int(db.get("workload_limit", DEFAULT_STATEMENTS)),
+        "schemas": list(db.get("schemas") or []),
+    }
+
+
+def _fraction(value: Any) -> float | None:
+    """db.min_cost_drop accepts 0.5 or 50 (per cent)."""
+    if value is None:
+        return None
+    number = float(value)
+    return number / 100 if number > 1 else number
 
 
 def _checked_dsn(dsn: str) -> str:

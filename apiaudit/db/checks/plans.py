@@ -42,6 +42,45 @@ def _vars(result: PlanResult, c: Row) -> dict[str, Any]:
     }
 
 
+def _verified(result: PlanResult, c: Row) -> tuple[float, Finding]:
+    """HypoPG proved it: ranked by calls x estimated cost saved per call."""
+    saved = float(c["cost_before"]) - float(c["cost_after"])
+    v = {
+        **_vars(result, c),
+        "cost_before": c["cost_before"],
+        "cost_after": c["cost_after"],
+        "drop_pct": round(100 * float(c["cost_drop"])),
+    }
+    evidence = {
+        "cost_before": c["cost_before"],
+        "cost_after": c["cost_after"],
+        "calls": result.calls,
+        "query": result.fingerprint,
+        "sample": result.sample[:500],
+    }
+    return result.calls * saved, Finding("db.plan.missing-index", _loc(c), v, evidence)
+
+
+def _unverified(ev: DbEvidence, result: PlanResult, c: Row, low: float) -> tuple[float, Finding] | None:
+    """No HypoPG: keep the candidate unless pg_stats says its leading column is too unselective."""
+    text, distinct = _selectivity(ev, c, int(c.get("rows") or 0))
+    if distinct is not None and distinct <= low and not c.get("where"):
+        return None
+    v = {**_vars(result, c), "plan_issue": _issue_text(result, c["table"]), "selectivity": text}
+    evidence = {
+        "calls": result.calls,
+        "cost": result.cost,
+        "query": result.fingerprint,
+        "confidence": "low",
+        "sample": result.sample[:500],
+    }
+    return result.calls * float(result.cost or 0), Finding("db.plan.index-candidate", _loc(c), v, evidence)
+
+
+def _loc(c: Row) -> dict[str, Any]:
+    return {"schema": c["schema"], "table": c["table"], "columns": list(c["columns"])}
+
+
 @check("db.plan.missing-index", "db.plan.index-candidate", kind="db")
 def check_plan_indexes(ev: DbEvidence, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
     if not ev.connected:
@@ -60,37 +99,11 @@ def check_plan_indexes(ev: DbEvidence, ctx: CheckContext) -> Iterator[Finding | 
     low = ctx.threshold("db_low_cardinality_distinct")
     for result in ev.plans:
         for c in result.candidates:
-            loc = {"schema": c["schema"], "table": c["table"], "columns": list(c["columns"])}
             if c.get("verified"):
-                saved = float(c["cost_before"]) - float(c["cost_after"])
-                v = {
-                    **_vars(result, c),
-                    "cost_before": c["cost_before"],
-                    "cost_after": c["cost_after"],
-                    "drop_pct": round(100 * float(c["cost_drop"])),
-                }
-                ev_ = {
-                    "cost_before": c["cost_before"],
-                    "cost_after": c["cost_after"],
-                    "calls": result.calls,
-                    "query": result.fingerprint,
-                    "sample": result.sample[:500],
-                }
-                verified.append((result.calls * saved, Finding("db.plan.missing-index", loc, v, ev_)))
-            elif c.get("verified") is None:
-                text, distinct = _selectivity(ev, c, int(c.get("rows") or 0))
-                if distinct is not None and distinct <= low and not c.get("where"):
-                    continue  # pg_stats: too few distinct values for a B-tree to help
-                v = {**_vars(result, c), "plan_issue": _issue_text(result, c["table"]), "selectivity": text}
-                ev_ = {
-                    "calls": result.calls,
-                    "cost": result.cost,
-                    "query": result.fingerprint,
-                    "confidence": "low",
-                    "sample": result.sample[:500],
-                }
-                unverified.append(
-                    (result.calls * float(result.cost or 0), Finding("db.plan.index-candidate", loc, v, ev_))
-                )
+                verified.append(_verified(result, c))
+            elif c.get("verified") is None:  # False: HypoPG showed no benefit, nothing to report
+                got = _unverified(ev, result, c, low)
+                if got:
+                    unverified.append(got)
     for _, f in sorted(verified, key=lambda x: -x[0]) + sorted(unverified, key=lambda x: -x[0]):
         yield f
