@@ -46,7 +46,8 @@ def _cursor(last_id: int) -> str:
 
 def make_app(*, limited: bool) -> FastAPI:
     app = FastAPI()
-    general = TokenBucket(capacity=10_000, rate=100.0)
+    # Refills slower than the scan asks (1 token/s), so the countdown shows however slow the machine is.
+    general = TokenBucket(capacity=10_000, rate=1.0)
     tight = TokenBucket(capacity=8, rate=0.05)
     strict_no_retry = TokenBucket(capacity=5, rate=0.01)
 
@@ -57,7 +58,7 @@ def make_app(*, limited: bool) -> FastAPI:
             bucket = tight if request.url.path == "/limited" else general
             allowed = bucket.take()
             headers = {
-                "RateLimit-Policy": f'"default";q={bucket.capacity};w=60',
+                "RateLimit-Policy": f'"default";q={bucket.capacity};w={int(bucket.capacity / bucket.rate)}',
                 "RateLimit": f'"default";r={int(bucket.tokens)};t=1',
             }
             if not allowed:
@@ -89,7 +90,7 @@ def make_app(*, limited: bool) -> FastAPI:
     @app.get("/bad/offset")
     async def offset_items(request: Request, offset: int = 0, limit: int = 20) -> Response:
         limit = min(limit, 100)
-        await asyncio.sleep(offset / OFFSET_TOTAL * 0.25)  # OFFSET reads and discards the skipped rows
+        await asyncio.sleep(offset / OFFSET_TOTAL * 0.5)  # OFFSET reads and discards the skipped rows
         rows = [
             {"id": i, "name": f"item {i}"} for i in range(offset + 1, min(offset + limit, OFFSET_TOTAL) + 1)
         ]
@@ -139,7 +140,7 @@ def make_app(*, limited: bool) -> FastAPI:
         # An application cache keyed by the full URL: the first call renders slowly, repeats are instant.
         key = str(request.url)
         if key not in memo:
-            await asyncio.sleep(0.2)
+            await asyncio.sleep(0.3)
             memo[key] = {"id": 7, "name": "report"}
         return memo[key]
 

@@ -64,6 +64,8 @@ def good(api_limited: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str
 @pytest.fixture(scope="module")
 def bad(api_limited: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     cwd = tmp_path_factory.mktemp("bad")
+    # A critical threshold no loaded CI machine reaches keeps /slow a warning (and shows the override works).
+    (cwd / "apiaudit.yaml").write_text("thresholds:\n  p95_critical_ms: 60000\n")
     return scan(*[api_limited + p for p in BAD], "--save-evidence", str(cwd / "ev.json"), cwd=cwd)
 
 
