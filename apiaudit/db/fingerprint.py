@@ -85,6 +85,7 @@ def mask(sql: str) -> str:
     return masked
 
 
+_PARSED_VERBS = frozenset({"select", "with", "insert", "update", "delete", "merge", "values", "table", ""})
 _DOT_MARK = "." + MARK
 _IN_MARKS, _IN_MARKS_SPACED = MARK + ",", MARK + " ,"  # an IN list has at least two markers
 _IN_ONE = r"\1" + MARK + ")"
@@ -126,6 +127,9 @@ def _number(masked: str) -> str:
 
 
 def _parsed_sample(masked: str) -> str | None:
+    # Only statements sqlglot models: it reads "DISCARD ALL" as a column with an alias, for one.
+    if masked[:8].split(" ", 1)[0].split("(", 1)[0].lower() not in _PARSED_VERBS:
+        return None
     # Spaces around each parameter: sqlglot reads "$2,$" as a dollar-quote tag otherwise.
     text = masked.replace(MARK, " $1 ")
     try:

@@ -246,3 +246,17 @@ def test_truncated_compressed_files_keep_what_was_read(tmp_path: Path) -> None:
         # gzip reports the missing end (an error for this file); zstd's reader stops at the cut, which
         # leaves a partial last line (reported as unparsed). Either way what was read is kept.
         assert ev.errors and ev.stats["log_statements"] > 1000
+
+
+@pytest.mark.parametrize("reset", ["DISCARD ALL", "RESET ALL", "SELECT pg_advisory_unlock_all()",
+                                   "SELECT 'pool'"])
+def test_pool_reset_statements_split_autocommit_units(tmp_path: Path, reset: str) -> None:
+    """A pooled connection, autocommit, one by-key read per request, the pool's reset in between
+    (pgbouncer's server_reset_query, or a custom one from logs.reset_statements)."""
+    log = ""
+    for i in range(8):
+        log += line(2 * i, 9, f"LOG:  statement: SELECT name FROM authors WHERE id = {i}")
+        log += line(2 * i + 1, 9, f"LOG:  statement: {reset}")
+    path = write(tmp_path, "pool.log", log)
+    ev = analyze_logs([path], fmt=None, prefix=None, options={"reset_statements": ["SELECT 'pool'"]})
+    assert ev.nplusone == [] and ev.stats["log_units"] == 8

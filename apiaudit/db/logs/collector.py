@@ -51,7 +51,8 @@ class Collector:
                  reset_statements: tuple[str, ...] = DEFAULT_RESETS) -> None:
         self.min_repeats = min_repeats
         self.idle_gap_s = idle_gap_ms / 1000.0
-        self.resets = tuple(s.upper().rstrip(";").strip() for s in reset_statements)
+        # Compared with each query's normalised sample, so "SELECT 'pool'" also matches "SELECT 'x'".
+        self.resets = frozenset(fingerprint(s)[1].upper().rstrip("; ") for s in reset_statements)
         self.queries: dict[str, _Query] = {}
         self.kinds: dict[str, str] = {}
         self._raw: dict[str, str] = {}

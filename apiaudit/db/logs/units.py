@@ -29,8 +29,11 @@ _SELECT = re.compile(r"^\s*(?:WITH\b.*?\bSELECT\b|SELECT\b)", re.I | re.S)
 MAX_KEPT_REPEATS = 1000  # per pattern, for the median: memory stays bounded on huge logs
 
 
-def shape_kind(sample: str, reset_statements: tuple[str, ...]) -> str:
-    """begin | commit | rollback | savepoint | reset | keyread | select | write | other."""
+def shape_kind(sample: str, reset_statements: tuple[str, ...] | frozenset[str]) -> str:
+    """begin | commit | rollback | savepoint | reset | keyread | select | write | other.
+
+    ``reset_statements`` are normalised samples in upper case (see ``Collector``), compared whole.
+    """
     head = sample.lstrip().upper()
     if head.startswith(("BEGIN", "START TRANSACTION")):
         return "begin"
@@ -40,7 +43,7 @@ def shape_kind(sample: str, reset_statements: tuple[str, ...]) -> str:
         return "savepoint"
     if head.startswith(("ROLLBACK", "ABORT")):
         return "rollback"
-    if any(head.startswith(r) for r in reset_statements):
+    if head.rstrip("; ") in reset_statements:
         return "reset"
     if _SELECT.match(sample):
         if " FROM " not in head:
