@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import unquote
 
 from apiaudit.checks import CheckContext, NotApplicable, check
 from apiaudit.http.collections import find_collection
@@ -80,7 +81,7 @@ def check_fields(ev: ScanEvidence, ctx: CheckContext) -> Iterator[Finding | NotA
         if good is not None:
             saved = base.body_size - good.body_size
             pct = round(100 * saved / base.body_size, 1) if base.body_size else 0.0
-            param = good.url.split("?", 1)[-1]
+            param = unquote(good.url.split("?", 1)[-1])
             yield Finding("http.fields.supported", where,
                           {"param": param, "bytes_full": base.body_size, "bytes_selected": good.body_size,
                            "saved_pct": pct},
@@ -88,7 +89,7 @@ def check_fields(ev: ScanEvidence, ctx: CheckContext) -> Iterator[Finding | NotA
                            "bytes_saved": saved, "saved_pct": pct})
             continue
         full = sample_object(_json(base)) or {}
-        tried = ", ".join(f"{ex.url.split('?', 1)[-1]} -> {ex.status}" for ex in tries)
+        tried = ", ".join(f"{unquote(ex.url.split('?', 1)[-1])} -> {ex.status}" for ex in tries)
         yield Finding("http.fields.ignored", where,
                       {"tried": tried, "fields": len(full), "bytes": base.body_size},
                       {"tried": [{"url": ex.url, "status": ex.status, "bytes": ex.body_size} for ex in tries],

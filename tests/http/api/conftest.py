@@ -8,17 +8,18 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import json
 import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from conftest import serve_asgi
+from conftest import serve_asgi  # type: ignore[attr-defined]
 from fastapi import FastAPI, HTTPException, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse
 
-USERS = [{"id": i, "name": f"user {i}", "email": f"u{i}@example.com", "bio": "x" * 60} for i in range(1, 301)]
+USERS: list[dict[str, Any]] = [
+    {"id": i, "name": f"user {i}", "email": f"u{i}@example.com", "bio": "x" * 60} for i in range(1, 301)
+]
 OFFSET_TOTAL = 20_000
 IMMUTABLE = "public, max-age=31536000, immutable"
 
@@ -212,7 +213,3 @@ def findings_by_rule(report: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
     for f in report["findings"]:
         out.setdefault(f["rule"], []).append(f)
     return out
-
-
-def load_report(text: str) -> dict[str, Any]:
-    return json.loads(text)

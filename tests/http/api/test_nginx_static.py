@@ -22,7 +22,7 @@ import subprocess
 from collections.abc import Iterator
 
 import pytest
-from conftest import _wait_port, need
+from conftest import _wait_port, need  # type: ignore[attr-defined]
 
 from apiaudit import pgcluster
 from apiaudit.config import Config

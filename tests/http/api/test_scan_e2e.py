@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import apiaudit_cmd
+from conftest import apiaudit_cmd  # type: ignore[attr-defined]
 
 GOOD = ["/good/users", "/slow-cached", "/cached", "/good/bearer"]
 BAD = ["/bad/unbounded", "/bad/offset", "/bad/overlap", "/bad/nofields", "/bad/session", "/slow", "/flaky"]
@@ -52,7 +52,7 @@ def found(report: dict[str, Any], rule: str, path: str | None = None) -> list[di
 
 
 def status(report: dict[str, Any], item: str) -> str:
-    return next(c["status"] for c in report["checklist"] if c["id"] == item)
+    return str(next(c["status"] for c in report["checklist"] if c["id"] == item))
 
 
 @pytest.fixture(scope="module")
