@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -11,6 +12,8 @@ from apiaudit.config import Config
 from apiaudit.db.audit import DbOptions, run_db_audit
 from apiaudit.model import Report
 from apiaudit.rules import load_rules
+
+UNFILLED = re.compile(r"\{[a-z_]+\}")
 
 
 def make_config(thresholds: dict[str, float] | None = None, db: dict[str, Any] | None = None) -> Config:
@@ -42,7 +45,10 @@ def audit() -> Callable[..., Report]:
             top=top,
             statement_timeout_ms=statement_timeout_ms,
         )
-        return run_db_audit(options, cfg)
+        report = run_db_audit(options, cfg)
+        for f in report.findings:  # every template variable was supplied by the check
+            assert not UNFILLED.search(f.message + f.fix), (f.rule, f.message, f.fix)
+        return report
 
     return run
 

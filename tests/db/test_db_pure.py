@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from apiaudit.assemble import resolve
 from apiaudit.checks import CheckContext, run_checks
 from apiaudit.db.candidates import index_sql, table_uses
 from apiaudit.db.evidence import DbEvidence
@@ -17,7 +18,7 @@ from apiaudit.db.safety import judge, judge_volatility
 from apiaudit.db.sqlparse import parse_one
 from apiaudit.db.workload import WorkloadQuery
 
-from .conftest import make_config
+from .conftest import UNFILLED, make_config
 
 
 @pytest.mark.parametrize(
@@ -135,6 +136,8 @@ def test_plan_issues() -> None:
 def _run(ev: DbEvidence, **thresholds: float) -> dict[str, list[Any]]:
     cfg = make_config(thresholds)
     run = run_checks("db", ev, CheckContext(ruleset=cfg.ruleset, thresholds=cfg.thresholds))
+    for r in resolve(run.findings, cfg.ruleset):  # templates fully filled by the checks' vars
+        assert not UNFILLED.search(r.message + r.fix), (r.rule, r.message, r.fix)
     out: dict[str, list[Any]] = {}
     for f in run.findings:
         out.setdefault(f.rule_id, []).append(f)
