@@ -61,11 +61,12 @@ def test_cli_bad_input(run_cli, tmp_path: Path) -> None:  # type: ignore[no-unty
     res = run_cli("db", "--log", str(tmp_path / "x.log"), "--log-format", "syslog")
     assert res.code == 2 and "--log-format" in res.stderr
     (tmp_path / "bin.log").write_bytes(bytes(range(256)) * 40)
-    res = run_cli("db", "--log", str(tmp_path / "bin.log"), "--format", "json")
-    assert "Traceback" not in res.stderr
-    assert res.code in (0, 3), res  # nothing readable: no finding, the error is in the report or exit 3
-    if res.code == 0:
-        assert any("binary" in e["message"] for e in json.loads(res.stdout)["errors"])
+    (tmp_path / "empty.log").write_text("")
+    for name, why in (("bin.log", "binary"), ("empty.log", "empty file")):
+        res = run_cli("db", "--log", str(tmp_path / name), "--format", "json")
+        assert res.code == 3 and why in res.stderr and "Traceback" not in res.stderr, res  # nothing audited
+    res = run_cli("db", "--log", str(tmp_path / "*.log"), "--format", "json")  # bin, empty and x
+    assert res.code == 1 and any("binary" in e["message"] for e in json.loads(res.stdout)["errors"]), res
 
 
 def test_calls_ratio_from_pg_stat_statements(log_cluster: LogLab) -> None:
