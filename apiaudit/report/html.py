@@ -80,6 +80,7 @@ def context(report: Report, opts: RenderOptions) -> dict[str, Any]:
         "rules": view.rule_docs(report, opts),
         "counts": view.severity_counts(report),
         "known": known,
+        "baseline": view.baseline_summary(report),
         "charts": [
             (c.id, c.title, Markup(c.svg))
             for c in charts.all_charts(report.measurements, view.chart_defaults(opts))

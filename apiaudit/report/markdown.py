@@ -79,8 +79,11 @@ def _headline(report: Report) -> str:
         lines += [f"> {md(r)}" for r in gate.get("reasons", [])]
     counts = view.severity_counts(report)
     summary = " · ".join(f"{n} {sev}" for sev, n in counts.items() if n) or "no findings"
-    known = sum(1 for f in report.findings if f.known)
-    lines.append(f"Findings: {summary}" + (f" ({known} known from the baseline)" if known else ""))
+    lines.append(f"Findings: {summary}")
+    base = view.baseline_summary(report)
+    if base:
+        fixed = f", {base['fixed']} fixed" if "fixed" in base else ""
+        lines.append(f"Against the baseline: {base['new']} new, {base['known']} known{fixed}")
     if report.targets:
         lines.append("Targets: " + ", ".join(code_span(t) for t in report.targets))
     return "\n\n".join(lines)

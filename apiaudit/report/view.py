@@ -211,3 +211,17 @@ def chart_defaults(opts: RenderOptions) -> dict[str, float]:
     ruleset = ruleset_of(opts)
     known = getattr(ruleset, "thresholds", {}) if ruleset is not None else {}
     return {key: known[name].default for key, name in CHART_THRESHOLDS.items() if name in known}
+
+
+def baseline_summary(report: Report) -> dict[str, int] | None:
+    """Counts against the --baseline: known/new from the findings, fixed when the gate recorded it
+    (``stats["baseline"]["fixed"]``: fingerprints in the baseline that this run no longer found)."""
+    known = sum(1 for f in report.findings if f.known)
+    recorded = report.stats.get("baseline")
+    fixed = recorded.get("fixed") if isinstance(recorded, dict) else None
+    if not known and not isinstance(fixed, int):
+        return None
+    out = {"known": known, "new": len(report.findings) - known}
+    if isinstance(fixed, int) and not isinstance(fixed, bool):
+        out["fixed"] = fixed
+    return out

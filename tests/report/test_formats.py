@@ -261,3 +261,17 @@ def test_markdown_escaping_helpers() -> None:
     assert cell(md("a | b")) == r"a \| b"  # one escape: the table keeps its columns
     assert code_span("a `b` c") == "`` a `b` c ``"
     assert fence("x\n```\ny").startswith("````\n")
+
+
+def test_baseline_counts_in_html_and_markdown(reports: dict[str, Report], ruleset: RuleSet) -> None:
+    report = reports["combined"]
+    report.findings[0].known = True
+    report.stats["baseline"] = {"file": "base.json", "fixed": 2}
+    n = len(report.findings)
+    text = parse_html(render("html", report, opts(ruleset))).joined()
+    assert f"1 known · {n - 1} new · 2 fixed" in text
+    md = render("markdown", report, opts(ruleset))
+    assert f"Against the baseline: {n - 1} new, 1 known, 2 fixed" in md
+    report.stats.pop("baseline")
+    report.findings[0].known = False
+    assert "Against the baseline" not in render("markdown", report, opts(ruleset))
