@@ -20,6 +20,7 @@ from apiaudit.http import discover
 from apiaudit.http.client import ClientSettings, ScanClient, settings_from
 from apiaudit.http.evidence import Endpoint, ScanEvidence, load_evidence, save_evidence
 from apiaudit.http.measure import scan_measurements
+from apiaudit.http.probes import BudgetExhausted
 from apiaudit.http.secrets import is_secret_header
 from apiaudit.http.session import base_gets, run_probes
 from apiaudit.model import Report
@@ -67,8 +68,8 @@ class ScanOptions:
         for name, value in (("--max-requests", max_requests), ("--concurrency", concurrency),
                             ("--timeout", timeout), ("--samples", samples), ("--burst", burst)):
             _non_negative(name, value)
-        if concurrency == 0 or timeout == 0:
-            raise UsageError("--concurrency and --timeout must be positive")
+        if concurrency == 0 or timeout == 0 or max_requests == 0:
+            raise UsageError("--max-requests, --concurrency and --timeout must be positive")
         http_cfg = dict(cfg.http)
         sent = {**cfg.headers, **dict(parse_header(h) for h in headers)}
         client = settings_from(http_cfg, {}, max_requests=max_requests, concurrency=concurrency,
@@ -106,7 +107,8 @@ def build_report(evidence: ScanEvidence, cfg: Any, *, started_at: str, duration_
             errors.append({"where": ep.url, "message": base.error})
     reached = [ep for ep in evidence.endpoints if (b := ep.base()) is not None and b.status is not None]
     if not reached:
-        detail = "; ".join(f"{e['where']}: {e['message']}" for e in errors[:5]) or "no endpoint was probed"
+        problems = errors + [{"where": k["url"], "message": k["reason"]} for k in evidence.skipped]
+        detail = "; ".join(f"{e['where']}: {e['message']}" for e in problems[:5]) or "no endpoint was probed"
         raise AuditError(redact_text(f"could not audit: no endpoint answered ({detail})"))
     ctx = CheckContext(ruleset=cfg.ruleset, thresholds=cfg.thresholds, options=dict(evidence.options))
     run = run_checks("scan", evidence, ctx)
@@ -185,7 +187,11 @@ async def _openapi(client: ScanClient, evidence: ScanEvidence, options: ScanOpti
         return _openapi_file(spec, bases, options.headers)
     reasons = []
     for url in candidates:
-        ex = await client.fetch(url, purpose="openapi", headers=options.headers)
+        try:
+            ex = await client.fetch(url, purpose="openapi", headers=options.headers)
+        except BudgetExhausted as exc:
+            reasons.append(f"{url}: {exc}")
+            break
         evidence.extra.append(ex)
         if ex.status != 200 or ex.truncated:
             reasons.append(f"{url}: {ex.error or f'HTTP {ex.status}'}")

@@ -51,8 +51,15 @@ class EndpointSession:
         await asyncio.sleep(max(0.0, min(seconds, MAX_SLEEP_S)))
 
 
-def probe_modules() -> list[tuple[str, Any]]:
-    return [(name, importlib.import_module(f"apiaudit.http.probes.{name}")) for name in PROBES]
+def probe_modules(errors: list[dict[str, str]]) -> list[tuple[str, Any]]:
+    """The PROBES modules; one that fails to import is reported and left out, the rest still run."""
+    out = []
+    for name in PROBES:
+        try:
+            out.append((name, importlib.import_module(f"apiaudit.http.probes.{name}")))
+        except Exception as exc:
+            errors.append({"where": f"probe {name}", "message": f"cannot load: {type(exc).__name__}: {exc}"})
+    return out
 
 
 async def base_gets(client: ScanClient, evidence: ScanEvidence, endpoints: list[Endpoint]) -> None:
@@ -68,7 +75,7 @@ async def base_gets(client: ScanClient, evidence: ScanEvidence, endpoints: list[
 async def run_probes(client: ScanClient, evidence: ScanEvidence, endpoints: list[Endpoint],
                      options: Mapping[str, Any], on_done: Callable[[Endpoint], None] | None = None) -> None:
     """Every probe, in PROBES order per endpoint; endpoints concurrently (the client limits per host)."""
-    modules = probe_modules()
+    modules = probe_modules(evidence.errors)
     once_keys: set[str] = set()
 
     async def one(ep: Endpoint) -> None:

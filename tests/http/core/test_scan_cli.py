@@ -154,3 +154,8 @@ def test_openapi_file_with_skipped_operations(
     skipped = {s["url"]: s["reason"] for s in report["measurements"]["skipped"]}
     assert "q" in skipped[plain_base + "/search"]
     assert set(skipped) == {plain_base + "/search"}
+
+
+def test_zero_budget_is_a_usage_error(run_cli: Callable[..., Any]) -> None:
+    res = run_cli("scan", "http://127.0.0.1:1/x", "--max-requests", "0")
+    assert res.code == 2 and "--max-requests" in res.stderr, res
