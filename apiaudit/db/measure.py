@@ -16,6 +16,7 @@ def measurements(ev: DbEvidence) -> dict[str, Any]:
                 "sample": q.sample[:300],
                 "calls": q.calls,
                 "total_ms": None if q.total_ms is None else round(q.total_ms, 3),
+            "mean_ms": None if q.mean_ms is None else round(q.mean_ms, 4),
                 "source": q.source,
             }
             for q in ev.workload[:20]

@@ -7,7 +7,9 @@ from __future__ import annotations
 import json
 import socket
 import threading
+from pathlib import Path
 
+import jsonschema
 import pytest
 
 from apiaudit.pgcluster import free_port
@@ -46,6 +48,8 @@ def test_json_report_end_to_end(pg, fresh_db, run_cli) -> None:  # type: ignore[
     assert [f["location"] for f in fk] == [{"schema": "public", "table": "child", "columns": ["parent_id"]}]
     assert any("parent_id = $1" in w["sample"] for w in report["workload"])
     assert report["measurements"]["top_queries"] and "cache_hit_rate" in report["measurements"]
+    schema = json.loads((Path(__file__).resolve().parents[2] / "apiaudit/report/schema.json").read_text())
+    jsonschema.validate(report, schema)  # the report contract, measurements included
     ok = run_cli("db", dsn, "--format", "json", "--fail-on", "critical")
     assert ok.code == 0, ok
 
