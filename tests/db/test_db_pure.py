@@ -245,3 +245,63 @@ def test_read_replica_advice() -> None:
     assert "db.replica.read-heavy-no-replica" not in _run(
         DbEvidence(target="x", server=_server(), statements=mixed)
     )
+
+
+def _activity(app: str, state: str, n: int, xact_age: float = 0.0, state_age: float = 0.0) -> dict[str, Any]:
+    return {
+        "application": app,
+        "role": "app",
+        "database": "shop",
+        "state": state,
+        "connections": n,
+        "max_xact_age_s": xact_age,
+        "max_state_age_s": state_age,
+    }
+
+
+def _settings(max_connections: int = 100, **per_level: str) -> list[dict[str, Any]]:
+    rows = [
+        {
+            "level": "server",
+            "role": None,
+            "name": "max_connections",
+            "setting": str(max_connections),
+            "unit": None,
+        }
+    ]
+    for name in ("idle_in_transaction_session_timeout", "statement_timeout"):
+        rows.append({"level": "server", "role": None, "name": name, "setting": "0", "unit": "ms"})
+    for name, value in per_level.items():
+        rows.append({"level": "role", "role": "app", "name": name, "setting": value, "unit": None})
+    return rows
+
+
+def test_pool_checks_on_activity() -> None:
+    ev = DbEvidence(
+        target="x",
+        server=_server(),
+        settings=_settings(100),
+        activity=[
+            _activity("web", "idle", 60),
+            _activity("web", "active", 25),
+            _activity("worker", "idle in transaction", 2, 400, 90),
+        ],
+    )
+    found = _run(ev)
+    assert found["db.pool.connections-high"][0].vars["connections"] == 88  # 87 + this audit's session
+    assert [f.location["application"] for f in found["db.pool.no-pool"]] == ["web"]  # 85 > 50
+    assert found["db.pool.idle-connections"][0].vars["idle"] == 60
+    assert [f.location["application"] for f in found["db.tx.idle-in-transaction"]] == ["worker"]
+    assert [f.location["application"] for f in found["db.tx.long-running"]] == ["worker"]
+    assert {"db.tx.no-idle-timeout", "db.tx.no-statement-timeout"} <= set(found)
+
+
+def test_pool_checks_quiet_on_a_healthy_server() -> None:
+    ev = DbEvidence(
+        target="x",
+        server=_server(),
+        activity=[_activity("web", "idle", 10), _activity("web", "active", 5)],
+        settings=_settings(200, idle_in_transaction_session_timeout="60s", statement_timeout="30s"),
+    )
+    found = _run(ev)
+    assert not {r for r in found if r.startswith(("db.pool.", "db.tx."))}
