@@ -61,6 +61,7 @@ CASES: dict[str, tuple[str, str, int | None]] = {
         r"APIAUDIT_HOSTILE_UNSET_VAR.*not set",
         2,
     ),
+    "header-crlf-injection": ('headers:\n  X-A: "a\\r\\nX-Injected: 1"\n', r"header|line break|newline|CR", 2),
     "not-a-mapping": ("- just\n- a list\n", r"mapping", 1),
     "bad-severity": ("gate:\n  fail_on: catastrophic\n", r"fail_on", 2),
     "unknown-threshold": ("thresholds:\n  no_such_threshold: 5\n", r"unknown threshold", 2),
