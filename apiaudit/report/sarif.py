@@ -117,7 +117,7 @@ def rule_descriptor(
         "defaultConfiguration": {"level": LEVELS[severity]},
         "properties": {"tags": [checklist, *tags], "checklist": checklist, "severity": severity.label},
     }
-    if docs:
+    if docs and docs.startswith(("https://", "http://")):  # helpUri must be an absolute URI
         descriptor["helpUri"] = docs
     return descriptor
 
