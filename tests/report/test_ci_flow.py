@@ -10,10 +10,12 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 import yaml
-from conftest import ROOT, serve_wsgi
+from conftest import ROOT, need, serve_wsgi
 
+DATA = Path(__file__).resolve().parent / "data"
 ROWS = json.dumps([{"id": i, "name": f"user {i}"} for i in range(250)]).encode()
 SQL = """
 CREATE TABLE account (id int PRIMARY KEY);
@@ -73,6 +75,14 @@ def test_documented_ci_flow(fresh_db: Any, run_cli: Any, tmp_path: Path) -> None
     )
     assert render.code == 0, render
     assert {p.name for p in audit.iterdir()} >= {"report.html", "report.sarif", "report.junit.xml"}
+    # real reports (not fixtures) against the vendored schemas
+    sarif_schema = json.loads((DATA / "sarif-schema-2.1.0.json").read_text())
+    jsonschema.Draft4Validator(sarif_schema).validate(json.loads((audit / "report.sarif").read_text()))
+    try:
+        import xmlschema
+    except ImportError:
+        need(False, "xmlschema (test dependency)")
+    xmlschema.XMLSchema(str(DATA / "junit-10.xsd")).validate(str(audit / "report.junit.xml"))
     base_file = tmp_path / "baseline.json"
     assert run_cli("baseline", *inputs, "-o", str(base_file), "-q").code == 0
     again = run_cli(
