@@ -8,18 +8,40 @@ import typer
 
 from apiaudit.commands.common import CommonOptions, finish, load_config, with_common_options
 
+DsnArg = Annotated[str | None, typer.Argument(help="postgresql://user@host:port/db (or targets.database).")]
+LogOpt = Annotated[
+    list[str] | None,
+    typer.Option("--log", help="Query log FILE/glob (stderr, csvlog, jsonlog, .sql, .gz/.zst; - for stdin). "
+                 "Repeatable."),
+]
+LogFormatOpt = Annotated[
+    str | None, typer.Option("--log-format", help="auto, stderr, csvlog, jsonlog or sql.")
+]
+LogPrefixOpt = Annotated[str | None, typer.Option("--log-prefix", help="The server's log_line_prefix.")]
+AnalyzeOpt = Annotated[bool, typer.Option("--analyze", help="Opt-in EXPLAIN ANALYZE of plain SELECTs.")]
+TopOpt = Annotated[int | None, typer.Option("--top", help="Workload queries to EXPLAIN (default 20).")]
+TimeoutOpt = Annotated[
+    int | None, typer.Option("--statement-timeout", help="ms per statement (default 5000).")
+]
+SaveOpt = Annotated[str | None, typer.Option("--save-evidence", help="Save what was collected to FILE.")]
+FromOpt = Annotated[
+    str | None,
+    typer.Option("--from-evidence", help="Re-check saved evidence offline (no database connection)."),
+]
+
 
 @with_common_options
 def command(
     common: CommonOptions,
-    dsn: Annotated[str | None, typer.Argument(help="postgresql://user@host:port/db (or targets.database).")] = None,
-    log: Annotated[list[str] | None, typer.Option("--log", help="Query log FILE/glob (stderr, csvlog, jsonlog, "
-                                                  ".sql, .gz/.zst; - for stdin). Repeatable.")] = None,
-    log_format: Annotated[str | None, typer.Option("--log-format", help="auto, stderr, csvlog, jsonlog or sql.")] = None,
-    log_prefix: Annotated[str | None, typer.Option("--log-prefix", help="The server's log_line_prefix.")] = None,
-    analyze: Annotated[bool, typer.Option("--analyze", help="Opt-in EXPLAIN ANALYZE of plain SELECTs.")] = False,
-    top: Annotated[int | None, typer.Option("--top", help="Workload queries to EXPLAIN (default 20).")] = None,
-    statement_timeout: Annotated[int | None, typer.Option("--statement-timeout", help="ms per statement.")] = None,
+    dsn: DsnArg = None,
+    log: LogOpt = None,
+    log_format: LogFormatOpt = None,
+    log_prefix: LogPrefixOpt = None,
+    analyze: AnalyzeOpt = False,
+    top: TopOpt = None,
+    statement_timeout: TimeoutOpt = None,
+    save_evidence: SaveOpt = None,
+    from_evidence: FromOpt = None,
 ) -> int:
     """Audit PostgreSQL: FK indexes, EXPLAIN on the real workload (pg_stat_statements and logs),
     HypoPG-verified index advice, index hygiene, N+1 from query logs, pool and transaction health.
@@ -32,6 +54,10 @@ def command(
       apiaudit db postgresql://app@127.0.0.1:5432/shop --log /var/log/postgresql/postgresql-15-main.log
 
       apiaudit db --log postgresql.csv --format json -o db.json
+
+      apiaudit db postgresql://app@127.0.0.1/shop --save-evidence ev.json
+
+      apiaudit db --from-evidence ev.json --fail-on medium
     """
     cfg = load_config(common)
     from apiaudit.db.audit import DbOptions, run_db_audit
@@ -39,6 +65,7 @@ def command(
     options = DbOptions.from_cli(
         cfg, dsn=dsn, logs=log or [], log_format=log_format, log_prefix=log_prefix, analyze=analyze, top=top,
         statement_timeout_ms=statement_timeout, verbose=common.verbose, quiet=common.quiet,
+        save_evidence=save_evidence, from_evidence=from_evidence,
     )
     report = run_db_audit(options, cfg)
     return finish(report, common, cfg)

@@ -40,6 +40,8 @@ class DbOptions:
     workload_limit: int = DEFAULT_STATEMENTS
     schemas: list[str] = field(default_factory=list)
     log_options: dict[str, Any] = field(default_factory=dict)
+    save_evidence: str | None = None
+    from_evidence: str | None = None
     verbose: bool = False
     quiet: bool = False
 
@@ -57,9 +59,11 @@ class DbOptions:
         statement_timeout_ms: int | None,
         verbose: bool = False,
         quiet: bool = False,
+        save_evidence: str | None = None,
+        from_evidence: str | None = None,
     ) -> DbOptions:
         db = dict(getattr(cfg, "db", {}) or {})
-        target, paths = _targets(cfg, dsn, logs)
+        target, paths = _targets(cfg, dsn, logs, from_evidence)
         top_n = top if top is not None else int(db.get("top_queries", DEFAULT_TOP))
         timeout = (
             statement_timeout_ms
@@ -83,11 +87,19 @@ class DbOptions:
             log_options=logs_cfg,
             verbose=verbose,
             quiet=quiet,
+            save_evidence=save_evidence,
+            from_evidence=from_evidence,
         )
 
 
-def _targets(cfg: Any, dsn: str | None, logs: list[str]) -> tuple[str | None, list[str]]:
+def _targets(
+    cfg: Any, dsn: str | None, logs: list[str], from_evidence: str | None
+) -> tuple[str | None, list[str]]:
     """The DSN and log paths from the command line, else from apiaudit.yaml ``targets``."""
+    if from_evidence:
+        if dsn:
+            raise UsageError("--from-evidence replays saved evidence: give it without a DSN")
+        return None, list(logs)
     targets = dict(getattr(cfg, "targets", {}) or {})
     target = dsn or targets.get("database")
     paths = list(logs) or list(targets.get("logs") or [])
@@ -154,26 +166,22 @@ def _analyze_logs(options: DbOptions, errors: list[dict[str, str]]) -> Any:
 
 
 def run_db_audit(options: DbOptions, cfg: Any) -> Report:
-    from apiaudit.db.collect import collect_database
-
     started, t0 = utc_now(), time.monotonic()
     errors: list[dict[str, str]] = []
-    ev = DbEvidence(target=redact_text(options.dsn) if options.dsn else None)
     log_ev = _analyze_logs(options, errors) if options.logs else None
-    ev.logs = log_ev
     log_workload: list[WorkloadQuery] = list(getattr(log_ev, "workload", None) or [])
-    stats: dict[str, Any] = {}
-    if options.dsn:
-        try:
-            stats = collect_database(options, cfg, ev, log_workload, errors)
-        except AuditError as exc:
-            if not _logs_usable(log_ev):
-                raise
-            errors.append({"where": "database", "message": str(exc)})
-    if not ev.connected:
-        ev.workload = merge_workloads(log_workload)
-        if not _logs_usable(log_ev):
-            raise AuditError("nothing could be audited: " + "; ".join(e["message"] for e in errors[-3:]))
+    if options.from_evidence:
+        from apiaudit.db import evidence_io
+
+        ev, stats = evidence_io.load(options.from_evidence), {"replayed": True}
+        ev.workload = merge_workloads(ev.statements or [], log_workload)
+    else:
+        ev, stats = _collect(options, cfg, log_ev, log_workload, errors)
+    ev.logs = log_ev
+    if options.save_evidence:
+        from apiaudit.db import evidence_io
+
+        evidence_io.save(ev, options.save_evidence)
     stats.update(_log_stats(log_ev))
     ctx = CheckContext(ruleset=cfg.ruleset, thresholds=cfg.thresholds, options={"analyze": options.analyze})
     run = run_checks("db", ev, ctx)
@@ -193,6 +201,28 @@ def run_db_audit(options: DbOptions, cfg: Any) -> Report:
         workload=[q.to_dict() for q in ev.workload[:DEFAULT_REPORT_WORKLOAD]],
         measurements={**_log_measurements(log_ev), **measurements(ev)},
     )
+
+
+def _collect(
+    options: DbOptions, cfg: Any, log_ev: Any, log_workload: list[WorkloadQuery], errors: list[dict[str, str]]
+) -> tuple[DbEvidence, dict[str, Any]]:
+    """Database evidence over one read-only session; exit 3 only if the logs cannot stand in."""
+    from apiaudit.db.collect import collect_database
+
+    ev = DbEvidence(target=redact_text(options.dsn) if options.dsn else None)
+    stats: dict[str, Any] = {}
+    if options.dsn:
+        try:
+            stats = collect_database(options, cfg, ev, log_workload, errors)
+        except AuditError as exc:
+            if not _logs_usable(log_ev):
+                raise
+            errors.append({"where": "database", "message": str(exc)})
+    if not ev.connected:
+        ev.workload = merge_workloads(log_workload)
+        if not _logs_usable(log_ev):
+            raise AuditError("nothing could be audited: " + "; ".join(e["message"] for e in errors[-3:]))
+    return ev, stats
 
 
 def _logs_usable(log_ev: Any) -> bool:

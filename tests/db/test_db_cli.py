@@ -144,3 +144,31 @@ def test_usage_errors_exit_2(args, run_cli) -> None:  # type: ignore[no-untyped-
     result = run_cli(*args)
     assert result.code == 2, result
     _clean(result)
+
+
+def test_save_and_replay_evidence(pg, fresh_db, run_cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    dsn = fresh_db("""
+    CREATE TABLE parent (id int PRIMARY KEY);
+    CREATE TABLE child (id int PRIMARY KEY, parent_id int REFERENCES parent(id));
+    INSERT INTO parent SELECT generate_series(1, 3000);
+    INSERT INTO child SELECT g, g FROM generate_series(1, 3000) g;
+    ANALYZE;
+    """)
+    saved = tmp_path / "ev.json"
+    live = run_cli("db", dsn, "--format", "json", "--fail-on", "none", "--save-evidence", str(saved))
+    assert live.code == 0, live
+    pg.psql(f"DROP DATABASE {dsn.rsplit('/', 1)[1]} WITH (FORCE)")  # replay needs no database
+    replay = run_cli("db", "--from-evidence", str(saved), "--format", "json", "--fail-on", "none")
+    assert replay.code == 0, replay
+    before, after = json.loads(live.stdout), json.loads(replay.stdout)
+    assert [f["fingerprint"] for f in after["findings"]] == [f["fingerprint"] for f in before["findings"]]
+    assert [c["status"] for c in after["checklist"]] == [c["status"] for c in before["checklist"]]
+    # Offline re-check with another threshold: the FK finding becomes the small-table one.
+    strict = tmp_path / "apiaudit.yaml"
+    strict.write_text("thresholds:\n  small_table_rows: 5000\n")
+    again = run_cli(
+        "db", "--from-evidence", str(saved), "-c", str(strict), "--format", "json", "--fail-on", "none"
+    )
+    assert {f["rule"] for f in json.loads(again.stdout)["findings"]} >= {"db.fk.unindexed-small"}
+    bad = run_cli("db", "--from-evidence", str(saved), dsn)
+    assert bad.code == 2, bad
