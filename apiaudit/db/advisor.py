@@ -36,7 +36,8 @@ def _error_text(exc: BaseException) -> str:
     return redact_text(f"{type(exc).__name__}: {lines[0] if lines else ''}")
 
 
-def volatile_names(col: Collector, queries: list[WorkloadQuery]) -> set[str]:
+def volatile_names(col: Collector, queries: list[WorkloadQuery]) -> set[str] | None:
+    """Functions the workload calls that pg_proc marks VOLATILE; None when pg_proc could not be read."""
     from apiaudit.db.sqlparse import ParseFailure, function_names, parse_statements
 
     names: set[str] = set()
@@ -49,7 +50,7 @@ def volatile_names(col: Collector, queries: list[WorkloadQuery]) -> set[str]:
     if not names:
         return set()
     rows = col.rows("volatile_functions", {"names": sorted(names)})
-    return {str(r["name"]) for r in rows or []}
+    return None if rows is None else {str(r["name"]) for r in rows}
 
 
 def _resolve_schema(use: cand.TableUse, ev: DbEvidence) -> str | None:
@@ -119,10 +120,11 @@ def _verify(conn: Any, result: PlanResult, version: int, opts: AdvisorOptions) -
 
 
 def advise_one(
-    conn: Any, q: WorkloadQuery, ev: DbEvidence, version: int, volatile: set[str], opts: AdvisorOptions
+    conn: Any, q: WorkloadQuery, ev: DbEvidence, version: int, volatile: set[str] | None, opts: AdvisorOptions
 ) -> PlanResult:
     result = PlanResult(fingerprint=q.fingerprint, sample=q.sample, calls=q.calls)
-    verdict = judge_volatility(judge(q.sample), volatile, analyze=False)
+    # Volatility unknown: plain EXPLAIN still runs (the planner never calls a VOLATILE function).
+    verdict = judge_volatility(judge(q.sample), volatile or set(), analyze=False)
     if not verdict.ok:
         result.refused = verdict.reason
         return result
@@ -144,9 +146,10 @@ def advise_one(
 
 
 def _analyze(
-    conn: Any, q: WorkloadQuery, result: PlanResult, verdict: Any, volatile: set[str], version: int
+    conn: Any, q: WorkloadQuery, result: PlanResult, verdict: Any, volatile: set[str] | None, version: int
 ) -> None:
-    strict = judge_volatility(verdict, volatile, analyze=True)
+    # Executing: with volatility unknown, every function called counts as volatile.
+    strict = judge_volatility(verdict, set(verdict.functions) if volatile is None else volatile, analyze=True)
     if not strict.ok or not is_plain_select(verdict.tree) or param_count(q.sample):
         return  # only plain SELECTs without placeholders are executed
     try:
@@ -157,9 +160,7 @@ def _analyze(
     result.analyzed = {"actual_ms": node.get("Actual Total Time"), "actual_rows": node.get("Actual Rows")}
 
 
-def run_advisor(
-    conn: Any, col: Collector, ev: DbEvidence, version: int, opts: AdvisorOptions
-) -> list[PlanResult]:
+def run_advisor(conn: Any, col: Collector, ev: DbEvidence, version: int, opts: AdvisorOptions) -> list[PlanResult]:
     queries = ev.workload[: opts.top]
     volatile = volatile_names(col, queries)
     results = []
