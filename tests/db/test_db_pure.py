@@ -187,9 +187,7 @@ def test_antipatterns() -> None:
         _q("SELECT count(*) FROM wide", rows=10),
     ]
     in_list = "SELECT id FROM t WHERE id IN ($1)"
-    ev.raw_samples = {
-        _fp(in_list): "SELECT id FROM t WHERE id IN (" + ", ".join(f"${i}" for i in range(1, 202)) + ")"
-    }
+    ev.raw_samples = {_fp(in_list): "SELECT id FROM t WHERE id IN (" + ", ".join(f"${i}" for i in range(1, 202)) + ")"}
     ev.workload.append(_q(in_list))
     found = _run(ev)
     assert [f.vars["table_name"] for f in found["db.query.select-star"]] == ["wide"]
@@ -224,9 +222,7 @@ def _server(**kw: Any) -> dict[str, Any]:
 
 
 def test_cache_hit_rate_thresholds() -> None:
-    found = _run(
-        DbEvidence(target="x", server=_server(heap_hit=700, heap_read=300, idx_hit=400, idx_read=600))
-    )
+    found = _run(DbEvidence(target="x", server=_server(heap_hit=700, heap_read=300, idx_hit=400, idx_read=600)))
     assert [f.location["scope"] for f in found["db.cache.hit-rate-low"]] == ["tables"]  # 70 %: warn
     assert [f.location["scope"] for f in found["db.cache.hit-rate-critical"]] == ["indexes"]  # 40 %: critical
     found = _run(DbEvidence(target="x", server=_server(heap_hit=990, heap_read=10, idx_hit=999, idx_read=1)))
@@ -235,16 +231,12 @@ def test_cache_hit_rate_thresholds() -> None:
 
 def test_read_replica_advice() -> None:
     reads = [_q("SELECT a FROM t WHERE id = $1", calls=9500), _q("UPDATE t SET a = $1", calls=500)]
-    assert "db.replica.read-heavy-no-replica" in _run(
-        DbEvidence(target="x", server=_server(), statements=reads)
-    )
+    assert "db.replica.read-heavy-no-replica" in _run(DbEvidence(target="x", server=_server(), statements=reads))
     assert "db.replica.read-heavy-no-replica" not in _run(
         DbEvidence(target="x", server=_server(replicas=1), statements=reads)
     )
     mixed = [_q("SELECT a FROM t", calls=5000), _q("UPDATE t SET a = $1", calls=5000)]
-    assert "db.replica.read-heavy-no-replica" not in _run(
-        DbEvidence(target="x", server=_server(), statements=mixed)
-    )
+    assert "db.replica.read-heavy-no-replica" not in _run(DbEvidence(target="x", server=_server(), statements=mixed))
 
 
 def _activity(app: str, state: str, n: int, xact_age: float = 0.0, state_age: float = 0.0) -> dict[str, Any]:
@@ -305,3 +297,15 @@ def test_pool_checks_quiet_on_a_healthy_server() -> None:
     )
     found = _run(ev)
     assert not {r for r in found if r.startswith(("db.pool.", "db.tx."))}
+
+
+def test_a_standby_has_replicas() -> None:
+    reads = [_q("SELECT a FROM t WHERE id = $1", calls=9500), _q("UPDATE t SET a = $1", calls=500)]
+    cfg = make_config()
+    run = run_checks(
+        "db",
+        DbEvidence(target="x", server=_server(in_recovery=True), statements=reads),
+        CheckContext(ruleset=cfg.ruleset, thresholds=cfg.thresholds),
+    )
+    assert "scaling.read_replicas" in run.covered
+    assert not [f for f in run.findings if f.rule_id == "db.replica.read-heavy-no-replica"]
