@@ -12,12 +12,12 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from apiaudit.checks import CheckContext, NotApplicable, check
 from apiaudit.http.collections import ID_KEYS, find_collection
 from apiaudit.http.evidence import Endpoint, Exchange, ScanEvidence
-from apiaudit.http.headers import next_link
+from apiaudit.http.headers import join_url, next_link
 from apiaudit.model import Finding
 
 # Page-size parameter names in common use (Rails/Django/Spring/JSON Server/OData/GraphQL-style).
@@ -65,14 +65,20 @@ def items_of(ex: Exchange | None) -> list[Any] | None:
 
 
 def with_param(url: str, name: str, value: str) -> str:
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # malformed URL (replayed evidence): leave it alone
+        return url
     query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != name]
     query.append((name, value))
     return urlunsplit(parts._replace(query=urlencode(query)))
 
 
 def query_params(url: str) -> dict[str, str]:
-    return dict(parse_qsl(urlsplit(url).query, keep_blank_values=True))
+    try:
+        return dict(parse_qsl(urlsplit(url).query, keep_blank_values=True))
+    except ValueError:
+        return {}
 
 
 def _containers(doc: dict[str, Any]) -> list[dict[str, Any]]:
@@ -94,7 +100,7 @@ def _body_next(doc: dict[str, Any], url: str) -> tuple[str | None, str | None]:
                 return with_param(url, param, str(value)), key
             if isinstance(value, str):
                 looks_like_url = value.startswith(("http://", "https://", "/", "?"))
-                return (urljoin(url, value) if looks_like_url else with_param(url, param, value)), key
+                return (join_url(url, value) if looks_like_url else with_param(url, param, value)), key
     return None, None
 
 

@@ -19,7 +19,10 @@ MIN_COUNTDOWN_SAMPLES = 3  # fewer responses than this cannot show a countdown
 
 
 def origin(url: str) -> str:
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # a malformed URL in replayed evidence
+        return url
     return f"{parts.scheme}://{parts.netloc}"
 
 

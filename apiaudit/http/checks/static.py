@@ -22,7 +22,10 @@ _VERSION_QUERY = re.compile(r"(?:^|&)(?:v|ver|version|hash|h|rev)=[^&]{6,}")
 
 
 def fingerprinted(url: str) -> bool:
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # a malformed URL in replayed evidence
+        return False
     name = parts.path.rsplit("/", 1)[-1]
     for match in _HASH_SEGMENT.finditer(name):
         token = match.group(1)

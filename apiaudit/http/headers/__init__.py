@@ -8,7 +8,7 @@ from apiaudit.http.headers.cache_status import (
     parse_cache_status,
 )
 from apiaudit.http.headers.fields import HeaderInput, http_date, joined, values
-from apiaudit.http.headers.link import Link, next_link, parse_links
+from apiaudit.http.headers.link import Link, join_url, next_link, parse_links
 from apiaudit.http.headers.ratelimit import Quota, parse_ratelimits
 from apiaudit.http.headers.retry_after import RetryAfter, parse_retry_after
 from apiaudit.http.headers.server_timing import Metric, parse_server_timing
@@ -16,7 +16,7 @@ from apiaudit.http.headers.set_cookie import Cookie, parse_set_cookie, session_c
 
 __all__ = [
     "CacheEvidence", "CacheStatusEntry", "Cookie", "HeaderInput", "Link", "Metric", "Quota", "RetryAfter",
-    "cache_evidence", "http_date", "joined", "next_link", "parse_cache_status", "parse_links",
+    "cache_evidence", "http_date", "join_url", "joined", "next_link", "parse_cache_status", "parse_links",
     "parse_ratelimits", "parse_retry_after", "parse_server_timing", "parse_set_cookie", "session_cookies",
     "values",
 ]

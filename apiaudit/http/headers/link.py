@@ -33,7 +33,9 @@ def parse_links(value: str | None, *, base: str = "") -> list[Link]:
         target = value[start + 1:end].strip()
         params, i = _params(value, end + 1)
         rels = tuple(r.lower() for r in params.get("rel", "").split())
-        out.append(Link(urljoin(base, target) if base else target, rels, params))
+        resolved = join_url(base, target) if base else target
+        if resolved is not None:
+            out.append(Link(resolved, rels, params))
     return out
 
 
@@ -81,6 +83,14 @@ def _param_value(value: str, i: int) -> tuple[str, int]:
     while i < n and value[i] not in ";,":
         i += 1
     return value[start:i].strip(), i
+
+
+def join_url(base: str, ref: str) -> str | None:
+    """``urljoin`` that returns None instead of raising on a malformed reference (``http://[::1``)."""
+    try:
+        return urljoin(base, ref)
+    except ValueError:
+        return None
 
 
 def next_link(value: str | None, *, base: str = "") -> str | None:

@@ -4,9 +4,8 @@ path (config ``http.metrics_path``, default ``/metrics``; empty turns it off) pe
 
 from __future__ import annotations
 
-from urllib.parse import urljoin
-
 from apiaudit.http.evidence import Endpoint
+from apiaudit.http.headers import join_url
 from apiaudit.http.probes import ProbeSession
 
 # Prometheus text exposition first (its content negotiation, exposition formats spec), anything else after.
@@ -17,7 +16,7 @@ async def probe(session: ProbeSession, endpoint: Endpoint) -> None:
     path = str(session.options.get("metrics_path", "/metrics") or "")
     if not path:
         return
-    url = urljoin(endpoint.url, path)
-    if not session.once(f"metrics:{url}"):
+    url = join_url(endpoint.url, path)
+    if url is None or not session.once(f"metrics:{url}"):
         return
     await session.fetch(url, purpose=f"metrics:{url}", extra=True, headers={"Accept": ACCEPT})

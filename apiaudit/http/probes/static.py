@@ -9,9 +9,10 @@ the page links (at most :data:`MAX_PER_PAGE`). Each is fetched twice — ``stati
 from __future__ import annotations
 
 from html.parser import HTMLParser
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from apiaudit.http.evidence import Endpoint
+from apiaudit.http.headers import join_url
 from apiaudit.http.probes import ProbeSession
 
 MAX_PER_PAGE = 8
@@ -43,7 +44,10 @@ def linked_assets(html: str, page_url: str) -> list[str]:
     origin = urlsplit(page_url)
     out: list[str] = []
     for ref in parser.found:
-        url = urljoin(page_url, ref.strip()).split("#", 1)[0]
+        joined = join_url(page_url, ref.strip())
+        if joined is None:
+            continue
+        url = joined.split("#", 1)[0]
         parts = urlsplit(url)
         if (parts.scheme, parts.netloc.lower()) == (origin.scheme, origin.netloc.lower()) and url not in out:
             out.append(url)
@@ -53,7 +57,8 @@ def linked_assets(html: str, page_url: str) -> list[str]:
 async def probe(session: ProbeSession, endpoint: Endpoint) -> None:
     urls: list[str] = []
     if session.once("static:configured"):
-        urls += [urljoin(endpoint.url, u) for u in list(session.options.get("static") or [])[:MAX_CONFIGURED]]
+        configured = list(session.options.get("static") or [])[:MAX_CONFIGURED]
+        urls += [u for u in (join_url(endpoint.url, str(c)) for c in configured) if u is not None]
     base = session.base(endpoint)
     if base is not None and base.ok and base.status == 200 and base.media_type == "text/html":
         urls += linked_assets(base.text, base.url)[:MAX_PER_PAGE]

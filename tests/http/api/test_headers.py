@@ -120,6 +120,11 @@ def test_link_rfc8288_examples() -> None:
     assert next_link('<x>; rel="prev"') is None
 
 
+def test_link_with_a_malformed_target_is_skipped() -> None:
+    assert next_link("<http://[::1>; rel=next", base="http://h/") is None
+    assert next_link('<http://[::1>; rel=next, </ok>; rel="next"', base="http://h/") == "http://h/ok"
+
+
 def test_link_quoted_comma_and_semicolon() -> None:
     links = parse_links('<a>; title="x, y; z"; rel=next, <b>; rel=last')
     assert [(li.target, li.rels) for li in links] == [("a", ("next",)), ("b", ("last",))]
@@ -188,7 +193,7 @@ def test_set_cookie_without_pair() -> None:
 # -- nothing escapes --
 
 _HEADER_TEXT = st.text(alphabet=st.characters(min_codepoint=0, max_codepoint=0x2FF), max_size=80)
-_SF_TEXT = st.text(alphabet='abcrqtw=;,"() :?*-.0123456789\\/', max_size=60)
+_SF_TEXT = st.text(alphabet='abcrqtw=;,"() :?*-.0123456789\\/[]<>#%@', max_size=60)
 
 
 @settings(max_examples=300, deadline=None)
