@@ -213,9 +213,7 @@ async def respond(
     if not any(k.lower() == "content-length" for k, _ in hdrs):
         hdrs.append(("Content-Length", str(len(body))))
     lines += [f"{k}: {v}" for k, v in hdrs]
-    await send(
-        writer, ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + (b"" if head_only else body), server
-    )
+    await send(writer, ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + (b"" if head_only else body), server)
     return True
 
 

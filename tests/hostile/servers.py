@@ -95,13 +95,9 @@ async def _big_body(req: Request, w: W, srv: RawServer) -> bool:
 
 
 async def _endless_chunked(req: Request, w: W, srv: RawServer) -> bool:
-    await send(
-        w, b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n", srv
-    )
+    await send(w, b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n", srv)
     piece = b'{"id": 1, "name": "again"},' * 1000
-    await stream_forever(
-        w, srv, f"{len(piece):x}\r\n".encode() + piece + b"\r\n", max_bytes=20 * GIB, max_seconds=90
-    )
+    await stream_forever(w, srv, f"{len(piece):x}\r\n".encode() + piece + b"\r\n", max_bytes=20 * GIB, max_seconds=90)
     return False
 
 
@@ -121,8 +117,7 @@ async def _never_answers(req: Request, w: W, srv: RawServer) -> bool:
 async def _reset_mid_body(req: Request, w: W, srv: RawServer) -> bool:
     await send(
         w,
-        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n"
-        b'{"items": [1, 2, 3',
+        b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{"items": [1, 2, 3',
         srv,
     )
     await asyncio.sleep(0.05)
@@ -172,9 +167,7 @@ def _response(extra: bytes, body: bytes = b'{"ok": true}') -> bytes:
     )
 
 
-def _openapi_doc(
-    paths: dict[str, object], components: dict[str, object] | None = None, pad: int = 0
-) -> bytes:
+def _openapi_doc(paths: dict[str, object], components: dict[str, object] | None = None, pad: int = 0) -> bytes:
     doc: dict[str, object] = {
         "openapi": "3.0.3",
         "info": {"title": "hostile", "version": "1", "description": "x" * pad},
@@ -219,24 +212,16 @@ HTML_ERROR = (
 )
 
 CORPUS: list[Behaviour] = [
-    Behaviour(
-        "gzip-bomb", "gzip stream of zeros, ~1 KB per MiB, 16 GiB decoded", lambda: _bomb(gzip_bomb, "gzip")
-    ),
+    Behaviour("gzip-bomb", "gzip stream of zeros, ~1 KB per MiB, 16 GiB decoded", lambda: _bomb(gzip_bomb, "gzip")),
     Behaviour("brotli-bomb", "brotli stream of zeros, 13 bytes per MiB", lambda: _bomb(brotli_bomb, "br")),
     Behaviour("zstd-bomb", "zstd RLE blocks, 4 bytes per 128 KiB", lambda: _bomb(zstd_bomb, "zstd")),
     Behaviour("gzip-garbage", "Content-Encoding: gzip over random bytes", lambda: RawServer(_garbage_gzip)),
     Behaviour("body-50mb", "a 50 MB JSON body with Content-Length", lambda: RawServer(_big_body)),
     Behaviour("endless-chunked", "a chunked body that never ends", lambda: RawServer(_endless_chunked)),
     Behaviour("slowloris", "the response head arrives one byte per second", lambda: RawServer(_slowloris)),
-    Behaviour(
-        "never-answers", "accepts, reads the request, never answers", lambda: RawServer(_never_answers)
-    ),
-    Behaviour(
-        "reset-mid-body", "TCP RST after 20 of 100000 promised bytes", lambda: RawServer(_reset_mid_body)
-    ),
-    Behaviour(
-        "close-before-headers", "closes after reading the request", lambda: RawServer(_close_before_headers)
-    ),
+    Behaviour("never-answers", "accepts, reads the request, never answers", lambda: RawServer(_never_answers)),
+    Behaviour("reset-mid-body", "TCP RST after 20 of 100000 promised bytes", lambda: RawServer(_reset_mid_body)),
+    Behaviour("close-before-headers", "closes after reading the request", lambda: RawServer(_close_before_headers)),
     Behaviour("invalid-status-line", "HTTP/1.1 2OO BAD", lambda: _raw_bytes(b"HTTP/1.1 2OO BAD\r\n\r\n")),
     Behaviour("garbage-response", "random bytes instead of HTTP", lambda: _raw_bytes(os.urandom(2048))),
     Behaviour(
@@ -254,8 +239,7 @@ CORPUS: list[Behaviour] = [
         "duplicate-content-length",
         "Content-Length sent twice, same value",
         lambda: _raw_bytes(
-            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 4\r\n"
-            b"Content-Length: 4\r\n\r\nnull",
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 4\r\nContent-Length: 4\r\n\r\nnull",
             close=False,
         ),
     ),
@@ -263,8 +247,7 @@ CORPUS: list[Behaviour] = [
         "conflicting-content-length",
         "Content-Length: 4 and Content-Length: 40",
         lambda: _raw_bytes(
-            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 4\r\n"
-            b"Content-Length: 40\r\n\r\nnull"
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 4\r\nContent-Length: 40\r\n\r\nnull"
         ),
     ),
     Behaviour(
@@ -298,12 +281,8 @@ CORPUS: list[Behaviour] = [
         "302 to file:///etc/passwd",
         lambda: _redirect_to(lambda s: "file:///etc/passwd"),
     ),
-    Behaviour(
-        "redirect-ftp-scheme", "301 to ftp://", lambda: _redirect_to(lambda s: "ftp://127.0.0.1/x", 301)
-    ),
-    Behaviour(
-        "retry-after-day", "429 with Retry-After: 86400 on every request", lambda: RawServer(_retry_after_day)
-    ),
+    Behaviour("redirect-ftp-scheme", "301 to ftp://", lambda: _redirect_to(lambda s: "ftp://127.0.0.1/x", 301)),
+    Behaviour("retry-after-day", "429 with Retry-After: 86400 on every request", lambda: RawServer(_retry_after_day)),
     Behaviour(
         "retry-after-superscript",
         "429 with Retry-After: \\xb2 (latin-1 '²', which str.isdigit() accepts)",
@@ -319,9 +298,7 @@ CORPUS: list[Behaviour] = [
         "speaks only HTTP/2 (prior knowledge); HTTP/1.1 gets a GOAWAY",
         lambda: RawServer(raw=h2_only),
     ),
-    Behaviour(
-        "json-deep", "JSON nested 100,000 deep", lambda: _static(200, JSON, b"[" * 100_000 + b"]" * 100_000)
-    ),
+    Behaviour("json-deep", "JSON nested 100,000 deep", lambda: _static(200, JSON, b"[" * 100_000 + b"]" * 100_000)),
     Behaviour(
         "json-huge-number",
         "a JSON number with 1,000,000 digits",
@@ -345,9 +322,7 @@ CORPUS: list[Behaviour] = [
         "openapi-20mb",
         "a 20 MB OpenAPI document",
         lambda: openapi_server(
-            _openapi_doc(
-                {"/api/items": {"get": {"responses": {"200": {"description": "ok"}}}}}, pad=20 * (1 << 20)
-            )
+            _openapi_doc({"/api/items": {"get": {"responses": {"200": {"description": "ok"}}}}}, pad=20 * (1 << 20))
         ),
         openapi="/openapi.json",
     ),
@@ -416,5 +391,15 @@ def polite_api(*, delay_s: float = 0.1, limit_after: int | None = None, retry_af
             ("ETag", f'"{path}-{page}"'),
         ]
         return await respond(w, srv, 200, headers, json.dumps(items).encode(), head_only=req.method == "HEAD")
+
+    return RawServer(handler)
+
+
+def big_json_api(items: int = 15_000) -> RawServer:
+    """Every path answers the same ~3.4 MB JSON array (a collection without pagination)."""
+    body = json.dumps([{"id": i, "pad": "x" * 200} for i in range(items)]).encode()
+
+    async def handler(req: Request, w: W, srv: RawServer) -> bool:
+        return await respond(w, srv, 200, JSON, body, head_only=req.method == "HEAD")
 
     return RawServer(handler)

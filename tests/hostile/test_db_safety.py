@@ -91,8 +91,7 @@ def snapshot(dsn: str) -> dict[str, Any]:
         q = conn.execute
         return {
             "tuples": q(
-                "SELECT tup_inserted, tup_updated, tup_deleted FROM pg_stat_database "
-                "WHERE datname = current_database()"
+                "SELECT tup_inserted, tup_updated, tup_deleted FROM pg_stat_database WHERE datname = current_database()"
             ).fetchone(),
             "relations": sorted(
                 q(
@@ -115,9 +114,7 @@ def snapshot(dsn: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-def audited_db(
-    pg: pgcluster.Cluster, fresh_db: Callable[..., str], tmp_path: Path
-) -> Iterator[dict[str, Any]]:
+def audited_db(pg: pgcluster.Cluster, fresh_db: Callable[..., str], tmp_path: Path) -> Iterator[dict[str, Any]]:
     dsn = fresh_db(SCHEMA)
     db = _dbname(dsn)
     _ensure_role(pg, ROLE, stats=True)
@@ -165,9 +162,7 @@ def _wait_for_audit_backends_to_exit(dsn: str) -> None:
     deadline = time.monotonic() + 15
     with psycopg.connect(dsn, autocommit=True) as conn:
         while time.monotonic() < deadline:
-            left = conn.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'apiaudit'"
-            ).fetchone()
+            left = conn.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'apiaudit'").fetchone()
             if left == (0,):
                 return
             time.sleep(0.05)
@@ -224,9 +219,7 @@ def test_db_audit_with_analyze_and_hypopg_changes_nothing(
     statements = [_code_only(s) for s in _role_statements(dsn, db, ROLE)]
     assert statements, "pg_stat_statements saw nothing from the audit role"
     bad = [s for s in statements if not ALLOWED_START.match(s) or WRITE_WORD.search(s)]
-    assert not bad, "the audit role ran statements other than SELECT/EXPLAIN/SET/SHOW:\n" + "\n".join(
-        bad[:20]
-    )
+    assert not bad, "the audit role ran statements other than SELECT/EXPLAIN/SET/SHOW:\n" + "\n".join(bad[:20])
     rep = run.report() or {}
     assert rep.get("stats", {}).get("explained", 0) >= 1, rep.get("stats")
     # HypoPG was there, so index advice is verified with hypothetical indexes (session-local).
@@ -234,9 +227,7 @@ def test_db_audit_with_analyze_and_hypopg_changes_nothing(
     assert any(f["rule"].startswith("db.plan.") for f in rep.get("findings", [])), rep
 
 
-def test_restricted_role_still_gets_a_useful_report(
-    pg: pgcluster.Cluster, fresh_db: Callable[..., str]
-) -> None:
+def test_restricted_role_still_gets_a_useful_report(pg: pgcluster.Cluster, fresh_db: Callable[..., str]) -> None:
     dsn = fresh_db(SCHEMA)
     db = _dbname(dsn)
     _ensure_role(pg, ROLE_MIN, stats=False)
@@ -256,9 +247,7 @@ def test_restricted_role_still_gets_a_useful_report(
     database = [c for c in rep.get("checklist", []) if c.get("section") == "database"]
     assert any(c["status"] != "not_assessed" for c in database), database
     # It must say what it could not see.
-    assert re.search(
-        r"pg_stat_statements|permission|privilege", str(rep.get("errors")) + str(database), re.I
-    ), rep
+    assert re.search(r"pg_stat_statements|permission|privilege", str(rep.get("errors")) + str(database), re.I), rep
     assert after == before
 
 

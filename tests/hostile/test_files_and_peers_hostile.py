@@ -66,11 +66,7 @@ def test_bad_baseline_is_a_usage_error(tmp_path: Path, name: str) -> None:
     good.write_text(json.dumps(GOOD))
     base = tmp_path / f"{name}.json"
     base.write_bytes(BAD_FILES[name])
-    _check(
-        run_measured(
-            "report", str(good), "--baseline", str(base), "--format", "json", cwd=tmp_path, timeout=60
-        )
-    )
+    _check(run_measured("report", str(good), "--baseline", str(base), "--format", "json", cwd=tmp_path, timeout=60))
 
 
 @pytest.mark.parametrize("name", ["random-bytes", "json-deep", "wrong-types", "json-huge-number"])

@@ -155,3 +155,19 @@ def test_tls_insecure_scans_self_signed() -> None:
     assert requests >= 1
     rep = run.report() or {}
     assert rep.get("stats", {}).get("http_requests", 0) >= 1, run
+
+
+def test_many_large_bodies_stay_within_memory_bound() -> None:
+    """100 endpoints that each answer a 3.4 MB JSON array: evidence must not keep them all."""
+    from hostile.servers import big_json_api
+
+    server = big_json_api()
+    with server.running() as base:
+        urls = [f"{base}/api/c{i}" for i in range(100)]
+        run = run_measured(
+            "scan", *urls, "--format", "json", "--samples", "0", "--max-requests", "300", timeout=WALL_S + 60
+        )
+    record("100 endpoints x 3.4 MB JSON", run)
+    assert not run.timed_out and not run.has_traceback() and not run.internal_error(), run
+    assert run.code in ANSWERED, run
+    assert run.rss_mb < RSS_MB, f"peak RSS {run.rss_mb:.0f} MB for 100 large bodies"

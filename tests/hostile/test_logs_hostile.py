@@ -31,10 +31,7 @@ def stderr_line(i: int, msg: str, pid: int = 4242) -> str:
 def nplusone_log(n: int = 6, newline: str = "\n") -> str:
     """One session: a parent query then ``n`` child lookups by key (an N+1 the parser must see)."""
     lines = [stderr_line(0, "LOG:  statement: SELECT id, title FROM posts ORDER BY id LIMIT 10")]
-    lines += [
-        stderr_line(i + 1, f"LOG:  statement: SELECT * FROM comments WHERE post_id = {i + 1}")
-        for i in range(n)
-    ]
+    lines += [stderr_line(i + 1, f"LOG:  statement: SELECT * FROM comments WHERE post_id = {i + 1}") for i in range(n)]
     return newline.join(lines) + newline
 
 
@@ -108,8 +105,7 @@ CSV_LINE = (
     '2026-11-29 05:00:00 UTC,3/1,0,LOG,00000,"statement: SELECT 1",,,,,,,,,"psql","client backend",,0'
 )
 JSON_LINE = (
-    '{"timestamp":"2026-11-29 05:00:00.000 UTC","pid":4242,"error_severity":"LOG",'
-    '"message":"statement: SELECT 2"}'
+    '{"timestamp":"2026-11-29 05:00:00.000 UTC","pid":4242,"error_severity":"LOG","message":"statement: SELECT 2"}'
 )
 
 
@@ -135,8 +131,7 @@ def test_a_nul_line_does_not_discard_the_whole_log(tmp_path: Path) -> None:
 
 def test_dollar_quotes_comments_and_e_strings_in_a_log(tmp_path: Path) -> None:
     odd = [
-        "LOG:  statement: CREATE FUNCTION f() RETURNS text AS $$ SELECT 'it''s; -- no comment' $$ "
-        "LANGUAGE sql",
+        "LOG:  statement: CREATE FUNCTION f() RETURNS text AS $$ SELECT 'it''s; -- no comment' $$ LANGUAGE sql",
         "LOG:  statement: SELECT $body$ it's $$ nested $$ $body$ AS x",
         "LOG:  statement: SELECT 1 /* outer /* inner ' */ still a comment ' */ AS y",
         "LOG:  statement: SELECT E'it\\'s \\\\ here' AS z",

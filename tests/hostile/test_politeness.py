@@ -110,9 +110,7 @@ def test_openapi_with_thousands_of_operations_stays_within_budget() -> None:
     doc = json.dumps({"openapi": "3.0.3", "info": {"title": "big", "version": "1"}, "paths": paths}).encode()
     server = openapi_server(doc)
     with server.running() as base:
-        run = _scan(
-            [f"{base}/api/r0"], "--openapi", f"{base}/openapi.json", "--samples", "0", "--max-requests", "50"
-        )
+        run = _scan([f"{base}/api/r0"], "--openapi", f"{base}/openapi.json", "--samples", "0", "--max-requests", "50")
     c = server.counters
     assert run.code in (0, 1), run
     assert c.requests <= 50, f"budget 50, server saw {c.requests}"
