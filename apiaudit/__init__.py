@@ -5,7 +5,7 @@ The public API is small: the models a report is made of. Everything else is inte
 
 __version__ = "0.1.0"
 
-from apiaudit.model import (  # noqa: E402
+from apiaudit.model import (
     ChecklistStatus,
     Finding,
     Report,

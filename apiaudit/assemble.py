@@ -21,6 +21,11 @@ KIND_HINT = {
 }
 
 
+NO_CHECK_YET = "no check assesses this item yet"
+NOTHING_TO_JUDGE = "the checks for this item found nothing to judge"
+GENERIC_REASONS = {NO_CHECK_YET, NOTHING_TO_JUDGE, *KIND_HINT.values()}
+
+
 def utc_now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -68,9 +73,9 @@ def not_assessed_reasons(run: CheckRun, ruleset: RuleSet) -> dict[str, str]:
         if missing:
             reasons[item] = "; ".join(KIND_HINT[k] for k in missing)
         elif kinds_for.get(item):
-            reasons[item] = "the checks for this item found nothing to judge"
+            reasons[item] = NOTHING_TO_JUDGE
         else:
-            reasons[item] = "no check assesses this item yet"
+            reasons[item] = NO_CHECK_YET
     return reasons
 
 
@@ -116,8 +121,8 @@ def merge_reports(reports: list[Report], ruleset: RuleSet) -> Report:
         for item in rep.checklist:
             if item.status != "not_assessed":
                 assessed.add(item.id)
-            elif item.reason:
-                reasons.setdefault(item.id, item.reason)
+            elif item.reason and (item.id not in reasons or reasons[item.id] in GENERIC_REASONS):
+                reasons[item.id] = item.reason  # a side's specific reason beats another's generic hint
         for f in rep.findings:
             if f.fingerprint not in seen:
                 seen.add(f.fingerprint)
@@ -137,7 +142,10 @@ def merge_reports(reports: list[Report], ruleset: RuleSet) -> Report:
     measurements: dict[str, Any] = {}
     for rep in reports:
         for key, value in rep.measurements.items():
-            measurements.setdefault(key, value)
+            if isinstance(value, list) and isinstance(measurements.get(key), list):
+                measurements[key] = measurements[key] + value
+            else:
+                measurements.setdefault(key, value)
     return Report(
         kind="combined",
         targets=[t for rep in reports for t in rep.targets],

@@ -107,7 +107,8 @@ class Cluster:
     def psql(self, sql: str, dbname: str = "postgres", *, file: str | None = None) -> str:
         """Run SQL as the superuser through psql (used to build fixtures, never by the audit)."""
         psql = self.bindir / "psql"
-        args = [str(psql) if psql.exists() else (shutil.which("psql") or "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1",
+        program = str(psql) if psql.exists() else (shutil.which("psql") or "psql")
+        args = [program, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1",
                 "-p", str(self.port), "-U", self.user, "-d", dbname, "-At"]
         args += ["-f", file] if file else ["-c", sql]
         proc = subprocess.run(args, capture_output=True, text=True, timeout=600)

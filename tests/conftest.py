@@ -142,7 +142,7 @@ def apiaudit_cmd() -> list[str]:
 
 
 @pytest.fixture
-def run_cli(tmp_path: Path) -> Callable[..., "CliResult"]:
+def run_cli(tmp_path: Path) -> Callable[..., CliResult]:
     """Run the installed ``apiaudit`` console script in a subprocess (cwd = tmp_path)."""
     import subprocess
 

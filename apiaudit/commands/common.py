@@ -102,15 +102,16 @@ def finish(report: Any, opts: CommonOptions, cfg: Any) -> int:
 
     baseline = opts.baseline or cfg.gate.get("baseline")
     if baseline:
-        mark_known(report, read_baseline(baseline))
-    if opts.fail_on is not None:
-        fail_on = _parse_fail_on(opts.fail_on)
-    else:
-        fail_on = cfg.gate.get("fail_on", Severity.HIGH)
+        known = read_baseline(baseline)
+        mark_known(report, known)
+        current = {f.fingerprint for f in report.findings}
+        report.stats["baseline"] = {"file": baseline, "known": len(current & known), "new": len(current - known),
+                                    "fixed": len(known - current)}
+    fail_on = _parse_fail_on(opts.fail_on) if opts.fail_on is not None else cfg.gate.get("fail_on", Severity.HIGH)
     min_score = opts.min_score if opts.min_score is not None else cfg.gate.get("min_score")
     result = decide(report, fail_on=fail_on, min_score=min_score)
     report.stats["gate"] = {"passed": result.passed, "reasons": result.reasons}
-    write_outputs(report, opts)
+    write_outputs(report, opts, ruleset=cfg.ruleset)
     if opts.write_baseline:
         write_baseline(report, opts.write_baseline)
     if not opts.quiet:
@@ -119,38 +120,40 @@ def finish(report: Any, opts: CommonOptions, cfg: Any) -> int:
     return result.exit_code
 
 
-def write_outputs(report: Any, opts: CommonOptions) -> None:
+def write_outputs(report: Any, opts: CommonOptions, *, ruleset: Any = None) -> None:
+    """Render each format; renderers get the (config-overridden) ruleset for rule metadata (SARIF, HTML)."""
     from apiaudit.report import FORMATS, RenderOptions, render
 
     tty = sys.stdout.isatty()
+    extra = {"ruleset": ruleset} if ruleset is not None else {}
+    files = RenderOptions(color=False, verbose=True, extra=extra)
+    screen = RenderOptions(color=tty, verbose=opts.verbose, extra=extra)
     formats = opts.formats or (["table"] if tty else ["json"])
     if opts.output_dir:
         out_dir = Path(opts.output_dir)
         _mkdir(out_dir)
         for fmt in formats:
-            _write(out_dir / FORMATS[fmt][1], render(fmt, report, RenderOptions(color=False, verbose=True)))
+            _write(out_dir / FORMATS[fmt][1], render(fmt, report, files))
         if not opts.quiet and "table" not in formats:
-            print(render("table", report, RenderOptions(color=tty, verbose=opts.verbose)), end="")
+            print(render("table", report, screen), end="")
         return
     if opts.output:
-        fmt = formats[0]
-        _write(Path(opts.output), render(fmt, report, RenderOptions(color=False, verbose=True)))
+        _write(Path(opts.output), render(formats[0], report, files))
         return
     if len(formats) > 1:
         raise UsageError("several --format values need --output-dir")
     if not opts.quiet:
-        text = render(formats[0], report, RenderOptions(color=tty, verbose=opts.verbose))
-        sys.stdout.write(text)
-    _append_step_summary(report, formats)
+        sys.stdout.write(render(formats[0], report, screen))
+    _append_step_summary(report, files)
 
 
-def _append_step_summary(report: Any, formats: list[str]) -> None:
-    from apiaudit.report import FORMATS, RenderOptions, render
+def _append_step_summary(report: Any, opts: Any) -> None:
+    from apiaudit.report import FORMATS, render
 
     path = os.environ.get("GITHUB_STEP_SUMMARY")
     if path and "markdown" in FORMATS:
         with open(path, "a", encoding="utf-8") as fh:
-            fh.write(render("markdown", report, RenderOptions(color=False)))
+            fh.write(render("markdown", report, opts))
 
 
 def _mkdir(path: Path) -> None:

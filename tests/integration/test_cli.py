@@ -11,12 +11,12 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import apiaudit_cmd
 
 from apiaudit.assemble import assemble
 from apiaudit.checks import CheckRun
 from apiaudit.model import Finding, Report
 from apiaudit.rules import Rule, RuleSet, load_rules
-from conftest import apiaudit_cmd
 
 
 def _a_report(tmp_path: Path, name: str, *, severity: str = "high", url: str = "http://127.0.0.1:1/a") -> Path:

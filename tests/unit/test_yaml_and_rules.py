@@ -24,7 +24,7 @@ CHECKLIST_IDS = {
 def test_checklist_has_the_21_guide_items_in_order() -> None:
     rules = load_rules()
     assert set(rules.checklist) == CHECKLIST_IDS
-    assert list(rules.checklist)[0] == "database.indexes"
+    assert next(iter(rules.checklist)) == "database.indexes"
     assert list(rules.checklist)[-1] == "monitoring.alerts"
 
 
@@ -85,7 +85,7 @@ def test_bad_rule_files_name_file_and_line(tmp_path: Path, mutation: tuple[str, 
 
 
 def test_duplicate_rule_ids_are_refused(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="duplicate key|duplicate rule id"):
+    with pytest.raises(ConfigError, match=r"duplicate key|duplicate rule id"):
         load_rules(_rules_copy(tmp_path, GOOD_RULE + GOOD_RULE.split("rules:\n", 1)[1]))
 
 
