@@ -49,12 +49,7 @@ def _responses(ep: Endpoint) -> list[Exchange]:
 def _missing(ep: Endpoint, base: Exchange, ctx: CheckContext) -> Iterator[Finding]:
     offered = (base.request_header("accept-encoding") or "identity").lower()
     minimum = int(ctx.threshold("compression_min_bytes"))
-    if (
-        base.content_coding == "identity"
-        and "gzip" in offered
-        and compressible(base)
-        and base.body_size >= minimum
-    ):
+    if base.content_coding == "identity" and "gzip" in offered and compressible(base) and base.body_size >= minimum:
         yield Finding(
             "http.compression.missing",
             http_location(ep),
@@ -91,6 +86,16 @@ def _coded(ep: Endpoint, responses: list[Exchange]) -> Iterator[Finding]:
         )
 
 
+def _dynamic(ep: Endpoint) -> bool:
+    """Two full 200s of the same URL in the same coding with different content: the resource
+    changes between requests (timestamps, request ids), so bodies cannot be compared across codings."""
+    seen: dict[str, set[str]] = {}
+    for ex in ep.exchanges:
+        if ex.ok and ex.status == 200 and ex.url == ep.url and not ex.truncated and ex.method == "GET":
+            seen.setdefault(ex.content_coding, set()).add(ex.body_sha256)
+    return any(len(hashes) > 1 for hashes in seen.values())
+
+
 def _consistency(ep: Endpoint, responses: list[Exchange]) -> Iterator[Finding]:
     where = http_location(ep)
     by_etag: dict[str, set[str]] = {}
@@ -109,7 +114,7 @@ def _consistency(ep: Endpoint, responses: list[Exchange]) -> Iterator[Finding]:
             )
     complete = [ex for ex in responses if ex.status == 200 and not ex.truncated and not ex.decode_error]
     hashes = {ex.content_coding: ex.body_sha256 for ex in complete}
-    if len(set(hashes.values())) > 1:
+    if len(set(hashes.values())) > 1 and not _dynamic(ep):
         sizes = {ex.content_coding: ex.body_size for ex in complete}
         detail = ", ".join(f"{c}: {sizes[c]} bytes" for c in sorted(sizes))
         yield Finding(

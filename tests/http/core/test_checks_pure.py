@@ -92,9 +92,7 @@ def test_expires_counts_as_explicit_lifetime() -> None:
     assert rules(ex("base", headers=headers), resource_class="medium") == set()
 
 
-@pytest.mark.parametrize(
-    ("status", "fires"), [(301, True), (404, True), (414, True), (302, False), (403, False)]
-)
+@pytest.mark.parametrize(("status", "fires"), [(301, True), (404, True), (414, True), (302, False), (403, False)])
 def test_heuristic_statuses_follow_rfc9110(status: int, fires: bool) -> None:
     # RFC 9110 §15.1 lists 200 203 204 206 300 301 308 404 405 410 414 501; 302 and 403 are not in it.
     assert ("http.cache.heuristic-freshness" in rules(ex("base", status, {}))) is fires
@@ -102,9 +100,7 @@ def test_heuristic_statuses_follow_rfc9110(status: int, fires: bool) -> None:
 
 def test_precompressed_media_not_a_compression_finding() -> None:
     big = b"\x89PNG" + b"\0" * 5000
-    assert "http.compression.missing" not in rules(
-        ex("base", headers={**GOOD, "Content-Type": "image/png"}, body=big)
-    )
+    assert "http.compression.missing" not in rules(ex("base", headers={**GOOD, "Content-Type": "image/png"}, body=big))
     assert "http.compression.missing" in rules(ex("base", headers=GOOD, body=b" " * 5000))
 
 
@@ -123,3 +119,13 @@ def test_truncated_body_size_uses_lower_bound() -> None:
 def test_ndjson_is_streamed() -> None:
     base = ex("base", headers={**GOOD, "Content-Type": "application/x-ndjson"}, body=b"{}\n" * 400_000)
     assert "http.size.too-large" not in rules(base)
+
+
+def test_body_mismatch_needs_stable_content() -> None:
+    gz = {**GOOD, "ETag": 'W/"a"', "Vary": "Accept-Encoding", "Content-Encoding": "gzip"}
+    base = ex("base", headers=gz, content_coding="gzip", sha="g1", wire_size=1)
+    identity = ex("coding-identity", headers={**GOOD, "ETag": 'W/"a"', "Vary": "Accept-Encoding"}, sha="i1")
+    assert "http.compression.body-mismatch" in rules(base, identity)
+    # A repeat in the same coding that differs too: the content is dynamic, not the coding broken.
+    repeat = ex("sample-1", headers=gz, content_coding="gzip", sha="g2", wire_size=1)
+    assert "http.compression.body-mismatch" not in rules(base, identity, repeat)
