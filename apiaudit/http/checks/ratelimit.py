@@ -66,7 +66,8 @@ def _origin_findings(exchanges: list[Exchange]) -> Iterator[Finding]:
                 problems.setdefault(p, ex.url)
     got_429 = [ex for ex in exchanges if ex.status == 429]
     if not series and not got_429:
-        yield Finding("http.ratelimit.none", _where(first_url), {"requests": len(exchanges)},
+        yield Finding("http.ratelimit.none", _where(first_url),
+                      {"requests": len(exchanges), "origin": origin(first_url)},
                       {"requests": len(exchanges), "headers_looked_for": ["RateLimit", "RateLimit-Policy",
                        "RateLimit-Limit/-Remaining/-Reset", "X-RateLimit-*", "Retry-After"]})
         return
