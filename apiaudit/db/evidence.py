@@ -12,6 +12,7 @@ from typing import Any
 from apiaudit.db.workload import WorkloadQuery
 
 Row = dict[str, Any]
+NO_TABLES = "no tables in the audited schemas"
 
 
 @dataclass

@@ -309,3 +309,11 @@ def test_a_standby_has_replicas() -> None:
     )
     assert "scaling.read_replicas" in run.covered
     assert not [f for f in run.findings if f.rule_id == "db.replica.read-heavy-no-replica"]
+
+
+def test_an_empty_database_is_not_a_pass() -> None:
+    cfg = make_config()
+    ev = DbEvidence(target="x", server=_server(), tables=[], indexes=[], foreign_keys=[])
+    run = run_checks("db", ev, CheckContext(ruleset=cfg.ruleset, thresholds=cfg.thresholds))
+    assert "database.indexes" not in run.covered
+    assert run.reasons.get("database.indexes") == "no tables in the audited schemas"

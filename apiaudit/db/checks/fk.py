@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from apiaudit.checks import CheckContext, NotApplicable, check
-from apiaudit.db.evidence import DbEvidence, Row
+from apiaudit.db.evidence import NO_TABLES, DbEvidence, Row
 from apiaudit.db.naming import qualified, quote_ident
 from apiaudit.model import Finding
 
@@ -94,6 +94,9 @@ def _finding(fk: Row, rows: int, small: float) -> Finding:
 def check_fk_unindexed(ev: DbEvidence, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
     if ev.foreign_keys is None or ev.indexes is None or ev.tables is None:
         yield NotApplicable(ev.unavailable("foreign keys or indexes"))
+        return
+    if not ev.tables:
+        yield NotApplicable(NO_TABLES)
         return
     by_table: dict[int, list[Row]] = {}
     for ix in ev.indexes:

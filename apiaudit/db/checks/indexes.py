@@ -17,7 +17,7 @@ from typing import Any
 
 from apiaudit.checks import CheckContext, NotApplicable, check
 from apiaudit.db.checks.fk import covers
-from apiaudit.db.evidence import DbEvidence, Row
+from apiaudit.db.evidence import NO_TABLES, DbEvidence, Row
 from apiaudit.db.naming import qualified
 from apiaudit.model import Finding
 
@@ -87,6 +87,9 @@ def _rank(ix: Row) -> tuple[int, int, int, str]:
 def check_index_shapes(ev: DbEvidence, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
     if ev.indexes is None:
         yield NotApplicable(ev.unavailable("indexes"))
+        return
+    if not ev.tables:
+        yield NotApplicable(NO_TABLES)
         return
     for ix in ev.indexes:
         if not ix["is_valid"]:
@@ -162,6 +165,9 @@ def check_unused(ev: DbEvidence, ctx: CheckContext) -> Iterator[Finding | NotApp
     if ev.indexes is None or ev.server is None:
         yield NotApplicable(ev.unavailable("indexes or statistics"))
         return
+    if not ev.tables:
+        yield NotApplicable(NO_TABLES)
+        return
     age = ev.server.get("stats_age_s")
     if age is not None and age < ctx.threshold("db_unused_min_stats_days") * 86400:
         yield NotApplicable(f"statistics are only {age / 86400:.1f} days old; unused indexes not judged")
@@ -207,6 +213,9 @@ def _distinct(ix: Row, rows: int, stats: dict[tuple[str, str, str], float]) -> f
 def check_when_not_to_index(ev: DbEvidence, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
     if ev.indexes is None or ev.tables is None:
         yield NotApplicable(ev.unavailable("indexes"))
+        return
+    if not ev.tables:
+        yield NotApplicable(NO_TABLES)
         return
     rows_of = {int(t["oid"]): int(t["rows"]) for t in ev.tables}
     fk_ix = _fk_covering(ev)

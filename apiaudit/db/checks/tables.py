@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from apiaudit.checks import CheckContext, NotApplicable, check
-from apiaudit.db.evidence import DbEvidence
+from apiaudit.db.evidence import NO_TABLES, DbEvidence
 from apiaudit.db.naming import qualified
 from apiaudit.model import Finding
 
@@ -16,6 +16,9 @@ from apiaudit.model import Finding
 def check_seq_scan_heavy(ev: DbEvidence, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
     if ev.tables is None:
         yield NotApplicable(ev.unavailable("table statistics"))
+        return
+    if not ev.tables:
+        yield NotApplicable(NO_TABLES)
         return
     small, min_scans = ctx.threshold("small_table_rows"), ctx.threshold("db_seq_scan_min")
     for t in ev.tables:
@@ -40,6 +43,9 @@ def check_seq_scan_heavy(ev: DbEvidence, ctx: CheckContext) -> Iterator[Finding 
 def check_update_heavy(ev: DbEvidence, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
     if ev.tables is None or ev.indexes is None:
         yield NotApplicable(ev.unavailable("table statistics"))
+        return
+    if not ev.tables:
+        yield NotApplicable(NO_TABLES)
         return
     secondary: dict[int, list[str]] = {}
     for ix in ev.indexes:
