@@ -1,10 +1,11 @@
 """Opt-in burst probe (checks: ``apiaudit.http.checks.ratelimit``).
 
 With ``--burst N`` (config ``http.burst``) one endpoint of the scan — the first to reach this probe
-(it runs last of all probes) among those whose base GET answered below 500 — gets up to N GETs (``burst-1`` ...), a few in flight at a time, bounded by
-``http.burst_seconds`` (and :data:`MAX_BURST` / :data:`MAX_BURST_SECONDS` whatever the config says)
-and by the request budget. It stops at the first 429; the scan client then honours the 429's
-Retry-After (capped by ``http.retry_after_cap_s``) for every later request.
+(it runs last of all probes) among those whose base GET answered below 500 — gets up to N GETs
+(``burst-1`` ...), a few in flight at a time, bounded by ``http.burst_seconds`` (and
+:data:`MAX_BURST` / :data:`MAX_BURST_SECONDS` whatever the config says) and by the request budget.
+It stops at the first 429; the scan client then honours the 429's Retry-After (capped by
+``http.retry_after_cap_s``) for every later request.
 """
 
 from __future__ import annotations
