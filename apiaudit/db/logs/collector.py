@@ -26,6 +26,7 @@ MAX_LIFETIMES = 100_000
 
 @dataclass(slots=True)
 class _Query:
+    fp: str
     sample: str
     kind: str
     calls: int = 0
@@ -55,7 +56,7 @@ class Collector:
         self.resets = frozenset(fingerprint(s)[1].upper().rstrip("; ") for s in reset_statements)
         self.queries: dict[str, _Query] = {}
         self.kinds: dict[str, str] = {}
-        self._raw: dict[str, str] = {}
+        self._raw: dict[str, _Query] = {}
         self._sessions: dict[str, _Session] = {}
         self.book = PatternBook()
         self.single_tx: dict[str, int] = {}
@@ -136,10 +137,10 @@ class Collector:
     def statement(self, session: str, ts: float | None, text: str, params: str | None,
                   ms: float | None) -> None:
         self.n_statements += 1
-        fp = self._raw.get(text)
-        if fp is None:
-            fp = self._shape(text)
-        q = self.queries[fp]
+        q = self._raw.get(text)
+        if q is None:
+            q = self._shape(text)
+        fp = q.fp
         q.calls += 1
         if ms is not None:
             q.total_ms = (q.total_ms or 0.0) + ms
@@ -156,17 +157,8 @@ class Collector:
         st.statements += 1
         st.last_fp, st.last_in_unit = fp, False
         kind = q.kind
-        if kind == "begin":
-            self._close_unit(st)
-            st.in_tx, st.tx_statements, st.tx_select = True, 0, None
-            return
-        if kind in ("commit", "rollback"):
-            self._end_tx(st)
-            return
-        if kind == "reset":
-            self._close_unit(st)
-            return
-        if kind == "savepoint":
+        if kind in _CONTROL:
+            self._control(st, kind)
             return
         # The raw text (and parameters) identify the query *and* its values: one int keys both.
         pkey = hash(text) if params is None else hash((text, params))
@@ -187,19 +179,30 @@ class Collector:
             self.counts["units_split"] += 1
             self._close_unit(st)
 
-    def _shape(self, text: str) -> str:
+    def _control(self, st: _Session, kind: str) -> None:
+        """Transaction and pool statements: they delimit units of work and are not part of them."""
+        if kind == "begin":
+            self._close_unit(st)
+            st.in_tx, st.tx_statements, st.tx_select = True, 0, None
+        elif kind in ("commit", "rollback"):
+            self._end_tx(st)
+        elif kind == "reset":
+            self._close_unit(st)
+
+    def _shape(self, text: str) -> _Query:
         fp, sample = fingerprint(text)
+        q = self.queries.get(fp)
+        if q is None:
+            kind = shape_kind(sample, self.resets)
+            q = self.queries[fp] = _Query(fp=fp, sample=sample, kind=kind, tags=extract_tags(text))
+            self.kinds[fp] = kind
         # Remember raw texts that come back verbatim: parameterised ones (extended protocol) and short
         # ones (BEGIN, COMMIT). Simple-protocol texts carry their literals and rarely repeat.
         if "$" in text or len(text) < 24:
             if len(self._raw) >= MAX_RAW_CACHE:
                 self._raw.clear()
-            self._raw[text] = fp
-        if fp not in self.queries:
-            kind = shape_kind(sample, self.resets)
-            self.queries[fp] = _Query(sample=sample, kind=kind, tags=extract_tags(text))
-            self.kinds[fp] = kind
-        return fp
+            self._raw[text] = q
+        return q
 
     def _new_read(self, fp: str, pkey: int) -> None:
         if len(self.reads) >= MAX_READ_KEYS:  # lossy counting: forget the rare ones, keep the hot ones
@@ -263,6 +266,7 @@ class Collector:
         return self.client_sessions, med_stmts, med_life, span
 
 
+_CONTROL = frozenset({"begin", "commit", "rollback", "reset", "savepoint"})
 _KNOWN = frozenset({"DETAIL", "STATEMENT", "HINT", "CONTEXT", "WARNING", "FATAL", "PANIC", "NOTICE", "INFO",
                     "DEBUG", "DEBUG1", "DEBUG2", "DEBUG3", "DEBUG4", "DEBUG5", "LOCATION", "QUERY"})
 

@@ -16,6 +16,7 @@ from apiaudit.db.logs.timestamps import seconds
 
 _ATTACHED = frozenset({"STATEMENT", "HINT", "CONTEXT", "QUERY", "LOCATION"})
 EVICT_EVERY = 200_000  # lines
+MAX_HEADS = 20_000
 
 
 def parse(lines: Iterable[str], prefix: Prefix, sink: Collector) -> dict[str, int]:
@@ -36,6 +37,9 @@ def parse(lines: Iterable[str], prefix: Prefix, sink: Collector) -> dict[str, in
     p_detail: list[str] | None = None
     p_tail: list[str] = []  # where continuation lines go: the message, its DETAIL, or a discarded part
     ts_text, ts_value = "", None  # consecutive messages often share a timestamp: convert it once
+    # Header cache: "<prefix>SEVERITY" → its fields. With millisecond timestamps ~70 % of the headers of
+    # a busy log repeat (same ms, session and xid), and a dict hit is ~4x cheaper than the regex.
+    heads: dict[str, tuple[str, str, str]] = {}
     for line in lines:
         n += 1
         if line[:1] == "\t":
@@ -44,14 +48,24 @@ def parse(lines: Iterable[str], prefix: Prefix, sink: Collector) -> dict[str, in
             else:
                 p_tail.append(line[1:].rstrip("\r\n"))
             continue
-        m = match(line)
-        if m is None:
-            if line.strip():
-                unparsed += 1
-            else:
-                blank += 1
-            continue
-        sev, msg, key, ts = m.group("sev", "msg", key_group, ts_group)
+        cut = line.find(":  ")
+        hit = heads.get(line[:cut]) if cut > 0 else None
+        if hit is not None:
+            sev, key, ts = hit
+            msg = line[cut + 3:-1] if line[-1:] == "\n" else line[cut + 3:]
+        else:
+            m = match(line)
+            if m is None:
+                if line.strip():
+                    unparsed += 1
+                else:
+                    blank += 1
+                continue
+            sev, msg, key, ts = m.group("sev", "msg", key_group, ts_group)
+            if m.end("sev") == cut:  # the separator found is the message's own: safe to reuse
+                if len(heads) >= MAX_HEADS:
+                    heads.clear()
+                heads[line[:cut]] = (sev, key, ts)
         if not grouped:
             key = "-"
         if p_msg is not None:
