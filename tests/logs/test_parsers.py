@@ -260,3 +260,12 @@ def test_pool_reset_statements_split_autocommit_units(tmp_path: Path, reset: str
     path = write(tmp_path, "pool.log", log)
     ev = analyze_logs([path], fmt=None, prefix=None, options={"reset_statements": ["SELECT 'pool'"]})
     assert ev.nplusone == [] and ev.stats["log_units"] == 8
+
+
+def test_message_separator_inside_the_prefix(tmp_path: Path) -> None:
+    """An application_name holding ":  " must not fool the parser's header cache."""
+    head = "2026-11-29 05:38:32.000 UTC [5] app=odd:  name LOG:  "
+    log = "".join(f"{head}statement: SELECT a FROM t WHERE id = {i}\n" for i in range(6))
+    ev = analyze_logs([write(tmp_path, "odd.log", log)], fmt=None, prefix="%m [%p] app=%a ", options={})
+    assert [(q.sample, q.calls) for q in ev.workload] == [("SELECT a FROM t WHERE id = $1", 6)]
+    assert len(ev.nplusone) == 1 and ev.nplusone[0].statements == 6
