@@ -25,8 +25,15 @@ def _snapshot(pg, db: str) -> str:  # type: ignore[no-untyped-def]
         ):
             break
         time.sleep(0.05)
-    time.sleep(0.1)
-    return pg.psql(SNAPSHOT, db)
+    # ... and until two reads agree (a backend that just exited may still be flushing its counters).
+    last = pg.psql(SNAPSHOT, db)
+    for _ in range(40):
+        time.sleep(0.1)
+        now = pg.psql(SNAPSHOT, db)
+        if now == last:
+            return now
+        last = now
+    return last
 
 
 def test_audit_writes_nothing(pg, fresh_db, audit, hypopg_available) -> None:  # type: ignore[no-untyped-def]
