@@ -70,3 +70,17 @@ def indexes_of(report: Report, rule: str) -> set[str]:
 
 def status(report: Report, item: str) -> str:
     return next(c.status for c in report.checklist if c.id == item)
+
+
+def wait_for_stats(pg: Any, db: str, condition: str, timeout_s: float = 10.0) -> None:
+    """Wait until ``condition`` (SQL returning one boolean) holds: a backend flushes its activity
+    counters to pg_stat_* when it exits, a moment after psql returns."""
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if pg.psql(f"SELECT ({condition})", db).strip() == "t":
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"statistics never showed: {condition}")
+

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import findings, indexes_of, tables_of
+from .conftest import findings, indexes_of, tables_of, wait_for_stats
 
 pytestmark = pytest.mark.pg
 
@@ -52,6 +52,7 @@ def hygiene_db(pg):  # type: ignore[no-untyped-def]
     pg.psql(f"CREATE DATABASE {name}")
     pg.psql(SCHEMA, name)
     pg.psql(USE_INDEXES, name)
+    wait_for_stats(pg, name, "SELECT sum(idx_scan) >= 3 FROM pg_stat_user_indexes")
     return pg.dsn(name)
 
 
@@ -109,6 +110,7 @@ def test_update_heavy_vs_hot_twin(pg, fresh_db, audit) -> None:  # type: ignore[
     pg.psql("UPDATE hot_blocked SET counter = counter + 1; UPDATE hot_blocked SET counter = counter + 1;", db)
     pg.psql("UPDATE hot_ok SET counter = counter + 1;", db)
     pg.psql("UPDATE hot_ok SET counter = counter + 1;", db)
+    wait_for_stats(pg, db, "SELECT sum(n_tup_upd) = 8000 FROM pg_stat_user_tables")
     report = audit(dsn)
     assert tables_of(report, "db.index.update-heavy") == {("public", "hot_blocked", ())}
 
@@ -126,5 +128,6 @@ def test_seq_scan_heavy_vs_indexed_twin(pg, fresh_db, audit) -> None:  # type: i
         "SELECT count(*) FROM scanned WHERE v = 3;\n" * 120 + "SELECT v FROM looked_up WHERE id = 7;\n" * 150,
         db,
     )
+    wait_for_stats(pg, db, "SELECT sum(seq_scan) >= 120 AND sum(idx_scan) >= 150 FROM pg_stat_user_tables")
     report = audit(dsn)
     assert tables_of(report, "db.table.seq-scan-heavy") == {("public", "scanned", ())}
