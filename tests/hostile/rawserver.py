@@ -129,7 +129,7 @@ class RawServer:
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         assert task is not None
-        self._tasks.add(task)  # type: ignore[arg-type]
+        self._tasks.add(task)
         c = self.counters
         c.connections += 1
         c.open_connections += 1
@@ -151,7 +151,7 @@ class RawServer:
             pass
         finally:
             c.open_connections -= 1
-            self._tasks.discard(task)  # type: ignore[arg-type]
+            self._tasks.discard(task)
             with contextlib.suppress(Exception):
                 writer.close()
 

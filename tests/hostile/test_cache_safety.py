@@ -135,7 +135,7 @@ class Monitor(threading.Thread):
         self.ready = threading.Event()
 
     def run(self) -> None:
-        with self.client.monitor() as m:
+        with self.client.monitor() as m:  # type: ignore[no-untyped-call]
             self.ready.set()
             for event in m.listen():
                 if self._halt.is_set():

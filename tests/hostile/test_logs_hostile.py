@@ -171,7 +171,7 @@ def _literal(style: str, text: str) -> str:
     return "$q$" + text + "$q$"
 
 
-SQL_TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40)
+SQL_TEXT = st.text(st.characters(blacklist_categories=["Cs"]), max_size=40)
 
 
 @FUZZ
