@@ -66,8 +66,6 @@ class Collector:
         self.client_sessions = 0
         self.first_ts: float | None = None
         self.last_ts: float | None = None
-        self.n_statements = 0
-        self.n_reads = 0  # SELECTs from tables (by key or not)
         self.counts: dict[str, int] = dict.fromkeys(
             ("units", "transactions", "durations", "server_errors", "bind_parse", "connections",
              "units_split"), 0)
@@ -136,7 +134,6 @@ class Collector:
     # -- statements -----------------------------------------------------------------------------
     def statement(self, session: str, ts: float | None, text: str, params: str | None,
                   ms: float | None) -> None:
-        self.n_statements += 1
         q = self._raw.get(text)
         if q is None:
             q = self._shape(text)
@@ -144,10 +141,6 @@ class Collector:
         q.calls += 1
         if ms is not None:
             q.total_ms = (q.total_ms or 0.0) + ms
-        if ts is not None:
-            if self.first_ts is None:
-                self.first_ts = ts
-            self.last_ts = ts
         st = self._sessions.get(session)
         if st is None:
             st = self._sessions[session] = _Session(first_ts=ts)
@@ -169,7 +162,6 @@ class Collector:
             st.tx_statements += 1
             st.tx_select = fp if is_read and st.tx_statements == 1 else None
         if is_read:
-            self.n_reads += 1
             seen = self.reads.get(pkey)
             if seen is None:
                 self._new_read(fp, pkey)
@@ -235,8 +227,21 @@ class Collector:
         if st is not None:
             self._retire(st, _session_time_ms(msg))
 
+    @property
+    def n_statements(self) -> int:
+        return sum(q.calls for q in self.queries.values())
+
+    @property
+    def n_reads(self) -> int:
+        """Executions of SELECTs from tables (by key or not)."""
+        return sum(q.calls for q in self.queries.values() if q.kind in ("keyread", "select"))
+
     def _retire(self, st: _Session, lifetime_ms: float | None = None) -> None:
         self._close_unit(st)
+        if st.first_ts is not None and (self.first_ts is None or st.first_ts < self.first_ts):
+            self.first_ts = st.first_ts
+        if st.last_ts is not None and (self.last_ts is None or st.last_ts > self.last_ts):
+            self.last_ts = st.last_ts
         if st.statements == 0:
             return
         self.client_sessions += 1
