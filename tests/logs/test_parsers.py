@@ -269,3 +269,18 @@ def test_message_separator_inside_the_prefix(tmp_path: Path) -> None:
     ev = analyze_logs([write(tmp_path, "odd.log", log)], fmt=None, prefix="%m [%p] app=%a ", options={})
     assert [(q.sample, q.calls) for q in ev.workload] == [("SELECT a FROM t WHERE id = $1", 6)]
     assert len(ev.nplusone) == 1 and ev.nplusone[0].statements == 6
+
+
+def test_pid_only_prefix_splits_sessions_at_connection_start(tmp_path: Path) -> None:
+    """Debian's default prefix has no %c: with log_connections, a reused pid starts a new session."""
+    def debian(ms: int, text: str) -> str:
+        return f"2026-11-29 05:38:32.{ms:03d} CET [77] app@shop {text}\n"
+
+    log = ""
+    for conn in range(2):
+        log += debian(100 * conn, "LOG:  connection authorized: user=app database=shop")
+        log += "".join(debian(100 * conn + i + 1, f"LOG:  statement: SELECT name FROM authors WHERE id = {i}")
+                       for i in range(3))
+    ev = analyze_logs([write(tmp_path, "debian.log", log)], fmt=None, prefix=None, options={})
+    assert ev.sessions.sessions == 2 and ev.sessions.connections_logged == 2
+    assert ev.nplusone == []  # 3 + 3 reads in two connections, not 6 in one

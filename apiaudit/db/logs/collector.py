@@ -94,6 +94,7 @@ class Collector:
             self.counts["bind_parse"] += 1
         elif msg.startswith("connection authorized"):
             self.counts["connections"] += 1
+            self._disconnect(session, "")  # a new connection: with %p only, a reused pid is a new session
         elif msg.startswith("disconnection: "):
             self._disconnect(session, msg)
         else:
