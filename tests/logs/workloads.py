@@ -128,4 +128,3 @@ def hot_read(dsn: str, n: int) -> None:
     with psycopg.connect(dsn, autocommit=True) as conn:
         for _ in range(n):
             conn.execute("SELECT name FROM authors WHERE id = %s", (7,)).fetchone()
-            time.sleep(0)

@@ -19,7 +19,7 @@ from statistics import median
 from apiaudit.db.logs.evidence import NPlusOnePattern
 
 # One executed statement inside a unit: (fingerprint, parameter key, duration ms or None).
-Entry = tuple[str, int, "float | None"]
+Entry = tuple[str, int, float | None]
 
 # A comparison with one parameter (``col = $1``, ``CAST($1 AS INT) = col``) or ``LIMIT $n``.
 _PARAM = r"(?:CAST\(\s*)?\$\d+(?:\s+AS\s+[\w ]+\))?"
@@ -56,7 +56,7 @@ def shape_kind(sample: str, reset_statements: tuple[str, ...] | frozenset[str]) 
     return "other"
 
 
-Repeat = tuple[str, "str | None", int, "float | None"]  # child, parent, executions, time ms
+Repeat = tuple[str, str | None, int, float | None]  # child, parent, executions, time ms
 
 
 def unit_repeats(unit: list[Entry], kinds: dict[str, str], min_repeats: int) -> list[Repeat]:
