@@ -125,6 +125,18 @@ async def _reset_mid_body(req: Request, w: W, srv: RawServer) -> bool:
     return False
 
 
+async def _early_hints_flood(req: Request, w: W, srv: RawServer) -> bool:
+    hint = b"HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload; as=style\r\n\r\n"
+    await stream_forever(w, srv, hint, max_bytes=1 << 30, max_seconds=90, pause=0.01)
+    return False
+
+
+async def _content_length_lie(req: Request, w: W, srv: RawServer) -> bool:
+    await send(w, b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1000000\r\n\r\n[1,", srv)
+    await asyncio.sleep(120)
+    return False
+
+
 async def _close_before_headers(req: Request, w: W, srv: RawServer) -> bool:
     return False
 
@@ -222,6 +234,30 @@ CORPUS: list[Behaviour] = [
     Behaviour("never-answers", "accepts, reads the request, never answers", lambda: RawServer(_never_answers)),
     Behaviour("reset-mid-body", "TCP RST after 20 of 100000 promised bytes", lambda: RawServer(_reset_mid_body)),
     Behaviour("close-before-headers", "closes after reading the request", lambda: RawServer(_close_before_headers)),
+    Behaviour(
+        "early-hints-flood", "103 Early Hints forever, never a final response", lambda: RawServer(_early_hints_flood)
+    ),
+    Behaviour(
+        "content-length-lie",
+        "Content-Length: 1000000, 3 bytes sent, then silence",
+        lambda: RawServer(_content_length_lie),
+    ),
+    Behaviour(
+        "chunk-size-overflow",
+        "a chunk size of 2**80 in hex",
+        lambda: _raw_bytes(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n"
+            b"\r\n100000000000000000000\r\n[1]\r\n0\r\n\r\n"
+        ),
+    ),
+    Behaviour(
+        "te-and-content-length",
+        "Transfer-Encoding: chunked and Content-Length together (smuggling)",
+        lambda: _raw_bytes(
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 3\r\n"
+            b"Transfer-Encoding: chunked\r\n\r\n3\r\n[1]\r\n0\r\n\r\n"
+        ),
+    ),
     Behaviour("invalid-status-line", "HTTP/1.1 2OO BAD", lambda: _raw_bytes(b"HTTP/1.1 2OO BAD\r\n\r\n")),
     Behaviour("garbage-response", "random bytes instead of HTTP", lambda: _raw_bytes(os.urandom(2048))),
     Behaviour(

@@ -41,6 +41,10 @@ EXPECT: dict[str, Expect] = {
     "slowloris": Expect(NOTHING, r"time"),
     "never-answers": Expect(NOTHING, r"time"),
     "reset-mid-body": Expect((0, 1, 3), r"reset|incomplete|closed|peer|readerror"),
+    "early-hints-flood": Expect(NOTHING, r"time"),
+    "content-length-lie": Expect((0, 1, 3), r"time|incomplete|closed"),
+    "chunk-size-overflow": Expect((0, 1, 3), r"chunk|protocol|invalid|error|incomplete"),
+    "te-and-content-length": Expect((0, 1, 3), r"."),
     "close-before-headers": Expect(NOTHING, r"disconnect|closed|without|no response|protocol"),
     "invalid-status-line": Expect(NOTHING, r"status|protocol"),
     "garbage-response": Expect(NOTHING, r"disconnect|protocol|status|invalid|without"),
@@ -155,6 +159,33 @@ def test_tls_insecure_scans_self_signed() -> None:
     assert requests >= 1
     rep = run.report() or {}
     assert rep.get("stats", {}).get("http_requests", 0) >= 1, run
+
+
+@pytest.mark.parametrize("mixup", ["https-url-to-plain-server", "http-url-to-tls-server"])
+def test_scheme_mixups_are_clear_errors(mixup: str) -> None:
+    name = "tls-self-signed" if mixup.startswith("http-url") else "html-200-on-api"
+    with hostile(name) as target:
+        url = (
+            target.url.replace("https://", "http://")
+            if name == "tls-self-signed"
+            else target.url.replace("http://", "https://")
+        )
+        run = run_measured(*scan_args(url, "--insecure"), timeout=WALL_S + 30)
+    record(mixup, run)
+    assert_sane(run, Expect(NOTHING, r"ssl|tls|protocol|disconnect|wrong version|record|closed|without|timeout"))
+
+
+def test_http2_only_server_over_tls_is_scanned() -> None:
+    """An h2-only TLS server (ALPN offers only h2): the client negotiates HTTP/2 and audits it."""
+    from hostile.payloads import h2_only, tls_context
+    from hostile.rawserver import RawServer
+
+    server = RawServer(raw=h2_only, tls=tls_context(alpn=["h2"]))
+    with server.running() as base:
+        run = run_measured(*scan_args(base + "/api/items", "--insecure"), timeout=WALL_S + 30)
+    record("http2-only over TLS --insecure", run)
+    assert_sane(run, Expect(ANSWERED, r"."))
+    assert server.counters.requests >= 1 and set(server.counters.methods) <= {"GET", "HEAD", "OPTIONS"}
 
 
 def test_many_large_bodies_stay_within_memory_bound() -> None:
