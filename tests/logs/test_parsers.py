@@ -284,3 +284,10 @@ def test_pid_only_prefix_splits_sessions_at_connection_start(tmp_path: Path) -> 
     ev = analyze_logs([write(tmp_path, "debian.log", log)], fmt=None, prefix=None, options={})
     assert ev.sessions.sessions == 2 and ev.sessions.connections_logged == 2
     assert ev.nplusone == []  # 3 + 3 reads in two connections, not 6 in one
+
+
+def test_empty_log_line_prefix_reads_statements_but_cannot_group(tmp_path: Path) -> None:
+    log = "".join(f"LOG:  statement: SELECT a FROM t WHERE id = {i}\n" for i in range(7))
+    ev = analyze_logs([write(tmp_path, "bare.log", log)], fmt=None, prefix=None, options={})
+    assert ev.workload[0].calls == 7
+    assert ev.grouping and "lacks a timestamp" in ev.grouping

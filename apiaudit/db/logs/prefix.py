@@ -39,7 +39,7 @@ _ESCAPES: dict[str, str] = {
 }
 
 # Prefixes seen in the wild, most specific first: this project's test clusters, Debian's default,
-# pgBadger's recommendation, Amazon RDS, and bare timestamp + pid.
+# pgBadger's recommendation, Amazon RDS, bare timestamp + pid, and no prefix at all.
 COMMON_PREFIXES: tuple[str, ...] = (
     "%m [%p] %c %x %q%u@%d ",
     "%m [%p] %q%u@%d ",
@@ -53,6 +53,7 @@ COMMON_PREFIXES: tuple[str, ...] = (
     "%t [%p] ",
     "%m [%p]: ",
     "%t [%p]: ",
+    "",  # log_line_prefix = '': statements are readable, grouping is not
 )
 
 _PADDING = re.compile(r"%(-?\d+)?([A-Za-z%])?")

@@ -24,7 +24,7 @@ SNIFF_BYTES = 65_536
 _GZIP = b"\x1f\x8b"
 _ZSTD = b"\x28\xb5\x2f\xfd"
 _CSV_HEAD = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)?(?: [^,]*)?,")
-_STDERR_HEAD = re.compile(r"^\S.*?\b[^\W\d_][^\W_]*:  ")
+_STDERR_HEAD = re.compile(r"(?:^|[\s\]):>])[^\W\d_][^\W_]*:  ")  # "... LOG:  ", also with no prefix
 
 BAD_BYTES = [0]
 
@@ -124,7 +124,7 @@ def sniff(head: bytes, path: str) -> str | None:
         return "csvlog"
     if path.endswith(".sql"):
         return "sql"
-    if sum(1 for ln in lines if _STDERR_HEAD.match(ln)) * 4 >= len(lines):
+    if sum(1 for ln in lines if _STDERR_HEAD.search(ln)) * 4 >= len(lines):
         return "stderr"
     if ";" in sample:
         return "sql"
