@@ -31,20 +31,23 @@ def parse(lines: Iterable[str], prefix: Prefix, sink: Collector) -> dict[str, in
     grouped, timed = key_group != "sev", ts_group != "sev"
     message = sink.message
     n = unparsed = blank = 0
-    # The pending message: session key, timestamp text, severity, message lines, DETAIL lines.
+    # The pending message: session key, timestamp text, severity, first line, continuation lines,
+    # DETAIL lines, and where the next continuation line goes (None: the message's own list).
     p_key = p_ts = p_sev = ""
-    p_msg: list[str] | None = None
+    p_msg: str | None = None
+    p_more: list[str] | None = None
     p_detail: list[str] | None = None
-    p_tail: list[str] = []  # where continuation lines go: the message, its DETAIL, or a discarded part
+    p_tail: list[str] | None = None
     ts_text, ts_value = "", None  # consecutive messages often share a timestamp: convert it once
     # Header cache: "<prefix>SEVERITY" → its fields. With millisecond timestamps ~70 % of the headers of
     # a busy log repeat (same ms, session and xid), and a dict hit is ~4x cheaper than the regex.
     heads: dict[str, tuple[str, str, str]] = {}
-    for line in lines:
-        n += 1
+    for n, line in enumerate(lines, 1):
         if line[:1] == "\t":
             if p_msg is None:
                 unparsed += 1
+            elif p_tail is None:
+                p_more = p_tail = [line[1:].rstrip("\r\n")]
             else:
                 p_tail.append(line[1:].rstrip("\r\n"))
             continue
@@ -62,30 +65,30 @@ def parse(lines: Iterable[str], prefix: Prefix, sink: Collector) -> dict[str, in
                     blank += 1
                 continue
             sev, msg, key, ts = m.group("sev", "msg", key_group, ts_group)
+            if not grouped:
+                key = "-"
             if m.end("sev") == cut:  # the separator found is the message's own: safe to reuse
                 if len(heads) >= MAX_HEADS:
                     heads.clear()
                 heads[line[:cut]] = (sev, key, ts)
-        if not grouped:
-            key = "-"
         if p_msg is not None:
             if key == p_key:
                 if sev == "DETAIL":
                     p_detail = p_tail = [msg]
                     continue
                 if sev in _ATTACHED:
-                    p_tail = []
+                    p_tail = []  # STATEMENT/CONTEXT lines: not needed, dropped
                     continue
             if p_ts != ts_text:
                 ts_text, ts_value = p_ts, seconds(p_ts) if timed else None
-            message(p_key, ts_value, p_sev, p_msg[0] if len(p_msg) == 1 else "\n".join(p_msg),
+            message(p_key, ts_value, p_sev, p_msg if p_more is None else "\n".join([p_msg, *p_more]),
                     None if p_detail is None else "\n".join(p_detail))
-        p_key, p_sev, p_ts = key or "-", sev, ts
-        p_msg = p_tail = [msg]
-        p_detail = None
+        p_key, p_sev, p_ts, p_msg = key or "-", sev, ts, msg
+        p_more = p_detail = p_tail = None
         if n % EVICT_EVERY == 0 and ts_value is not None:
             sink.evict_idle(ts_value)
     if p_msg is not None:
-        message(p_key, seconds(p_ts) if timed else None, p_sev, "\n".join(p_msg),
+        message(p_key, seconds(p_ts) if timed else None, p_sev,
+                p_msg if p_more is None else "\n".join([p_msg, *p_more]),
                 None if p_detail is None else "\n".join(p_detail))
     return {"lines": n, "parsed": n - unparsed - blank, "unparsed": unparsed}
