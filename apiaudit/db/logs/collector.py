@@ -29,6 +29,7 @@ class _Query:
     fp: str
     sample: str
     kind: str
+    read: bool  # a SELECT from tables (by key or not)
     calls: int = 0
     total_ms: float | None = None
     tags: dict[str, str] = field(default_factory=dict)
@@ -43,8 +44,7 @@ class _Session:
     in_tx: bool = False
     tx_statements: int = 0
     tx_select: str | None = None  # fingerprint of the only statement so far, when a SELECT
-    last_fp: str | None = None
-    last_in_unit: bool = False
+    last: _Query | None = None  # the last statement, for log_duration's separate "duration:" line
 
 
 class Collector:
@@ -124,12 +124,12 @@ class Collector:
     def _late_duration(self, session: str, ms: float) -> None:
         """log_duration's separate "duration: X ms" line belongs to the session's last statement."""
         st = self._sessions.get(session)
-        if st is None or st.last_fp is None:
+        if st is None or st.last is None:
             return
-        if st.last_in_unit and st.unit:
+        q = st.last
+        if q.kind not in _CONTROL and st.unit and st.unit[-1][0] == q.fp:
             fp, pk, _ = st.unit[-1]
             st.unit[-1] = (fp, pk, ms)
-        q = self.queries[st.last_fp]
         q.total_ms = (q.total_ms or 0.0) + ms
 
     # -- statements -----------------------------------------------------------------------------
@@ -149,7 +149,7 @@ class Collector:
             self._close_unit(st)
         st.last_ts = ts
         st.statements += 1
-        st.last_fp, st.last_in_unit = fp, False
+        st.last = q
         kind = q.kind
         if kind in _CONTROL:
             self._control(st, kind)
@@ -157,12 +157,10 @@ class Collector:
         # The raw text (and parameters) identify the query *and* its values: one int keys both.
         pkey = hash(text) if params is None else hash((text, params))
         st.unit.append((fp, pkey, ms))
-        st.last_in_unit = True
-        is_read = kind == "keyread" or kind == "select"
         if st.in_tx:
             st.tx_statements += 1
-            st.tx_select = fp if is_read and st.tx_statements == 1 else None
-        if is_read:
+            st.tx_select = fp if q.read and st.tx_statements == 1 else None
+        if q.read:
             seen = self.reads.get(pkey)
             if seen is None:
                 self._new_read(fp, pkey)
@@ -187,7 +185,8 @@ class Collector:
         q = self.queries.get(fp)
         if q is None:
             kind = shape_kind(sample, self.resets)
-            q = self.queries[fp] = _Query(fp=fp, sample=sample, kind=kind, tags=extract_tags(text))
+            q = self.queries[fp] = _Query(fp=fp, sample=sample, kind=kind, read=kind in ("keyread", "select"),
+                                          tags=extract_tags(text))
             self.kinds[fp] = kind
         # Remember raw texts that come back verbatim: parameterised ones (extended protocol) and short
         # ones (BEGIN, COMMIT). Simple-protocol texts carry their literals and rarely repeat.
@@ -235,7 +234,7 @@ class Collector:
     @property
     def n_reads(self) -> int:
         """Executions of SELECTs from tables (by key or not)."""
-        return sum(q.calls for q in self.queries.values() if q.kind in ("keyread", "select"))
+        return sum(q.calls for q in self.queries.values() if q.read)
 
     def _retire(self, st: _Session, lifetime_ms: float | None = None) -> None:
         self._close_unit(st)
