@@ -172,3 +172,17 @@ def test_save_and_replay_evidence(pg, fresh_db, run_cli, tmp_path) -> None:  # t
     assert {f["rule"] for f in json.loads(again.stdout)["findings"]} >= {"db.fk.unindexed-small"}
     bad = run_cli("db", "--from-evidence", str(saved), dsn)
     assert bad.code == 2, bad
+
+
+def test_server_requires_ssl(pg, run_cli) -> None:  # type: ignore[no-untyped-def]
+    """pg_hba.conf refuses unencrypted connections for this role (hostnossl ... reject)."""
+    hba = pg.datadir / "pg_hba.conf"
+    line = "hostnossl all ssl_only 127.0.0.1/32 reject\n"
+    if line not in hba.read_text():
+        hba.write_text(line + hba.read_text())
+    pg.psql("DO $$ BEGIN CREATE ROLE ssl_only LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$")
+    pg.psql("SELECT pg_reload_conf()")
+    result = run_cli("db", pg.dsn("postgres", user="ssl_only") + "?sslmode=disable")
+    assert result.code == 3, result
+    assert "SSL" in result.stderr and "no encryption" in result.stderr
+    _clean(result)
