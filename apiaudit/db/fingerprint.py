@@ -80,7 +80,7 @@ def mask(sql: str) -> str:
         masked = " ".join(masked.split())
     if masked[-1:] in (";", " "):
         masked = masked.rstrip().rstrip(";").rstrip()
-    if _IN_MARKS in masked or _IN_MARKS_SPACED in masked:
+    if (_IN_MARKS in masked or _IN_MARKS_SPACED in masked) and ("in (" in (low := masked.lower()) or "in(" in low):
         masked = _IN_LIST.sub(_IN_ONE, masked)
     return masked
 
