@@ -9,6 +9,7 @@ indexes and extensions, row counts, the sequence, the side-effect table, a victi
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -265,3 +266,44 @@ def test_audit_refuses_to_run_with_a_superuser_write_attempt_in_dsn_options(
     after = snapshot(dsn)
     assert not run.has_traceback() and not run.internal_error(), run
     assert after == before
+
+
+def test_locked_table_and_endless_query_cannot_hang_the_audit(
+    pg: pgcluster.Cluster, fresh_db: Callable[..., str], tmp_path: Path
+) -> None:
+    """Another session holds ACCESS EXCLUSIVE on a table the workload reads, and the workload holds a
+    query that would run for hours: lock_timeout and statement_timeout must end both, and the report
+    must say so (DESIGN.md "Safety": statement_timeout, lock_timeout on every session)."""
+    dsn = fresh_db(SCHEMA)
+    db = _dbname(dsn)
+    _ensure_role(pg, ROLE, stats=True)
+    pg.psql(f"GRANT SELECT ON ALL TABLES IN SCHEMA public TO {ROLE}", db)
+    log = tmp_path / "slow.sql"
+    log.write_text(
+        "SELECT count(*) FROM generate_series(1, 100000000000) a;\n" * 3
+        + "SELECT * FROM orders WHERE user_id = 5;\n" * 5
+    )
+    locker = psycopg.connect(dsn)
+    try:
+        locker.execute("LOCK TABLE orders IN ACCESS EXCLUSIVE MODE")  # held: the transaction stays open
+        run = run_measured(
+            "db",
+            pg.dsn(db, user=ROLE),
+            "--analyze",
+            "--log",
+            str(log),
+            "--format",
+            "json",
+            "--statement-timeout",
+            "2000",
+            timeout=120,
+        )
+    finally:
+        locker.rollback()
+        locker.close()
+    assert not run.timed_out and not run.has_traceback() and not run.internal_error(), run
+    assert run.wall_s < 60, run
+    assert run.code in (0, 1, 3), run
+    # The lock timeout must reach the report's errors (not only measurements), so every format shows it.
+    text = (run.stderr + json.dumps((run.report() or {}).get("errors", []))).lower()
+    assert re.search(r"lock|timeout|cancel", text), run
