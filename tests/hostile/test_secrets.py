@@ -266,3 +266,16 @@ def test_cache_outputs_and_errors_hold_no_secret(tmp_path: Path, redis_with_pass
     assert wrong.code == 3, wrong
     assert not leaks(wrong.stdout, wrong.stderr), wrong
     assert REDIS_PASS + "x" not in wrong.stdout + wrong.stderr
+
+
+def test_db_dsn_from_env_in_config_holds_no_secret(pg: pgcluster.Cluster, tmp_path: Path) -> None:
+    # targets.database: ${HOSTILE_DSN}: the whole expanded value is a secret, its password above all.
+    (tmp_path / "apiaudit.yaml").write_text("targets:\n  database: ${HOSTILE_DSN}\n")
+    out = tmp_path / "out"
+    args = ["db", "--output-dir", str(out), "--verbose"]
+    for fmt in FORMATS:
+        args += ["--format", fmt]
+    env = {"HOSTILE_DSN": f"host=127.0.0.1 port={pg.port} user=postgres password={DB_PASS} dbname=postgres"}
+    run = run_measured(*args, env=env, cwd=tmp_path, timeout=120)
+    assert run.code in (0, 1), run
+    assert not leaks(*outputs(run, out)), leaks(*outputs(run, out))
