@@ -7,6 +7,7 @@ environment, and every expanded value is treated as a secret (never printed).
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from dataclasses import dataclass, field
@@ -173,8 +174,8 @@ def _typed(value: Any, spec: Any, doc: YamlDoc, path: tuple[Any, ...]) -> Any:
             raise ConfigError(f"'{name}' must not be negative", where=where)
         return value
     if spec == "number":
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ConfigError(f"'{name}' must be a number (got {value!r})", where=where)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise ConfigError(f"'{name}' must be a finite number (got {value!r})", where=where)
         if value < 0:
             raise ConfigError(f"'{name}' must not be negative", where=where)
         return float(value)
@@ -204,6 +205,9 @@ def _typed(value: Any, spec: Any, doc: YamlDoc, path: tuple[Any, ...]) -> Any:
         for k, v in value.items():
             if not isinstance(v, (str, int, float)) or isinstance(v, bool):
                 raise ConfigError(f"'{name}.{k}' must be a string", where=doc.where(*path, k))
+            if any(c in f"{k}{v}" for c in "\r\n\0"):
+                # header injection: refuse here rather than rely on the HTTP library
+                raise ConfigError(f"'{name}.{k}' cannot contain line breaks or NUL", where=doc.where(*path, k))
             out[str(k)] = str(v)
         return out
     raise AssertionError(f"unknown schema type {spec!r}")
@@ -240,8 +244,8 @@ def _thresholds(value: Any, doc: YamlDoc, ruleset: RuleSet) -> dict[str, float]:
         if spec is None:
             known = ", ".join(sorted(ruleset.thresholds)) or "none"
             raise ConfigError(f"unknown threshold {name!r} (known: {known})", where=where)
-        if isinstance(number, bool) or not isinstance(number, (int, float)):
-            raise ConfigError(f"threshold {name!r} must be a number (got {number!r})", where=where)
+        if isinstance(number, bool) or not isinstance(number, (int, float)) or not math.isfinite(number):
+            raise ConfigError(f"threshold {name!r} must be a finite number (got {number!r})", where=where)
         if (spec.minimum is not None and number < spec.minimum) or (
             spec.maximum is not None and number > spec.maximum
         ):

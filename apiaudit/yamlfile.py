@@ -45,6 +45,8 @@ def load_text(text: str, name: str) -> YamlDoc:
         raise ConfigError(f"file is larger than {MAX_BYTES // (1024 * 1024)} MiB", where=name)
     try:
         node = yaml.compose(text, Loader=_LOADER)
+    except RecursionError:
+        raise ConfigError("invalid YAML: nested too deeply", where=name) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f":{mark.line + 1}" if mark is not None else ""
@@ -56,6 +58,9 @@ def load_text(text: str, name: str) -> YamlDoc:
     budget = [MAX_NODES]
     doc.data = _convert(node, (), doc, budget)
     return doc
+
+
+MAX_DEPTH = 100  # no real config nests deeper; bounding it keeps the walk off the recursion limit
 
 
 def load_file(path: str | Path) -> YamlDoc:
@@ -77,6 +82,8 @@ def _convert(node: yaml.Node, path: Path_, doc: YamlDoc, budget: list[int]) -> A
         raise ConfigError(
             f"document expands to more than {MAX_NODES} nodes (alias bomb?)", where=doc.name
         )
+    if len(path) > MAX_DEPTH:
+        raise ConfigError(f"nested more than {MAX_DEPTH} levels deep", where=_at(doc, node))
     doc.lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         out: dict[Any, Any] = {}
@@ -104,8 +111,10 @@ def _scalar(node: yaml.Node, doc: YamlDoc) -> Any:
         return _convert(node, (), YamlDoc(doc.name, None), [MAX_NODES])
     try:
         return _CONSTRUCTOR.construct_object(node, deep=True)
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"invalid value: {exc}", where=_at(doc, node)) from None
+    except (yaml.YAMLError, ValueError, TypeError, IndexError, OverflowError) as exc:
+        # explicit tags on bad scalars (`!!int abc`, `!!timestamp x`) fail inside the constructor
+        problem = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ConfigError(f"invalid value {node.value!r}: {problem}", where=_at(doc, node)) from None
     finally:
         _CONSTRUCTOR.constructed_objects.clear()
         _CONSTRUCTOR.recursive_objects.clear()

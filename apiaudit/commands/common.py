@@ -178,8 +178,13 @@ def read_report_file(path: str) -> Any:
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"cannot read report {path}: {getattr(exc, 'strerror', None) or exc}") from None
     try:
-        return Report.from_dict(json.loads(raw))
-    except (ValueError, KeyError, TypeError) as exc:
+        data = json.loads(raw)
+        if not isinstance(data, dict):
+            raise ValueError("the top level is not an object")
+        return Report.from_dict(data)
+    except RecursionError:
+        raise ConfigError("not an apiaudit JSON report: nested too deeply", where=path) from None
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise ConfigError(f"not an apiaudit JSON report: {exc}", where=path) from None
 
 
@@ -187,6 +192,8 @@ def read_baseline(path: str) -> set[str]:
     """Fingerprints from a baseline: a full JSON report or a ``{"fingerprints": [...]}`` file."""
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except RecursionError:
+        raise UsageError(f"cannot read baseline {path}: nested too deeply") from None
     except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise UsageError(f"cannot read baseline {path}: {getattr(exc, 'strerror', None) or exc}") from None
     if isinstance(data, dict) and isinstance(data.get("fingerprints"), list):

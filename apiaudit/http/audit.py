@@ -117,9 +117,13 @@ def build_report(evidence: ScanEvidence, cfg: Any, *, started_at: str, duration_
         "endpoints_answered": len(reached), "budget": evidence.budget,
         "skipped_for_budget": sum(1 for s in evidence.skipped if "budget" in s.get("reason", "")),
     }
+    measurements = scan_measurements(evidence)
+    # The chart draws the thresholds in force (config overrides included), not the guide's defaults.
+    measurements["latency_thresholds"] = {"warn_ms": ctx.threshold("p95_warn_ms"),
+                                          "crit_ms": ctx.threshold("p95_critical_ms")}
     return assemble(kind="scan", targets=evidence.targets, run=run, ruleset=cfg.ruleset,
                     started_at=started_at, duration_s=duration_s, stats=stats, errors=errors,
-                    measurements=scan_measurements(evidence))
+                    measurements=measurements)
 
 
 def _load(path: str) -> ScanEvidence:
@@ -127,7 +131,9 @@ def _load(path: str) -> ScanEvidence:
         return load_evidence(path)
     except OSError as exc:
         raise UsageError(f"cannot read evidence {path}: {exc.strerror or exc}") from None
-    except (ValueError, KeyError, TypeError) as exc:
+    except RecursionError:
+        raise UsageError(f"{path}: not a scan evidence file (nested too deeply)") from None
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise UsageError(f"{path}: not a scan evidence file ({exc})") from None
 
 

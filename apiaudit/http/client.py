@@ -169,6 +169,10 @@ class ScanClient:
             return
         self._strikes[host] = self._strikes.get(host, 0) + 1
         delay = retry_after_seconds(ex.header("retry-after"))
+        if delay is None:  # no usable Retry-After: the RateLimit reset ("t") says how long to wait
+            from apiaudit.http.checks.ratelimit import wait_hint
+
+            delay = wait_hint(ex)
         cap = self.settings.retry_after_cap_s
         if delay is not None and delay > cap:
             why = f"{host} answered 429 with Retry-After {delay:.0f} s (above the {cap:.0f} s cap)"

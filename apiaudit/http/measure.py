@@ -52,7 +52,11 @@ def _percentiles(values: list[float]) -> dict[str, Any]:
 
 
 def _timed(ep: Endpoint) -> list[Exchange]:
-    return [ex for ex in ep.exchanges if ex.ok and ex.status is not None and ex.status < 500]
+    # One definition of "which requests make the percentiles" (base + samples, never the deliberately
+    # slow burst / deep-offset / cache-busting probes), shared with the latency checks.
+    from apiaudit.http.checks.latency import timed
+
+    return timed(ep)
 
 
 def endpoint_measurements(ep: Endpoint) -> dict[str, Any]:
@@ -76,9 +80,14 @@ def scan_measurements(ev: ScanEvidence) -> dict[str, Any]:
     bases = [ex for ep in ev.endpoints if (ex := ep.base()) is not None and ex.ok]
     largest = [{"url": ex.url, "decoded_bytes": ex.body_size, "truncated": ex.truncated}
                for ex in sorted(bases, key=lambda ex: -ex.body_size)[:5]]
+    from apiaudit.http.checks.latency import measurements as latency_measurements
+
+    latency = latency_measurements(ev)
     return {
         "endpoints": endpoints,
         "latency_ms": _percentiles(every),
         "largest_responses": largest,
         "skipped": list(ev.skipped),
+        "error_rates": latency["error_rates"],
+        "server_timing": latency["server_timing"],
     }

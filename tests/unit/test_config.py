@@ -59,7 +59,7 @@ http:
         ("targets:\n  api: http://x\nbogus: 1\n", "unknown section 'bogus'", 3),
         ("http:\n  concurrency: many\n", "'http.concurrency' must be a whole number", 2),
         ("http:\n  concurency: 2\n", "unknown key 'http.concurency'", 2),
-        ("thresholds:\n  max_page_size: big\n", "threshold 'max_page_size' must be a number", 2),
+        ("thresholds:\n  max_page_size: big\n", "threshold 'max_page_size' must be a finite number", 2),
         ("thresholds:\n  nope: 1\n", "unknown threshold 'nope'", 2),
         ("thresholds:\n  error_rate_warn_pct: 150\n", "must be within", 2),
         ("gate:\n  fail_on: sometimes\n", "unknown severity 'sometimes'", 2),
