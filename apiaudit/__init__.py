@@ -1,10 +1,11 @@
 """apiaudit: audit an API, its PostgreSQL database and its cache against the performance checklist.
 
-The public API is small: the models a report is made of. Everything else is internal.
+The public API is small: :func:`audit` and the models a report is made of. Everything else is internal.
 """
 
 __version__ = "0.1.0"
 
+from apiaudit.api import audit
 from apiaudit.model import (
     ChecklistStatus,
     Finding,
@@ -20,4 +21,5 @@ __all__ = [
     "ReportFinding",
     "Severity",
     "__version__",
+    "audit",
 ]
