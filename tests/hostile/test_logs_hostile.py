@@ -316,3 +316,15 @@ def test_log_prefix_option_never_crashes(tmp_path: Path, prefix: str) -> None:
     path.write_text(nplusone_log(2))
     with contextlib.suppress(UsageError):
         analyze_logs([str(path)], fmt="stderr", prefix=prefix, options={})
+
+
+def test_log_with_a_trailing_block_of_nuls(tmp_path: Path) -> None:
+    # A preallocated or crash-damaged log: real lines, then 50 MB of NUL bytes.
+    path = tmp_path / "prealloc.log"
+    with open(path, "wb") as fh:
+        fh.write(nplusone_log(6).encode())
+        fh.write(bytes(50 << 20))
+    run = db_log(path)
+    assert run.code in (0, 1), run
+    assert run.wall_s < 60, run
+    assert workload_calls(run).get("SELECT * FROM comments WHERE post_id = $1") == 6, run
