@@ -221,16 +221,20 @@ def _collect(
     if not ev.connected:
         ev.workload = merge_workloads(log_workload)
         if not _logs_usable(log_ev):
-            raise AuditError("nothing could be audited: " + "; ".join(e["message"] for e in errors[-3:]))
+            raise AuditError("nothing could be audited: " + _error_lines(errors))
     return ev, stats
 
 
+def _error_lines(errors: list[dict[str, str]]) -> str:
+    """The first error entries with their ``where`` (which log file, the database...)."""
+    shown = "; ".join(f"{e.get('where', '?')}: {e.get('message', '')}" for e in errors[:5])
+    more = len(errors) - 5
+    return shown + (f"; and {more} more" if more > 0 else "") if shown else "no database and no readable log"
+
+
 def _logs_usable(log_ev: Any) -> bool:
-    """Some log line was understood (a log of nothing but unreadable files audits nothing)."""
-    if log_ev is None:
-        return False
-    stats = getattr(log_ev, "stats", None) or {}
-    return int(stats.get("log_parsed", 1) or 0) > 0 if isinstance(stats, dict) else True
+    """Some log file was read (a log of nothing but unreadable files audits nothing)."""
+    return bool(getattr(log_ev, "read_any", False)) if log_ev is not None else False
 
 
 def _log_measurements(log_ev: Any) -> dict[str, Any]:

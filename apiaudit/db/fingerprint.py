@@ -75,6 +75,8 @@ def mask(sql: str) -> str:
     """The cheap shape key: literals and parameters → a marker, comments dropped, IN lists collapsed."""
     masked = _plain_mask(sql)
     if masked is None:
+        if sql.count("/*") > 1:  # one comment (sqlcommenter's) cannot nest: skip the scan then
+            sql = _strip_block_comments(sql)
         masked = _TOKEN.sub(_token, sql)
     if "  " in masked or "\n" in masked or "\t" in masked or "\r" in masked or masked[:1] == " ":
         masked = " ".join(masked.split())
@@ -83,6 +85,45 @@ def mask(sql: str) -> str:
     if (_IN_MARKS in masked or _IN_MARKS_SPACED in masked) and ("in (" in (low := masked.lower()) or "in(" in low):
         masked = _IN_LIST.sub(_IN_ONE, masked)
     return masked
+
+
+# What a block-comment scan must step over: quoted text (a "/*" inside it is no comment), line
+# comments, and the opening of a block comment. Same literal forms as _TOKEN.
+_SKIP = re.compile(
+    r"""[eE]'[^'\\]*(?:(?:\\.|'')[^'\\]*)*'?
+      | '[^']*(?:''[^']*)*'? | "[^"]*(?:""[^"]*)*"?
+      | \$(?P<tag>[A-Za-z_][A-Za-z_0-9]*|)\$.*?(?:\$(?P=tag)\$|\Z)
+      | --[^\n]* | (?P<open>/\*)""",
+    re.X | re.S,
+)
+_NEST = re.compile(r"/\*|\*/")
+
+
+def _strip_block_comments(sql: str) -> str:
+    """Block comments → a space, nesting honoured (PostgreSQL docs §4.1.5: "block comments nest, as
+    specified in the SQL standard"); quotes inside a comment mean nothing, as in the server's lexer."""
+    out: list[str] = []
+    pos = kept = 0
+    while (m := _SKIP.search(sql, pos)) is not None:
+        if m.group("open") is None:  # quoted text or a line comment: kept for _TOKEN
+            pos = max(m.end(), m.start() + 1)
+            continue
+        out.append(sql[kept:m.start()])
+        out.append(" ")
+        pos = kept = _comment_end(sql, m.end())
+    out.append(sql[kept:])
+    return "".join(out)
+
+
+def _comment_end(sql: str, pos: int) -> int:
+    depth = 1
+    while depth:
+        m = _NEST.search(sql, pos)
+        if m is None:
+            return len(sql)  # unterminated: the comment runs to the end, as _TOKEN reads it
+        depth += 1 if m.group() == "/*" else -1
+        pos = m.end()
+    return pos
 
 
 _PARSED_VERBS = frozenset({"select", "with", "insert", "update", "delete", "merge", "values", "table", ""})

@@ -102,3 +102,16 @@ def test_fast_and_full_masks_agree(text: str) -> None:
     fast = _plain_mask(text)
     if fast is not None:
         assert fast == _TOKEN.sub(_token, text)
+
+
+def test_nested_block_comments_and_comment_markers_inside_strings() -> None:
+    # PostgreSQL docs §4.1.5: block comments nest; a quote inside a comment opens nothing.
+    plain = fp("SELECT name FROM t WHERE id = 1")
+    assert fp("SELECT name /* a /* b */ c */ FROM t WHERE id = 2") == plain
+    assert fp("SELECT name /* it's /* 'x */ */ FROM t /* z */ WHERE id = 3") == plain
+    # "/*" inside a string or a line comment is no comment: the text after it is still SQL.
+    assert mask("SELECT '/*', 1 /* c */ FROM t -- /* not closed\nWHERE a = 2") == (
+        "SELECT \ue000, \ue000 FROM t WHERE a = \ue000"
+    )
+    # An unclosed nested comment runs to the end, as in the server's lexer.
+    assert mask("SELECT 1 /* a /* b */ FROM t") == "SELECT \ue000"

@@ -291,3 +291,34 @@ def test_empty_log_line_prefix_reads_statements_but_cannot_group(tmp_path: Path)
     ev = analyze_logs([write(tmp_path, "bare.log", log)], fmt=None, prefix=None, options={})
     assert ev.workload[0].calls == 7
     assert ev.grouping and "lacks a timestamp" in ev.grouping
+
+
+def test_nul_runs_do_not_discard_a_log_but_random_bytes_are_no_log(tmp_path: Path) -> None:
+    # A crashed or preallocated log file holds NUL runs between good lines (H6).
+    nul = write(tmp_path, "nul.log", n_plus_one_log(pid=1) + "\x00" * 4000 + "\n" + n_plus_one_log(pid=2))
+    ev = analyze_logs([nul], fmt=None, prefix=None, options={})
+    assert ev.stats["log_unparsed"] == 1 and [e["message"][:12] for e in ev.errors] == ["1 of 81 log "]
+    one = analyze_logs([write(tmp_path, "one.log", n_plus_one_log())], fmt=None, prefix=None, options={})
+    assert ev.stats["log_statements"] == 2 * one.stats["log_statements"] > 0
+    zeros = write(tmp_path, "zeros.log", b"\x00" * 100_000)
+    noise = write(tmp_path, "noise.log", bytes((i * 7919 + 13) % 251 + 1 for i in range(100_000)))  # no NUL
+    ev = analyze_logs([zeros, noise], fmt=None, prefix=None, options={})
+    assert [e["where"] for e in ev.errors] == [f"log {zeros}", f"log {noise}"] and not ev.read_any
+
+
+@pytest.mark.parametrize("kind", ["gz", "zst"])
+def test_a_cut_compressed_log_names_the_file_and_keeps_the_lines_before_the_cut(tmp_path: Path, kind: str) -> None:
+    log = "".join(n_plus_one_log(pid=400 + i) for i in range(3000)).encode()
+    packed = gzip.compress(log) if kind == "gz" else zstandard.ZstdCompressor().compress(log)
+    path = write(tmp_path, f"cut.log.{kind}", packed[: len(packed) // 2])
+    ev = analyze_logs([path], fmt=None, prefix=None, options={})
+    assert ev.errors[0]["where"] == f"log {path}", ev.errors
+    assert all("could not be parsed" in e["message"] for e in ev.errors[1:])  # the half line at the cut
+    assert "truncated" in ev.errors[0]["message"] and "before the cut were read" in ev.errors[0]["message"]
+    one = analyze_logs([write(tmp_path, "one.log", n_plus_one_log())], fmt=None, prefix=None, options={})
+    per_file = one.stats["log_statements"]
+    assert 1000 * per_file < ev.stats["log_statements"] < 3000 * per_file
+    # Complete files, one or several zstd frames, read whole with no error.
+    two = write(tmp_path, f"two.log.{kind}", packed + packed)
+    ev = analyze_logs([two], fmt=None, prefix=None, options={})
+    assert ev.errors == [] and ev.stats["log_statements"] == 6000 * per_file

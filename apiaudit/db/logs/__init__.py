@@ -11,7 +11,7 @@ Bad usage (unknown format, missing file) raises ``UsageError``; unreadable conte
 
 from __future__ import annotations
 
-from typing import Any
+from typing import IO, Any
 
 from apiaudit.db.logs import csvlog, jsonlog, sqlfile, stderr
 from apiaudit.db.logs.collector import DEFAULT_RESETS, Collector
@@ -51,14 +51,17 @@ def analyze_logs(paths: list[str], *, fmt: str | None, prefix: str | None,
     for path in files:
         where = "log " + ("<stdin>" if path == "-" else path)
         try:
-            seen, why = _read_one(path, fmt, fixed, coll, counts)
+            seen, why, cut = _read_one(path, fmt, fixed, coll, counts)
         except UsageError:
             raise
         except Exception as exc:  # corrupt gzip/zstd, unreadable file: report it, read the other files
             ev.errors.append({"where": where, "message": redact_text(f"{type(exc).__name__}: {exc}")})
             continue
+        if cut:
+            ev.errors.append({"where": where, "message": redact_text(cut)})
         if seen is None:
-            ev.errors.append({"where": where, "message": redact_text(why or "not a PostgreSQL log")})
+            if not cut:
+                ev.errors.append({"where": where, "message": redact_text(why or "not a PostgreSQL log")})
             continue
         formats[seen] = formats.get(seen, 0) + 1
         if why:
@@ -73,30 +76,41 @@ def analyze_logs(paths: list[str], *, fmt: str | None, prefix: str | None,
 
 
 def _read_one(path: str, fmt: str, fixed: Prefix | None, coll: Collector,
-              counts: dict[str, int]) -> tuple[str | None, str | None]:
-    """Parse one file into ``coll``: (format read or None, a problem worth reporting or None)."""
-    with open_binary(path) as (head, stream):
-        if not head.strip():
-            return None, "empty file"
-        seen = fmt if fmt != "auto" else sniff(head, path)
-        if seen is None:
-            return None, "not a PostgreSQL log or SQL file (binary or unrecognised content); see --log-format"
-        why = None
-        if seen == "stderr":
-            pfx = fixed or detect_prefix(head.decode("utf-8", "replace").splitlines()[:400])
-            if pfx is None:
-                return None, ("could not recognise the log_line_prefix of this stderr log; pass it with "
-                              "--log-prefix (SHOW log_line_prefix), or use csvlog/jsonlog")
-            why = pfx.missing()
-            if why:
-                why += ": statements cannot be grouped into sessions; N+1 and transaction checks are skipped"
-            got = stderr.parse(text(stream), pfx, coll)
-        elif seen == "csvlog":
-            got = csvlog.parse(text(stream, newline=""), coll)
-        elif seen == "jsonlog":
-            got = jsonlog.parse(text(stream), coll)
-        else:
-            got = sqlfile.parse(text(stream), coll, session=path)
+              counts: dict[str, int]) -> tuple[str | None, str | None, str | None]:
+    """Parse one file into ``coll``: (format read or None, a problem worth reporting or None,
+    where a compressed file was cut or None)."""
+    lines_before = counts["lines"]
+    with open_binary(path) as (head, stream, guard):
+        seen, why = _parse(path, head, stream, fmt, fixed, coll, counts)
+    if guard is None or guard.problem is None:
+        return seen, why, None
+    read = counts["lines"] - lines_before
+    return seen, why, f"{guard.problem}: the {read} lines before the cut were read, the rest was not"
+
+
+def _parse(path: str, head: bytes, stream: IO[bytes], fmt: str, fixed: Prefix | None, coll: Collector,
+           counts: dict[str, int]) -> tuple[str | None, str | None]:
+    if not head.strip():
+        return None, "empty file"
+    seen = fmt if fmt != "auto" else sniff(head, path)
+    if seen is None:
+        return None, "not a PostgreSQL log or SQL file (binary or unrecognised content); see --log-format"
+    why = None
+    if seen == "stderr":
+        pfx = fixed or detect_prefix(head.decode("utf-8", "replace").splitlines()[:400])
+        if pfx is None:
+            return None, ("could not recognise the log_line_prefix of this stderr log; pass it with "
+                          "--log-prefix (SHOW log_line_prefix), or use csvlog/jsonlog")
+        why = pfx.missing()
+        if why:
+            why += ": statements cannot be grouped into sessions; N+1 and transaction checks are skipped"
+        got = stderr.parse(text(stream), pfx, coll)
+    elif seen == "csvlog":
+        got = csvlog.parse(text(stream, newline=""), coll)
+    elif seen == "jsonlog":
+        got = jsonlog.parse(text(stream), coll)
+    else:
+        got = sqlfile.parse(text(stream), coll, session=path)
     for key in counts:
         counts[key] += got[key]
     return seen, why
