@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
 from hostile.measure import Run, run_measured  # noqa: E402
-from hostile.servers import CORPUS, hostile  # noqa: E402
+from hostile.servers import CORPUS, big_json_api, hostile  # noqa: E402
 
 SCAN = ["--format", "json", "--samples", "0", "--timeout", "3", "--max-requests", "40"]
 
@@ -47,6 +47,15 @@ def http_rows(only: set[str] | None) -> list[str]:
                     )
                 )
     return rows
+
+
+def many_bodies_row() -> str:
+    server = big_json_api()
+    with server.running() as base:
+        urls = [f"{base}/api/c{i}" for i in range(100)]
+        run = run_measured("scan", *urls, "--format", "json", "--samples", "0", "--max-requests", "300", timeout=300)
+    c = server.counters
+    return _row("100 endpoints x 3.4 MB JSON", run, str(c.requests), _size(c.bytes_sent))
 
 
 def log_rows(tmp: Path) -> list[str]:
@@ -107,6 +116,7 @@ def main() -> None:
         print(row, flush=True)
     if only:
         return
+    print(many_bodies_row(), flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         for row in log_rows(Path(tmp)) + config_rows(Path(tmp)):
             print(row, flush=True)
