@@ -9,6 +9,7 @@ and the cost drops by at least ``min_cost_drop`` (default 50 %).
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +30,10 @@ class AdvisorOptions:
     hypopg: bool = True
     min_cost_drop: float = 0.5
     small_rows: float = 1000
+
+
+SCAN_FACTOR = 5  # workload rows tried for EXPLAINable queries, per EXPLAIN slot
+_READ_VERBS = frozenset({"select", "with", "values", "table"})
 
 
 def _error_text(exc: BaseException) -> str:
@@ -161,9 +166,34 @@ def _analyze(
 
 
 def run_advisor(conn: Any, col: Collector, ev: DbEvidence, version: int, opts: AdvisorOptions) -> list[PlanResult]:
-    queries = ev.workload[: opts.top]
-    volatile = volatile_names(col, queries)
-    results = []
-    for q in queries:
-        results.append(advise_one(conn, q, ev, version, volatile, opts))
+    """EXPLAIN the top ``opts.top`` workload queries that can be EXPLAINed.
+
+    Refused statements (DDL, writes, unparseable) do not use up the budget: on a young database
+    pg_stat_statements' top rows are its CREATE/INSERT setup, which would otherwise crowd out every
+    SELECT (a query given by --log, with no timings, ranks last). Past the first ``top`` rows only
+    SELECT-like rows are tried (at most SCAN_FACTOR x top in all), and refused ones are not listed.
+    """
+    chosen = _to_try(ev.workload, opts.top)
+    volatile = volatile_names(col, chosen)
+    results, explained = [], 0
+    for i, q in enumerate(chosen):
+        if explained >= opts.top:
+            break
+        result = advise_one(conn, q, ev, version, volatile, opts)
+        if result.refused is None:
+            explained += 1
+        elif i >= opts.top:
+            continue
+        results.append(result)
     return results
+
+
+def _to_try(workload: list[WorkloadQuery], top: int) -> list[WorkloadQuery]:
+    later = (q for q in workload[top:] if _select_like(q.sample))
+    return workload[:top] + list(itertools.islice(later, top * (SCAN_FACTOR - 1)))
+
+
+def _select_like(sample: str) -> bool:
+    """Cheap pre-filter (no parse): only these can pass the safety judge."""
+    words = sample.lstrip("( \t\n").split(None, 1)
+    return bool(words) and words[0].lower().rstrip("(") in _READ_VERBS

@@ -39,6 +39,7 @@ def collect_database(
         ev.workload = merge_workloads(ev.statements or [], log_workload)
         ev.hypopg = _hypopg(ev, options)
         ev.plans = _advise(conn, col, ev, options, cfg)
+        errors.extend(plan_errors(ev.plans))
         _parse_notice(ev)
         return {
             "queries": len(ev.workload),
@@ -59,6 +60,19 @@ def _advise(conn: Any, col: Collector, ev: DbEvidence, options: Any, cfg: Any) -
     from apiaudit.db.advisor import run_advisor  # sqlglot: imported only when there is a workload
 
     return run_advisor(conn, col, ev, int(ev.server["version_num"]), _advisor_options(options, cfg, ev))
+
+
+def plan_errors(plans: list[Any]) -> list[dict[str, str]]:
+    """One error entry per workload query whose EXPLAIN failed (lock timeout, statement timeout,
+    planning error), so every output format says the query was not judged, not only measurements."""
+    out = []
+    for p in plans:
+        if not p.error:
+            continue
+        what = "EXPLAIN ANALYZE failed" if p.plan is not None else "not EXPLAINed"
+        sample = p.sample if len(p.sample) <= 120 else p.sample[:120] + " …"
+        out.append({"where": f"explain {p.fingerprint}", "message": f"{what}: {p.error} ({sample})"})
+    return out
 
 
 def _parse_notice(ev: DbEvidence) -> None:

@@ -211,3 +211,26 @@ def test_partial_index_candidate_from_a_constant_predicate(pg, fresh_db, audit, 
     pg.psql("SELECT id, note FROM account WHERE active AND org_id = 300", db)
     (f,) = findings(audit(dsn), "db.plan.missing-index")
     assert f.fix == "CREATE INDEX CONCURRENTLY ON public.account (org_id) WHERE active;"
+
+
+def test_refused_statements_leave_the_explain_slots_to_selects_and_failures_reach_errors(  # type: ignore[no-untyped-def]
+    pg, fresh_db, audit, tmp_path
+) -> None:
+    # pg_stat_statements ranks the setup DDL and writes (timed) above a log's SELECT (no timings);
+    # with --top 3, refused statements must not use the EXPLAIN slots (H18).
+    dsn = fresh_db(SCHEMA + "CREATE TABLE t1 (a int); CREATE TABLE t2 (a int); CREATE TABLE t3 (a int);")
+    log = tmp_path / "w.sql"
+    log.write_text("SELECT name FROM parent WHERE id = 7;\n" * 3)
+    locker = psycopg.connect(dsn)
+    try:
+        locker.execute("LOCK TABLE parent IN ACCESS EXCLUSIVE MODE")  # held until the rollback below
+        report = audit(dsn, logs=[str(log)], top=3, db={"lock_timeout_ms": 200})
+    finally:
+        locker.rollback()
+        locker.close()
+    plan = _plan_for(report, "FROM parent WHERE")
+    assert plan["refused"] is None and "lock timeout" in plan["error"]
+    assert sum(1 for p in report.measurements["plans"] if not p["refused"]) <= 3
+    assert [w["source"] for w in report.workload[:5]] == ["pg_stat_statements"] * 5  # the log's SELECT ranks late
+    (err,) = [e for e in report.errors if e["where"] == f"explain {plan['fingerprint']}"]
+    assert err["message"].startswith("not EXPLAINed: LockNotAvailable") and "FROM parent WHERE" in err["message"]
