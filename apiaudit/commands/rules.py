@@ -34,6 +34,8 @@ def command(
         raise UsageError(f"unknown rule id {rule_id!r} (see 'apiaudit rules')")
     if fmt == "json":
         print(json.dumps([_as_dict(r) for r in rules], indent=2))
+    elif fmt == "markdown" and rule_id is None:
+        print(reference(ruleset), end="")
     elif fmt == "markdown" or (rule_id is not None and len(rules) <= 3):
         print("\n\n".join(_markdown(r) for r in rules))
     else:
@@ -66,3 +68,28 @@ def _markdown(rule: object) -> str:
         f"## {d['id']}\n\n**{d['title']}** — severity `{d['severity']}`, checklist item `{d['checklist']}`\n\n"
         f"{d['summary']}\n\n**Why:** {d['why']}\n\n**Fix:**\n\n{d['fix']}\n"
     )
+
+
+def reference(ruleset: object) -> str:
+    """The generated rules reference (docs/rules.md): rules grouped by checklist item, then each rule."""
+    from apiaudit.rules import RuleSet
+
+    assert isinstance(ruleset, RuleSet)
+    lines = ["# Rules reference", "",
+             "Generated from `rules/*.yaml` by `apiaudit rules --format markdown` — do not edit by hand.", ""]
+    for item in ruleset.checklist.values():
+        rules = [r for r in ruleset.rules.values() if r.checklist == item.id]
+        lines += [f"## {item.id} — {item.title}", ""]
+        if not rules:
+            lines += [f"_{item.outside or 'No rule judges this item yet.'}_", ""]
+            continue
+        lines += ["| rule | severity | title |", "|---|---|---|"]
+        lines += [f"| [`{r.id}`](#{r.id.replace('.', '')}) | {r.severity.label} | {r.title} |" for r in rules]
+        lines.append("")
+    lines += ["# Rules", ""]
+    for rule in ruleset.rules.values():
+        lines += [_markdown(rule).replace("## ", "### ", 1), ""]
+    thresholds = ruleset.thresholds.values()
+    lines += ["# Thresholds", "", "| name | default | unit | meaning |", "|---|---|---|---|"]
+    lines += [f"| `{t.name}` | {t.default:g} | {t.unit} | {t.help} |" for t in thresholds]
+    return "\n".join(lines) + "\n"
