@@ -9,16 +9,22 @@ from apiaudit.redact import redact_text, register_secret
 
 
 def http_url(url: str) -> str:
+    if "://" not in url:
+        raise UsageError(f"not an http(s) URL: {redact_text(url)!r} (did you mean http://{url.strip()}?)")
+    return _checked_url(url, ("http", "https"), "http:// or https://", "URL")
+
+
+def _checked_url(url: str, schemes: tuple[str, ...], expected: str, what: str) -> str:
+    """Scheme, host and port must parse; a password in the URL becomes a secret."""
     parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https"):
-        raise UsageError(f"not an http(s) URL: {redact_text(url)!r} (did you mean http://{url}?)"
-                         if "://" not in url else f"unsupported URL scheme {parts.scheme!r} in {redact_text(url)!r}")
+    if parts.scheme not in schemes:
+        raise UsageError(f"unsupported {what} scheme {parts.scheme!r} in {redact_text(url)!r} (expected {expected})")
     if not parts.hostname:
-        raise UsageError(f"URL has no host: {redact_text(url)!r}")
+        raise UsageError(f"{what} has no host: {redact_text(url)!r}")
     try:
         _ = parts.port
     except ValueError:
-        raise UsageError(f"URL has an invalid port: {redact_text(url)!r}") from None
+        raise UsageError(f"{what} has an invalid port: {redact_text(url)!r}") from None
     if parts.password:
         register_secret(parts.password)
     return url.strip()
@@ -41,15 +47,4 @@ def postgres_dsn(dsn: str) -> str:
 
 
 def cache_url(url: str) -> str:
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("redis", "rediss", "memcached"):
-        raise UsageError(f"unsupported cache URL {redact_text(url)!r} (expected redis://, rediss:// or memcached://)")
-    if not parts.hostname:
-        raise UsageError(f"cache URL has no host: {redact_text(url)!r}")
-    try:
-        _ = parts.port
-    except ValueError:
-        raise UsageError(f"cache URL has an invalid port: {redact_text(url)!r}") from None
-    if parts.password:
-        register_secret(parts.password)
-    return url.strip()
+    return _checked_url(url, ("redis", "rediss", "memcached"), "redis://, rediss:// or memcached://", "cache URL")
