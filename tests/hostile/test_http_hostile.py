@@ -12,6 +12,7 @@ import json
 import os
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -208,3 +209,16 @@ def test_many_large_bodies_stay_within_memory_bound() -> None:
     assert not run.timed_out and not run.has_traceback() and not run.internal_error(), run
     assert run.code in ANSWERED, run
     assert run.rss_mb < RSS_MB, f"peak RSS {run.rss_mb:.0f} MB for 100 large bodies"
+
+
+@pytest.mark.parametrize("name", ["invalid-utf8-header", "gzip-garbage", "json-deep", "html-200-on-api"])
+def test_saved_evidence_replays_to_the_same_findings(tmp_path: Path, name: str) -> None:
+    """Hostile bytes (non-UTF-8 headers, random bodies) survive --save-evidence and --from-evidence."""
+    evidence = tmp_path / "ev.json"
+    with hostile(name) as target:
+        live = run_measured(*scan_args(target.url, "--save-evidence", str(evidence)), timeout=WALL_S + 30)
+    assert_sane(live, EXPECT[name])
+    replay = run_measured("scan", "--from-evidence", str(evidence), "--format", "json", timeout=WALL_S)
+    assert_sane(replay, EXPECT[name])
+    rules = sorted(f["rule"] for f in (live.report() or {}).get("findings", []))
+    assert rules == sorted(f["rule"] for f in (replay.report() or {}).get("findings", [])), (live, replay)
