@@ -117,3 +117,15 @@ def test_openapi_with_thousands_of_operations_stays_within_budget() -> None:
     stats = (run.report() or {}).get("stats", {})
     # The report owns up to what the budget left out.
     assert stats.get("skipped_for_budget", 0) > 0 or stats.get("endpoints", 0) < 5000, stats
+
+
+def test_burst_probe_respects_its_time_cap(tmp_path: Path) -> None:
+    # A slow server that never says 429: the burst must end at burst_seconds, far short of its count.
+    (tmp_path / "apiaudit.yaml").write_text("http:\n  burst_seconds: 2\n")
+    server = polite_api(delay_s=0.1)
+    with server.running() as base:
+        run = _scan([f"{base}/api/slow"], "--burst", "1000", "--samples", "0", "--max-requests", "2000", cwd=tmp_path)
+    assert run.code in (0, 1), run
+    assert run.wall_s < 45, run
+    # 2 s at 0.1 s per answer and at most 4 in flight is ~80 requests; 1000 would mean no time cap.
+    assert server.counters.requests < 300, server.counters.requests
