@@ -57,3 +57,48 @@ def test_unreadable_log_only_is_exit_3(tmp_path, run_cli) -> None:  # type: igno
     result = run_cli("db", "--log", str(junk))
     assert result.code == 3, result
     assert "Traceback" not in result.stderr
+    assert str(junk) in result.stderr  # which file could not be read (H13)
+
+
+PREFIX = "2026-11-29 05:38:{s:02d}.{ms:03d} UTC [{pid}] 6b0bba58.{pid:x} 0 app@shop "
+
+
+def _session(pid: int, statements: list[str]) -> str:
+    return "".join(
+        PREFIX.format(s=pid % 60, ms=i, pid=pid) + f"LOG:  statement: {sql}\n" for i, sql in enumerate(statements)
+    )
+
+
+# Items a query log can judge without a database: N+1 inside units of work, transaction boundaries
+# (BEGIN; SELECT; COMMIT), statements per client session (connection churn) and identical reads
+# (application cache). Everything else needs the catalog, statistics or plans.
+LOG_ITEMS = {"database.n_plus_one", "database.transactions", "database.connection_pooling",
+             "caching.application_cache"}
+
+
+def test_log_only_checklist_has_exactly_the_log_items(tmp_path, audit) -> None:  # type: ignore[no-untyped-def]
+    sessions = [_session(100 + p, ["BEGIN", "SELECT id FROM posts ORDER BY id LIMIT 10",
+                                   *[f"SELECT body FROM comments WHERE post_id = {i}" for i in range(8)],
+                                   "COMMIT"]) for p in range(30)]
+    log = tmp_path / "app.log"
+    log.write_text("".join(sessions))
+    report = audit(None, logs=[str(log)])
+    assessed = {c.id for c in report.checklist if c.status != "not_assessed"}
+    assert assessed == LOG_ITEMS
+    plans = next(c for c in report.checklist if c.id == "database.query_plans")
+    assert plans.reason is not None and plans.reason.startswith("no database given")
+    # A lint finding on the log's SQL is still reported (and judges the item).
+    log.write_text("".join(sessions) + _session(7, ["SELECT id FROM posts ORDER BY random() LIMIT 1"]))
+    report = audit(None, logs=[str(log)])
+    assert "db.query.order-by-random" in {f.rule for f in report.findings}
+
+
+def test_a_log_without_statements_judges_nothing(tmp_path, audit) -> None:  # type: ignore[no-untyped-def]
+    # Read fine, but log_statement was off: no item may pass on statements nobody saw.
+    log = tmp_path / "quiet.log"
+    log.write_text("".join(PREFIX.format(s=1, ms=i, pid=300 + i) + "LOG:  connection received: host=[local]\n"
+                           for i in range(40)))
+    report = audit(None, logs=[str(log)])
+    assert {c.id for c in report.checklist if c.status != "not_assessed"} == set()
+    cache = next(c for c in report.checklist if c.id == "caching.application_cache")  # judged by the log only
+    assert "holds no statements" in (cache.reason or ""), cache

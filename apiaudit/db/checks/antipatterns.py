@@ -29,6 +29,10 @@ def check_antipatterns(ev: DbEvidence, ctx: CheckContext) -> Iterator[Finding | 
     if not ev.workload:
         yield NotApplicable("no workload queries (pg_stat_statements empty or unreadable, no --log)")
         return
+    if not ev.connected:
+        # SQL text alone is no plan: the lint findings still count, but without them the item
+        # (database.query_plans) stays not_assessed instead of passing on plans nobody saw.
+        yield NotApplicable(ev.unavailable("query plans"))
     from apiaudit.db.querylint import lint_workload
 
     yield from lint_workload(ev, ctx)

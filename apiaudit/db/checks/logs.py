@@ -14,14 +14,21 @@ NO_LOG = "no query log given (apiaudit db --log FILE)"
 _LOG_TARGET = {"target": "query log", "scope": "sessions"}
 
 
+def log_unusable(logs: Any, *, grouped: bool) -> str | None:
+    """Why the query log cannot be judged (None: it can). A log with no statement judges nothing,
+    and must not turn into a pass; ``grouped``: the check needs statements grouped into sessions."""
+    if logs is None:
+        return NO_LOG
+    if not int(logs.stats.get("log_statements") or 0):
+        return "the query log holds no statements (unreadable file, or log_statement/log_min_duration off)"
+    return logs.grouping if grouped else None
+
+
 @check("db.tx.single-select", kind="db")
 def check_single_select_tx(ev: Any, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
     logs = getattr(ev, "logs", None)
-    if logs is None:
-        yield NotApplicable(NO_LOG)
-        return
-    if logs.grouping:
-        yield NotApplicable(logs.grouping)
+    if why := log_unusable(logs, grouped=True):
+        yield NotApplicable(why)
         return
     least = ctx.threshold("logs_single_select_tx_min")
     for tx in logs.single_select_tx:
@@ -34,11 +41,8 @@ def check_single_select_tx(ev: Any, ctx: CheckContext) -> Iterator[Finding | Not
 @check("db.pool.connection-churn", kind="db")
 def check_connection_churn(ev: Any, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
     logs = getattr(ev, "logs", None)
-    if logs is None:
-        yield NotApplicable(NO_LOG)
-        return
-    if logs.grouping:
-        yield NotApplicable(logs.grouping)
+    if why := log_unusable(logs, grouped=True):
+        yield NotApplicable(why)
         return
     s = logs.sessions
     if s.sessions < ctx.threshold("logs_churn_min_sessions"):
@@ -61,8 +65,8 @@ def check_connection_churn(ev: Any, ctx: CheckContext) -> Iterator[Finding | Not
 @check("db.cache.hot-read", kind="db")
 def check_hot_reads(ev: Any, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
     logs = getattr(ev, "logs", None)
-    if logs is None:
-        yield NotApplicable(NO_LOG)
+    if why := log_unusable(logs, grouped=False):
+        yield NotApplicable(why)
         return
     least = ctx.threshold("logs_hot_read_min_repeats")
     reads = int(logs.stats.get("log_reads") or 0)

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from apiaudit.checks import CheckContext, NotApplicable, check
+from apiaudit.db.checks.logs import log_unusable
 from apiaudit.db.logs.units import shape_kind
 from apiaudit.db.workload import WorkloadQuery
 from apiaudit.model import Finding
@@ -37,13 +38,10 @@ def batched_sql(sample: str) -> str:
 
 @check("db.nplusone.lazy-load", kind="db")
 def check_log_nplusone(ev: Any, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
-    logs = getattr(ev, "logs", None)
-    if logs is None:
-        yield NotApplicable("no query log given (apiaudit db --log FILE)")
+    if why := log_unusable(getattr(ev, "logs", None), grouped=True):
+        yield NotApplicable(why)
         return
-    if logs.grouping:
-        yield NotApplicable(logs.grouping)
-        return
+    logs = ev.logs
     for p in logs.nplusone:
         time_text = f"; {p.total_ms:.1f} ms spent in them" if p.total_ms is not None else ""
         route_text = f" (route {p.route})" if p.route else ""
@@ -63,8 +61,7 @@ def check_log_nplusone(ev: Any, ctx: CheckContext) -> Iterator[Finding | NotAppl
 
 @check("db.nplusone.calls-ratio", kind="db")
 def check_calls_ratio(ev: Any, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
-    logs = getattr(ev, "logs", None)
-    if logs is not None and not logs.grouping:
+    if log_unusable(getattr(ev, "logs", None), grouped=True) is None:
         return  # the log shows real units of work; counters would only add guesses
     rows = [q for q in getattr(ev, "workload", None) or [] if "pg_stat_statements" in q.source and q.rows]
     if not rows:
