@@ -26,7 +26,7 @@ def log_unusable(logs: Any, *, grouped: bool) -> str | None:
 
 @check("db.tx.single-select", kind="db")
 def check_single_select_tx(ev: Any, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
-    logs = getattr(ev, "logs", None)
+    logs: Any = getattr(ev, "logs", None)
     if why := log_unusable(logs, grouped=True):
         yield NotApplicable(why)
         return
@@ -40,7 +40,7 @@ def check_single_select_tx(ev: Any, ctx: CheckContext) -> Iterator[Finding | Not
 
 @check("db.pool.connection-churn", kind="db")
 def check_connection_churn(ev: Any, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
-    logs = getattr(ev, "logs", None)
+    logs: Any = getattr(ev, "logs", None)
     if why := log_unusable(logs, grouped=True):
         yield NotApplicable(why)
         return
@@ -64,7 +64,7 @@ def check_connection_churn(ev: Any, ctx: CheckContext) -> Iterator[Finding | Not
 
 @check("db.cache.hot-read", kind="db")
 def check_hot_reads(ev: Any, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
-    logs = getattr(ev, "logs", None)
+    logs: Any = getattr(ev, "logs", None)
     if why := log_unusable(logs, grouped=False):
         yield NotApplicable(why)
         return
