@@ -251,3 +251,26 @@ def test_memcached_audit_writes_nothing(tmp_path: Path, memcached_port: int) -> 
     assert run.code in (0, 1), run
     moved = {k: (before.get(k), after.get(k)) for k in WRITE_COUNTERS if before.get(k) != after.get(k)}
     assert not moved, f"write counters moved: {moved}"
+
+
+def test_hostile_key_names_do_not_inject_into_reports(tmp_path: Path, redis_port: int) -> None:
+    import redis
+
+    r = redis.Redis(port=redis_port)
+    pipe = r.pipeline(transaction=False)
+    for i in range(300):
+        pipe.set(f"<script>alert({i})</script>:{i}", "v")
+        pipe.set(f"\x1b[31mred\x07:{i}".encode(), "v")
+        pipe.set(b"\xff\xfe\x00bin:" + str(i).encode(), "v" * 100)
+    pipe.execute()
+    out = tmp_path / "out"
+    args = ["cache", f"redis://127.0.0.1:{redis_port}/0", "--output-dir", str(out)]
+    for fmt in ("json", "html", "markdown", "table", "junit", "sarif"):
+        args += ["--format", fmt]
+    run = run_measured(*args, cwd=tmp_path, timeout=120)
+    assert run.code in (0, 1) and not run.has_traceback() and not run.internal_error(), run
+    files = {p.name: p.read_text(errors="replace") for p in out.iterdir()}
+    assert "<script>alert(" not in files["report.html"]
+    for name, text in files.items():
+        assert "\x1b" not in text and "\x07" not in text, f"control characters from key names in {name}"
+    assert "\x1b" not in run.stdout + run.stderr
