@@ -322,3 +322,12 @@ def test_a_cut_compressed_log_names_the_file_and_keeps_the_lines_before_the_cut(
     two = write(tmp_path, f"two.log.{kind}", packed + packed)
     ev = analyze_logs([two], fmt=None, prefix=None, options={})
     assert ev.errors == [] and ev.stats["log_statements"] == 6000 * per_file
+
+
+def test_corrupt_compressed_files_are_named_and_the_others_read(tmp_path: Path) -> None:
+    bad_zst = write(tmp_path, "bad.log.zst", b"\x28\xb5\x2f\xfd" + b"garbage" * 10)
+    good = write(tmp_path, "good.log", n_plus_one_log())
+    ev = analyze_logs([bad_zst, good], fmt=None, prefix=None, options={})
+    assert [e["where"] for e in ev.errors] == [f"log {bad_zst}"]
+    assert "zstd file truncated or corrupt" in ev.errors[0]["message"] and "nothing in it" in ev.errors[0]["message"]
+    assert ev.read_any and ev.stats["log_statements"] > 0

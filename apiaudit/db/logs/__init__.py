@@ -85,6 +85,8 @@ def _read_one(path: str, fmt: str, fixed: Prefix | None, coll: Collector,
     if guard is None or guard.problem is None:
         return seen, why, None
     read = counts["lines"] - lines_before
+    if not read:
+        return seen, why, f"{guard.problem}: nothing in it could be read"
     return seen, why, f"{guard.problem}: the {read} lines before the cut were read, the rest was not"
 
 

@@ -22,7 +22,7 @@ from apiaudit.errors import UsageError
 
 FORMATS = ("auto", "stderr", "csvlog", "jsonlog", "sql")
 SNIFF_BYTES = 65_536
-ZSTD_INPUT_CHUNK = 65_536
+ZSTD_INPUT_CHUNK = 16_384  # compressed bytes per decode step: bounds one step's output (~2 MB at 128:1)
 _GZIP = b"\x1f\x8b"
 _ZSTD = b"\x28\xb5\x2f\xfd"
 _CSV_HEAD = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)?(?: [^,]*)?,")
