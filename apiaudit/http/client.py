@@ -18,7 +18,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from apiaudit.http.decode import decode
-from apiaudit.http.evidence import BODY_KEEP_BYTES, Exchange
+from apiaudit.http.evidence import BODY_KEEP_BYTES, HEAD_KEEP_BYTES, RETAINED_BODY_BUDGET, Exchange, keeps_body
 from apiaudit.http.probes import BudgetExhausted, HostBackedOff
 from apiaudit.http.secrets import mask_headers
 from apiaudit.redact import redact_text
@@ -37,6 +37,7 @@ class ClientSettings:
     timeout_s: float = 10.0
     max_body_bytes: int = 8 * 1024 * 1024  # wire bytes read per response
     max_decoded_bytes: int = 64 * 1024 * 1024  # decoded bytes produced per response (bomb guard)
+    retained_body_bytes: int = RETAINED_BODY_BUDGET  # whole bodies kept across the scan (memory bound)
     insecure: bool = False
     http2: bool = True
     allow_methods: frozenset[str] = SAFE_METHODS
@@ -73,6 +74,8 @@ class ScanClient:
         self._blocked: dict[str, str] = {}  # host -> why we stopped sending to it
         self._strikes: dict[str, int] = {}  # host -> consecutive 429 responses
         self._ids = 0
+        self._retained = 0  # bytes of whole bodies kept so far (see _retain)
+        self.throttled: list[dict[str, str]] = []  # report errors entries: 429s met and what we did
         self._client: httpx.AsyncClient | None = None
 
     async def __aenter__(self) -> ScanClient:
@@ -177,10 +180,27 @@ class ScanClient:
         if delay is not None and delay > cap:
             why = f"{host} answered 429 with Retry-After {delay:.0f} s (above the {cap:.0f} s cap)"
             self._blocked[host] = why
+            self._throttled(ex, f"HTTP 429: Retry-After {delay:.0f} s is above the {cap:.0f} s cap "
+                                "(http.retry_after_cap_s): no further requests sent to this host")
         elif self._strikes[host] >= MAX_CONSECUTIVE_429:
             self._blocked[host] = f"{host} answered 429 {self._strikes[host]} times in a row"
+            self._throttled(ex, f"HTTP 429 {self._strikes[host]} times in a row: no further requests "
+                                "sent to this host")
         elif delay is not None:
             self._not_before = max(self._not_before, time.monotonic() + delay)
+            if not ex.purpose.startswith("burst-"):  # a provoked 429 is the burst probe's result
+                self._throttled(ex, f"HTTP 429: throttled, waited {delay:.0f} s before the next request")
+        elif not ex.purpose.startswith("burst-"):
+            self._throttled(ex, ("HTTP 429 without a usable Retry-After (RFC 9110 §10.2.3) or RateLimit "
+                                "reset: went on without waiting"))
+
+    def _throttled(self, ex: Exchange, message: str) -> None:
+        """Say in the report that the scan was throttled (once per host and message)."""
+        entry = {"where": redact_text(ex.url), "message": message}
+        host = urlsplit(ex.url).netloc.lower()
+        if not any(urlsplit(e["where"]).netloc.lower() == host and e["message"] == message
+                   for e in self.throttled):
+            self.throttled.append(entry)
 
     async def _send(self, ex: Exchange, headers: dict[str, str], start: float) -> None:
         assert self._client is not None
@@ -197,12 +217,15 @@ class ScanClient:
                 wire += chunk
                 if len(wire) > self.settings.max_body_bytes:
                     ex.truncated = True
+                    ex.over_cap = (f"body cut at the {self.settings.max_body_bytes} byte read limit "
+                                   "(http.max_body_bytes)")
                     break
         finally:
             await response.aclose()
-        self._decode(ex, bytes(wire[: self.settings.max_body_bytes]))
+        del wire[self.settings.max_body_bytes:]  # in place: no copy of a body that may be megabytes
+        self._decode(ex, wire)
 
-    def _decode(self, ex: Exchange, wire: bytes) -> None:
+    def _decode(self, ex: Exchange, wire: bytearray) -> None:
         ex.wire_size = len(wire)
         codings = [c.strip().lower() for c in (ex.header("content-encoding") or "").split(",") if c.strip()]
         codings = [c for c in codings if c != "identity"]
@@ -212,10 +235,28 @@ class ScanClient:
             coding = "identity"
         else:
             coding = codings[0] if codings else "identity"
-        out = decode(wire, coding, cap=self.settings.max_decoded_bytes, keep=BODY_KEEP_BYTES)
-        ex.body, ex.body_size, ex.body_sha256 = out.body, out.size, out.sha256
+        wanted = keeps_body(ex.purpose)
+        out = decode(wire, coding, cap=self.settings.max_decoded_bytes,
+                     keep=BODY_KEEP_BYTES if wanted else HEAD_KEEP_BYTES)
+        ex.body_size, ex.body_sha256 = out.size, out.sha256
+        if out.over_cap:  # after a cut wire read too: a bomb is worth naming as one
+            bomb = (f"decoded {ex.content_coding} body over {self.settings.max_decoded_bytes} bytes: "
+                    "decoding stopped (decompression bomb guard)")
+            ex.over_cap = f"{ex.over_cap}; {bomb}" if ex.over_cap else bomb
         ex.truncated = ex.truncated or out.over_cap or out.size > BODY_KEEP_BYTES
         ex.decode_error = ex.decode_error or out.error
+        ex.body = self._retain(ex, out.body, wanted)
+
+    def _retain(self, ex: Exchange, body: bytes, wanted: bool) -> bytes:
+        """Whole bodies only for purposes checks parse, within the scan-wide budget; a head otherwise.
+        A cut body is useless to a parser, so a truncated one keeps only its head too."""
+        if ex.truncated:
+            return body[:HEAD_KEEP_BYTES]
+        if wanted and self._retained + len(body) <= self.settings.retained_body_bytes:
+            self._retained += len(body)
+            return body
+        ex.body_dropped = ex.body_size > HEAD_KEEP_BYTES
+        return body[:HEAD_KEEP_BYTES]
 
 
 def settings_from(http_cfg: Mapping[str, Any], headers: Mapping[str, str], **cli: Any) -> ClientSettings:

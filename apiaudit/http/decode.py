@@ -26,7 +26,7 @@ class Decoded:
     error: str | None = None
 
 
-def _gzip(data: bytes, cap: int, wbits: int) -> Iterator[bytes]:
+def _gzip(data: bytes | bytearray, cap: int, wbits: int) -> Iterator[bytes]:
     d = zlib.decompressobj(wbits)
     view = memoryview(data)
     produced = 0
@@ -47,13 +47,13 @@ def _gzip(data: bytes, cap: int, wbits: int) -> Iterator[bytes]:
         yield out
 
 
-def _deflate(data: bytes, cap: int) -> Iterator[bytes]:
+def _deflate(data: bytes | bytearray, cap: int) -> Iterator[bytes]:
     # "deflate" is meant to be zlib-wrapped (RFC 9110 §8.4.1.2) but some servers send raw deflate.
     wbits = zlib.MAX_WBITS if data[:1] and (data[0] & 0x0F) == 8 else -zlib.MAX_WBITS
     yield from _gzip(data, cap, wbits)
 
 
-def _brotli(data: bytes, cap: int) -> Iterator[bytes]:
+def _brotli(data: bytes | bytearray, cap: int) -> Iterator[bytes]:
     import brotli
 
     d = brotli.Decompressor()
@@ -69,7 +69,7 @@ def _brotli(data: bytes, cap: int) -> Iterator[bytes]:
             out = d.process(b"", output_buffer_limit=CHUNK)
 
 
-def _zstd(data: bytes, cap: int) -> Iterator[bytes]:
+def _zstd(data: bytes | bytearray, cap: int) -> Iterator[bytes]:
     import zstandard
 
     reader = zstandard.ZstdDecompressor().stream_reader(io.BytesIO(data), read_across_frames=True)
@@ -82,7 +82,7 @@ def _zstd(data: bytes, cap: int) -> Iterator[bytes]:
         yield out
 
 
-def _chunks(data: bytes, coding: str, cap: int) -> Iterator[bytes]:
+def _chunks(data: bytes | bytearray, coding: str, cap: int) -> Iterator[bytes | bytearray]:
     if coding == "identity":
         yield data
     elif coding in ("gzip", "x-gzip"):
@@ -97,18 +97,22 @@ def _chunks(data: bytes, coding: str, cap: int) -> Iterator[bytes]:
         raise ValueError(f"unsupported content-coding {coding!r}")
 
 
-def decode(data: bytes, coding: str, *, cap: int, keep: int) -> Decoded:
-    """Decode ``data`` (one coding, or "identity"); never produces more than ~cap bytes."""
+def decode(data: bytes | bytearray, coding: str, *, cap: int, keep: int) -> Decoded:
+    """Decode ``data`` (one coding, or "identity"); never produces more than ~cap bytes.
+
+    Chunks are hashed through memoryviews and dropped at once: only the ``keep`` head is copied."""
     digest = hashlib.sha256()
     kept = bytearray()
     size = 0
     error = None
     try:
         for chunk in _chunks(data, coding.strip().lower() or "identity", cap):
+            view = memoryview(chunk)
             take = min(len(chunk), cap + 1 - size) if size <= cap else 0
-            digest.update(chunk[:take])
+            digest.update(view[:take])
             if len(kept) < keep:
-                kept += chunk[: keep - len(kept)]
+                kept += view[: keep - len(kept)]
+            view.release()
             size += len(chunk)
             if size > cap:
                 break

@@ -4,7 +4,9 @@ The collector (``apiaudit.http.client`` + probes) fills these; checks only read 
 ``--save-evidence`` and replayed with ``--from-evidence``, so every check runs offline.
 
 Bodies are bounded: the decoded body is kept up to :data:`BODY_KEEP_BYTES` (checks can count items and
-follow cursors); beyond that only its size and SHA-256 are kept and ``truncated`` is set.
+follow cursors); beyond that only its size, SHA-256 and a :data:`HEAD_KEEP_BYTES` head are kept and
+``truncated`` is set. Only the purposes checks parse (:func:`keeps_body`) keep whole bodies, and only
+while the scan-wide :data:`RETAINED_BODY_BUDGET` lasts; other bodies keep a head (``body_dropped``).
 """
 
 from __future__ import annotations
@@ -17,10 +19,21 @@ from typing import Any
 
 from apiaudit.http.secrets import mask_headers
 
-__all__ = ["BODY_KEEP_BYTES", "Endpoint", "Exchange", "ScanEvidence", "load_evidence", "save_evidence"]
+__all__ = ["BODY_KEEP_BYTES", "HEAD_KEEP_BYTES", "RETAINED_BODY_BUDGET", "Endpoint", "Exchange", "ScanEvidence",
+           "keeps_body", "load_evidence", "save_evidence"]
 
 EVIDENCE_VERSION = 1
 BODY_KEEP_BYTES = 2 * 1024 * 1024  # decoded bytes stored per body (2 MiB)
+HEAD_KEEP_BYTES = 64 * 1024  # what is kept of a body no check parses, or of one over BODY_KEEP_BYTES
+# Whole bodies kept across one scan: beyond it memory would grow with every large endpoint.
+RETAINED_BODY_BUDGET = 64 * 1024 * 1024
+# Purposes whose bodies checks parse (collections, next links, selected fields, OpenAPI, /metrics);
+# probe variants (codings, revalidation, samples, bursts, static assets) are judged on size and hash.
+BODY_PURPOSES = ("base", "page-", "fields-", "openapi", "metrics")
+
+
+def keeps_body(purpose: str) -> bool:
+    return purpose.startswith(BODY_PURPOSES)
 
 Pairs = list[tuple[str, str]]
 
@@ -35,7 +48,9 @@ class Exchange:
 
     ``body`` is the decoded body as kept (at most BODY_KEEP_BYTES). ``body_size`` is the decoded size
     read (a lower bound when ``truncated``), ``wire_size`` the bytes received on the wire (content-coded),
-    ``content_coding`` the Content-Encoding actually applied ("identity" when none).
+    ``content_coding`` the Content-Encoding actually applied ("identity" when none). ``over_cap``: why the
+    wire read or the decoder stopped at its limit (size and hash cover only what was read), else None. ``body_dropped``:
+    size and hash are of the whole body but ``body`` holds only a head (budget or purpose, see above).
     """
 
     id: str
@@ -51,6 +66,8 @@ class Exchange:
     wire_size: int = 0
     body_sha256: str = ""
     truncated: bool = False
+    over_cap: str | None = None
+    body_dropped: bool = False
     content_coding: str = "identity"
     decode_error: str | None = None
     elapsed_ms: float = 0.0
@@ -90,16 +107,16 @@ class Exchange:
 
     def json(self) -> Any:
         """The parsed JSON body; raises ValueError when the body is not (complete) JSON."""
-        if self.truncated:
-            raise ValueError("body truncated")
+        if self.truncated or self.body_dropped:
+            raise ValueError("body truncated" if self.truncated else "body not retained")
         return json.loads(self.body.decode("utf-8"))
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
             k: getattr(self, k)
             for k in ("id", "purpose", "method", "url", "status", "http_version", "body_size", "wire_size",
-                      "body_sha256", "truncated", "content_coding", "decode_error", "elapsed_ms", "ttfb_ms",
-                      "started_ms", "error")
+                      "body_sha256", "truncated", "over_cap", "body_dropped", "content_coding", "decode_error",
+                      "elapsed_ms", "ttfb_ms", "started_ms", "error")
         }
         data["redirects"] = list(self.redirects)
         data["request_headers"] = [list(p) for p in self.request_headers]
@@ -123,6 +140,8 @@ class Exchange:
             response_headers=_pairs(data.get("response_headers")), body=body,
             body_size=int(data.get("body_size", len(body))), wire_size=int(data.get("wire_size", 0)),
             body_sha256=str(data.get("body_sha256", "")), truncated=bool(data.get("truncated", False)),
+            over_cap=str(data["over_cap"]) if data.get("over_cap") else None,
+            body_dropped=bool(data.get("body_dropped", False)),
             content_coding=str(data.get("content_coding", "identity")), decode_error=data.get("decode_error"),
             elapsed_ms=float(data.get("elapsed_ms", 0.0)), ttfb_ms=data.get("ttfb_ms"),
             started_ms=float(data.get("started_ms", 0.0)), error=data.get("error"),

@@ -32,7 +32,7 @@ def _notes(ex: Exchange) -> list[Any]:
         [(k.encode("latin-1"), v.encode("latin-1", "replace")) for k, v in ex.request_headers if v != MASK]
     )
     request.finish_content(True)
-    feed = ex.content_coding == "identity" and not ex.truncated
+    feed = ex.content_coding == "identity" and not ex.truncated and not ex.body_dropped
     response = HttpResponseLinter(no_content=not feed)
     response.request = request
     version = b"HTTP/2" if ex.http_version.startswith("HTTP/2") else b"HTTP/1.1"

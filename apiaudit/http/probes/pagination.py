@@ -38,12 +38,19 @@ async def probe(session: ProbeSession, endpoint: Endpoint) -> None:
     base = session.base(endpoint)
     if base is None or not base.ok or base.status != 200 or not is_collection(endpoint):
         return
-    items = items_of(base)
-    if items is None:
+    count = _count(base)
+    if count is None:
         return
-    await _page_size(session, endpoint, base, len(items))
+    await _page_size(session, endpoint, base, count)
     await _walk(session, endpoint, base)
-    await _deep_offset(session, endpoint, base, len(items))
+    await _deep_offset(session, endpoint, base, count)
+
+
+def _count(ex: Exchange) -> int | None:
+    """Items on a page. Only the count is kept: a parsed page can be megabytes of objects, and holding
+    it across the awaits below multiplies that by every endpoint probed concurrently."""
+    items = items_of(ex)
+    return None if items is None else len(items)
 
 
 def _candidates(base: Exchange) -> list[str]:
@@ -66,11 +73,11 @@ async def _page_size(session: ProbeSession, ep: Endpoint, base: Exchange, count:
         url = with_param(url, name, str(SMALL))
     combined = await session.fetch(url, purpose="page-small-all")
     ok = combined.status is not None and 200 <= combined.status < 300
-    if ok and len(items_of(combined) or []) != SMALL:
+    if ok and (_count(combined) or 0) != SMALL:
         return  # none of the names is honoured
     for name in names:
         ex = await session.fetch(with_param(ep.url, name, str(SMALL)), purpose=f"page-small-{name}")
-        if len(items_of(ex) or []) == SMALL:
+        if (_count(ex) or 0) == SMALL:
             big = with_param(ep.url, name, str(OVERSIZED_LIMIT))
             await session.fetch(big, purpose=f"page-limit-{name}")
             return
@@ -88,7 +95,7 @@ async def _walk(session: ProbeSession, ep: Endpoint, base: Exchange) -> None:
         if not next_url or not _same_origin(next_url, ep.url):
             return
         current = await session.fetch(next_url, purpose=f"page-{number}")
-        if not current.ok or items_of(current) is None or next_url == base.url:
+        if not current.ok or _count(current) is None or next_url == base.url:
             return
 
 
