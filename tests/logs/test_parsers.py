@@ -331,3 +331,12 @@ def test_corrupt_compressed_files_are_named_and_the_others_read(tmp_path: Path) 
     assert [e["where"] for e in ev.errors] == [f"log {bad_zst}"]
     assert "zstd file truncated or corrupt" in ev.errors[0]["message"] and "nothing in it" in ev.errors[0]["message"]
     assert ev.read_any and ev.stats["log_statements"] > 0
+
+
+def test_a_log_in_a_legacy_8bit_encoding_is_still_text(tmp_path: Path) -> None:
+    # server_encoding LATIN1 / WIN1251: many bytes are invalid UTF-8, none is a control character.
+    text = "".join(line(i, 5, f"LOG:  statement: SELECT id FROM users WHERE name = '{'Привет мир ' * 4}{i}'")
+                   for i in range(50))
+    path = write(tmp_path, "cp1251.log", text.encode("cp1251"))
+    ev = analyze_logs([path], fmt=None, prefix=None, options={})
+    assert ev.errors == [] and ev.stats["log_statements"] == 50 and ev.stats["log_invalid_utf8_bytes"] > 0

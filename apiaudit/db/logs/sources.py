@@ -26,8 +26,11 @@ ZSTD_INPUT_CHUNK = 16_384  # compressed bytes per decode step: bounds one step's
 _GZIP = b"\x1f\x8b"
 _ZSTD = b"\x28\xb5\x2f\xfd"
 _CSV_HEAD = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)?(?: [^,]*)?,")
-_CONTROL = re.compile(r"[\x01-\x08\x0e-\x1f\x7f\ufffd]")
-BINARY_SHARE = 0.10  # share of control characters / invalid UTF-8 above which the head is not text
+_CONTROL = re.compile(r"[\x01-\x08\x0e-\x1f\x7f]")
+# Random bytes are ~10 % C0 controls and mostly invalid UTF-8; text logs have next to no controls, and a
+# log in a legacy 8-bit encoding (Latin-1, cp1251 messages) has many U+FFFD but no controls.
+BINARY_CONTROLS = 0.02
+BINARY_INVALID = 0.5
 _STDERR_HEAD = re.compile(r"(?:^|[\s\]):>])[^\W\d_][^\W_]*:  ")  # "... LOG:  ", also with no prefix
 
 BAD_BYTES = [0]
@@ -190,14 +193,16 @@ def _text_or_none(head: bytes) -> str | None:
     """The head as text, or None when it is binary.
 
     NUL runs are ignored, not fatal: a crashed or preallocated log file holds them among good lines
-    (the parser then counts such a line as unparsed). What is left must be mostly text: random bytes
-    decode to mostly U+FFFD and control characters; a Latin-1 log only to a few U+FFFD.
+    (the parser then counts such a line as unparsed). What is left must be text: few C0 controls and
+    at most half invalid UTF-8.
     """
     cleaned = head.replace(b"\x00", b"") if b"\x00" in head else head
     if len(cleaned) < len(head) and not cleaned.strip():
         return None
     sample = cleaned.decode("utf-8", "replace")
-    return None if len(_CONTROL.findall(sample)) > BINARY_SHARE * len(sample) else sample
+    if len(_CONTROL.findall(sample)) > BINARY_CONTROLS * len(sample):
+        return None
+    return None if sample.count("\ufffd") > BINARY_INVALID * len(sample) else sample
 
 
 def sniff(head: bytes, path: str) -> str | None:
