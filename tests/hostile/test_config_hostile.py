@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from apiaudit.config import parse_config
+from apiaudit.config import load_config, parse_config
 from apiaudit.errors import ConfigError
 from apiaudit.rules import load_rules
 from apiaudit.yamlfile import load_text
@@ -81,7 +81,19 @@ def _run(tmp_path: Path, text: str | bytes) -> Run:
     return run
 
 
-@pytest.mark.parametrize("name", sorted(CASES))
+# Run through the real console script (exit code, one-line message); the rest in-process (same loader).
+VIA_CLI = {
+    "billion-laughs",
+    "deep-flow-nesting",
+    "python-object-tag",
+    "wrong-type-int",
+    "nan",
+    "header-crlf-injection",
+    "unset-env",
+}
+
+
+@pytest.mark.parametrize("name", sorted(VIA_CLI))
 def test_hostile_config_is_a_clear_usage_error(tmp_path: Path, name: str) -> None:
     text, says, line = CASES[name]
     run = _run(tmp_path, text)
@@ -91,6 +103,21 @@ def test_hostile_config_is_a_clear_usage_error(tmp_path: Path, name: str) -> Non
     if line is not None:
         assert f"apiaudit.yaml:{line}" in run.stderr, run
     assert not (tmp_path / "pwned").exists()
+
+
+@pytest.mark.parametrize("name", sorted(set(CASES) - VIA_CLI))
+def test_hostile_config_is_a_config_error(tmp_path: Path, name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    text, says, line = CASES[name]
+    monkeypatch.delenv("APIAUDIT_HOSTILE_UNSET_VAR", raising=False)
+    cfg = tmp_path / "apiaudit.yaml"
+    cfg.write_text(text)
+    with pytest.raises(ConfigError) as info:
+        load_config(str(cfg), explicit=True)
+    message = str(info.value)
+    assert re.search(says, message, re.IGNORECASE), message
+    assert len(message.splitlines()) <= 3, message
+    if line is not None:
+        assert f"apiaudit.yaml:{line}" in message, message
 
 
 def test_binary_config(tmp_path: Path) -> None:

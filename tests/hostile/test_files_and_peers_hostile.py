@@ -115,8 +115,10 @@ URLS = {
 }
 
 
-@pytest.mark.parametrize("peer", sorted(PEERS))
-@pytest.mark.parametrize("kind", sorted(URLS))
+CASES = [(k, p) for k in sorted(URLS) for p in sorted(PEERS) if p != "huge-bulk" or k == "redis"]
+
+
+@pytest.mark.parametrize(("kind", "peer"), CASES)
 def test_impostor_peers_cannot_hang_or_crash_the_audit(tmp_path: Path, kind: str, peer: str) -> None:
     server = RawServer(raw=PEERS[peer])
     with server.running():
