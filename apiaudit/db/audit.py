@@ -22,6 +22,10 @@ from apiaudit.redact import redact_text
 DEFAULT_TOP = 20  # workload queries EXPLAINed
 DEFAULT_REPORT_WORKLOAD = 50  # DESIGN.md: workload lists the top 50
 DEFAULT_STATEMENTS = 500  # pg_stat_statements rows read
+NO_STATEMENTS = (
+    "the log(s) hold no SQL statement: set log_statement = 'all' or log_min_duration_statement = 0 "
+    "(PostgreSQL docs, 20.8 \"What to Log\")"
+)
 
 
 @dataclass
@@ -221,6 +225,8 @@ def _collect(
     if not ev.connected:
         ev.workload = merge_workloads(log_workload)
         if not _logs_usable(log_ev):
+            if log_ev is not None and log_ev.read_any:
+                errors.append({"where": "logs", "message": NO_STATEMENTS})
             raise AuditError("nothing could be audited: " + _error_lines(errors))
     return ev, stats
 
@@ -233,8 +239,11 @@ def _error_lines(errors: list[dict[str, str]]) -> str:
 
 
 def _logs_usable(log_ev: Any) -> bool:
-    """Some log file was read (a log of nothing but unreadable files audits nothing)."""
-    return bool(getattr(log_ev, "read_any", False)) if log_ev is not None else False
+    """Some log file was read and held statements (unreadable files, or a log written with
+    log_statement = 'none', audit nothing: exit 3 rather than a report of not_assessed items)."""
+    if log_ev is None or not getattr(log_ev, "read_any", False):
+        return False
+    return int((getattr(log_ev, "stats", None) or {}).get("log_statements") or 0) > 0
 
 
 def _log_measurements(log_ev: Any) -> dict[str, Any]:
