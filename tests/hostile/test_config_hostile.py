@@ -62,6 +62,7 @@ CASES: dict[str, tuple[str, str, int | None]] = {
         2,
     ),
     "header-crlf-injection": ('headers:\n  X-A: "a\\r\\nX-Injected: 1"\n', r"header|line break|newline|CR", 2),
+    "min-score-out-of-range": ("gate:\n  min_score: 1000\n", r"min_score.*(100|range|between)", 2),
     "not-a-mapping": ("- just\n- a list\n", r"mapping", 1),
     "bad-severity": ("gate:\n  fail_on: catastrophic\n", r"fail_on", 2),
     "unknown-threshold": ("thresholds:\n  no_such_threshold: 5\n", r"unknown threshold", 2),

@@ -129,3 +129,13 @@ def test_burst_probe_respects_its_time_cap(tmp_path: Path) -> None:
     assert run.wall_s < 45, run
     # 2 s at 0.1 s per answer and at most 4 in flight is ~80 requests; 1000 would mean no time cap.
     assert server.counters.requests < 300, server.counters.requests
+
+
+def test_allowing_write_methods_does_not_make_the_scan_send_them(tmp_path: Path) -> None:
+    # http.allow_methods permits more; nothing in a scan has a reason to send a write.
+    (tmp_path / "apiaudit.yaml").write_text("http:\n  allow_methods: [POST, PUT, PATCH, DELETE]\n")
+    server = polite_api(delay_s=0.0)
+    with server.running() as base:
+        run = _scan([f"{base}/api/a", f"{base}/api/b"], "--samples", "2", "--burst", "10", cwd=tmp_path)
+    assert run.code in (0, 1), run
+    assert set(server.counters.methods) <= SAFE, server.counters.methods
