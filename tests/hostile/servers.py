@@ -137,6 +137,18 @@ async def _content_length_lie(req: Request, w: W, srv: RawServer) -> bool:
     return False
 
 
+async def _head_with_body(req: Request, w: W, srv: RawServer) -> bool:
+    """Sends the body even to HEAD, and a body with 204/304: the bytes left on a keep-alive connection
+    would be read as the next response by a client that trusts the framing rules (RFC 9112 §6.3)."""
+    body = b'{"items": [1, 2, 3]}'
+    status = b"204 No Content" if "If-None-Match" not in str(req.headers) else b"304 Not Modified"
+    if req.method == "GET" and "page=" not in req.target:
+        status = b"200 OK"
+    head = b"HTTP/1.1 " + status + b'\r\nContent-Type: application/json\r\nETag: "v1"\r\n'
+    await send(w, head + f"Content-Length: {len(body)}\r\n\r\n".encode() + body, srv)
+    return True
+
+
 async def _close_before_headers(req: Request, w: W, srv: RawServer) -> bool:
     return False
 
@@ -257,6 +269,9 @@ CORPUS: list[Behaviour] = [
             b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 3\r\n"
             b"Transfer-Encoding: chunked\r\n\r\n3\r\n[1]\r\n0\r\n\r\n"
         ),
+    ),
+    Behaviour(
+        "head-with-body", "bodies on HEAD, 204 and 304 on a keep-alive connection", lambda: RawServer(_head_with_body)
     ),
     Behaviour("invalid-status-line", "HTTP/1.1 2OO BAD", lambda: _raw_bytes(b"HTTP/1.1 2OO BAD\r\n\r\n")),
     Behaviour("garbage-response", "random bytes instead of HTTP", lambda: _raw_bytes(os.urandom(2048))),

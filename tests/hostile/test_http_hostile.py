@@ -46,6 +46,7 @@ EXPECT: dict[str, Expect] = {
     "content-length-lie": Expect((0, 1, 3), r"time|incomplete|closed"),
     "chunk-size-overflow": Expect((0, 1, 3), r"chunk|protocol|invalid|error|incomplete"),
     "te-and-content-length": Expect((0, 1, 3), r"."),
+    "head-with-body": Expect(ANSWERED, r"."),
     "close-before-headers": Expect(NOTHING, r"disconnect|closed|without|no response|protocol"),
     "invalid-status-line": Expect(NOTHING, r"status|protocol"),
     "garbage-response": Expect(NOTHING, r"disconnect|protocol|status|invalid|without"),
