@@ -279,3 +279,27 @@ def test_db_dsn_from_env_in_config_holds_no_secret(pg: pgcluster.Cluster, tmp_pa
     run = run_measured(*args, env=env, cwd=tmp_path, timeout=120)
     assert run.code in (0, 1), run
     assert not leaks(*outputs(run, out)), leaks(*outputs(run, out))
+
+
+MARK = "zzSECRETmark42"
+# Passwords with the characters users forget to percent-encode ('/', '@', ' ', quotes): the target
+# cannot be parsed, and the error must still not print the password (DESIGN.md "Secrets").
+MALFORMED_TARGETS = {
+    "dsn-slash": ["db", f"postgresql://app:pa/ss{MARK}@127.0.0.1:1/x"],
+    "dsn-at": ["db", f"postgresql://app:p@ss{MARK}@127.0.0.1:1/x"],
+    "dsn-space": ["db", f"postgresql://app:p ss{MARK}@127.0.0.1:1/x"],
+    "kv-quoted-space": ["db", f"host=127.0.0.1 port=1 user=app password='it''s {MARK}'"],
+    "kv-unclosed-quote": ["db", f"host=127.0.0.1 port=1 user=app password='{MARK}"],
+    "redis-slash": ["cache", f"redis://:pa/ss{MARK}@127.0.0.1:1/0"],
+    "redis-at": ["cache", f"redis://:p@ss{MARK}@127.0.0.1:1/0"],
+    "http-slash": ["scan", f"http://user:pa/ss{MARK}@127.0.0.1:1/"],
+    "http-at": ["scan", f"http://user:p@ss{MARK}@127.0.0.1:1/"],
+}
+
+
+@pytest.mark.parametrize("case", sorted(MALFORMED_TARGETS))
+def test_malformed_target_errors_hold_no_password(tmp_path: Path, case: str) -> None:
+    run = run_measured(*MALFORMED_TARGETS[case], "--format", "json", "--verbose", cwd=tmp_path, timeout=60)
+    assert run.code in (2, 3), run
+    assert not run.has_traceback() and not run.internal_error(), run
+    assert MARK not in run.stdout + run.stderr, run
