@@ -90,8 +90,9 @@ def run_measured(
     stdin: bytes | None = None,
 ) -> Run:
     cmd = [*apiaudit_cmd(), *args]
-    full_env = {**os.environ, **(env or {})}
-    full_env.pop("GITHUB_STEP_SUMMARY", None)
+    full_env = {**os.environ}
+    full_env.pop("GITHUB_STEP_SUMMARY", None)  # only when a test asks for it
+    full_env.update(env or {})
     full_env.pop("APIAUDIT_DEBUG", None)
     start = time.monotonic()
     proc = subprocess.Popen(

@@ -333,3 +333,22 @@ def test_registered_secrets_never_survive_redaction(secret: str, noise: str) -> 
     finally:
         clear_secrets()
         redact._SECRETS.update(saved)
+
+
+def test_github_step_summary_holds_no_secret(tmp_path: Path, mirror: str) -> None:
+    summary = tmp_path / "summary.md"
+    run = run_measured(
+        "scan",
+        f"{mirror}/api/items?token={QS_TOKEN}",
+        *SCAN_HEADERS,
+        "--samples",
+        "0",
+        "--format",
+        "json",
+        env={"GITHUB_STEP_SUMMARY": str(summary)},
+        cwd=tmp_path,
+        timeout=60,
+    )
+    assert run.code in (0, 1), run
+    text = summary.read_text() if summary.exists() else ""
+    assert not leaks(text, run.stdout, run.stderr), leaks(text, run.stdout, run.stderr)
