@@ -7,10 +7,12 @@ The server delays each answer so requests overlap; everything counted here is co
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
 from hostile.measure import Run, run_measured
+from hostile.rawserver import RawServer, Request, respond
 from hostile.servers import openapi_server, polite_api
 
 SAFE = {"GET", "HEAD", "OPTIONS"}
@@ -139,3 +141,49 @@ def test_allowing_write_methods_does_not_make_the_scan_send_them(tmp_path: Path)
         run = _scan([f"{base}/api/a", f"{base}/api/b"], "--samples", "2", "--burst", "10", cwd=tmp_path)
     assert run.code in (0, 1), run
     assert set(server.counters.methods) <= SAFE, server.counters.methods
+
+
+def _off_host_visits(tmp_path: Path, *, openapi: bool) -> list[str]:
+    """Off-target URLs planted everywhere a probe might look: Link rel=next, a JSON "next" cursor URL,
+    HTML asset references and the OpenAPI servers list. A canary on another host name counts visits."""
+    canary = polite_api(delay_s=0.0)
+    with canary.running() as canary_url:
+        away = canary_url.replace("127.0.0.1", "localhost")
+        doc = json.dumps(
+            {
+                "openapi": "3.0.3",
+                "info": {"title": "t", "version": "1"},
+                "servers": [{"url": away}],
+                "paths": {"/api/items": {"get": {"responses": {"200": {"description": "ok"}}}}},
+            }
+        )
+
+        async def handler(req: Request, w: asyncio.StreamWriter, srv: RawServer) -> bool:
+            if req.target.startswith("/openapi.json"):
+                return await respond(w, srv, 200, [("Content-Type", "application/json")], doc.encode())
+            if req.target.startswith("/page"):
+                html = f'<html><script src="{away}/app.js"></script><link rel="stylesheet" href="{away}/s.css">'
+                return await respond(w, srv, 200, [("Content-Type", "text/html")], html.encode())
+            body = json.dumps({"items": [{"id": 1}], "next": f"{away}/api/items?cursor=2"}).encode()
+            headers = [("Content-Type", "application/json"), ("Link", f'<{away}/api/items?page=2>; rel="next"')]
+            return await respond(w, srv, 200, headers, body, head_only=req.method == "HEAD")
+
+        target = RawServer(handler)
+        with target.running() as base:
+            (tmp_path / "apiaudit.yaml").write_text(f"static:\n  - {base}/page\n")
+            extra = ["--openapi", f"{base}/openapi.json"] if openapi else []
+            run = _scan([f"{base}/api/items"], *extra, "--samples", "1", cwd=tmp_path)
+    assert run.code in (0, 1, 3), run
+    return canary.counters.paths
+
+
+def test_links_to_another_host_are_never_followed(tmp_path: Path) -> None:
+    visits = _off_host_visits(tmp_path, openapi=False)
+    assert not visits, f"off-target visits: {visits}"
+
+
+def test_openapi_servers_cannot_redirect_the_scan_to_another_host(tmp_path: Path) -> None:
+    # The document is served by the target; a hostile one must not aim the scan at another host
+    # (an SSRF lever: servers: [{url: http://169.254.169.254/}]) unless http.allow_hosts says so.
+    visits = _off_host_visits(tmp_path, openapi=True)
+    assert not visits, f"off-target visits via the OpenAPI servers list: {visits}"
