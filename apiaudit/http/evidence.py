@@ -61,7 +61,9 @@ class Exchange:
     status: int | None = None
     http_version: str = ""
     response_headers: Pairs = field(default_factory=list)
-    body: bytes = b""
+    # Not in repr: asyncio.run() reprs its main task's result (the whole evidence) when it checks the
+    # SIGINT handler on exit, and a bytes repr is up to 4x the body: hundreds of MB at the peak.
+    body: bytes = field(default=b"", repr=False)
     body_size: int = 0
     wire_size: int = 0
     body_sha256: str = ""
