@@ -274,3 +274,34 @@ def test_hostile_key_names_do_not_inject_into_reports(tmp_path: Path, redis_port
     for name, text in files.items():
         assert "\x1b" not in text and "\x07" not in text, f"control characters from key names in {name}"
     assert "\x1b" not in run.stdout + run.stderr
+
+
+def test_big_keyspace_is_sampled_not_walked(tmp_path: Path, redis_port: int) -> None:
+    import redis
+
+    r = redis.Redis(port=redis_port)
+    for batch in range(200):  # 200,000 keys
+        r.mset({f"k:{batch}:{i}": "v" for i in range(1000)})
+    mon = Monitor(redis_port)
+    mon.start()
+    assert mon.ready.wait(5)
+    run = run_measured(
+        "cache",
+        f"redis://127.0.0.1:{redis_port}/0",
+        "--format",
+        "json",
+        "--sample-keys",
+        "1000",
+        cwd=tmp_path,
+        timeout=120,
+    )
+    time.sleep(0.2)
+    mon.stop()
+    assert run.code in (0, 1) and not run.has_traceback() and not run.internal_error(), run
+    assert run.wall_s < 30, run
+    sent = [c for c in mon.commands if c and c[0].upper() != "PING"]
+    scans = [c for c in sent if c[0].upper() == "SCAN"]
+    per_key = [c for c in sent if c[0].upper() in ("TTL", "PTTL", "TYPE", "MEMORY", "OBJECT", "STRLEN")]
+    # 1,000 sampled keys out of 200,000: a bounded number of SCAN pages and per-key commands.
+    assert len(scans) <= 60, f"{len(scans)} SCAN calls for a 1,000-key sample"
+    assert len(per_key) <= 1000 * 4, len(per_key)
