@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gzip
 import json
 import os
 from collections.abc import Callable, Iterator
@@ -354,6 +355,18 @@ CORPUS: list[Behaviour] = [
         "json-huge-number",
         "a JSON number with 1,000,000 digits",
         lambda: _static(200, JSON, b'{"items": [1], "n": ' + b"9" * 1_000_000 + b"}"),
+    ),
+    Behaviour(
+        "json-utf16",
+        "a JSON collection encoded as UTF-16 with a BOM",
+        lambda: _static(
+            200, [("Content-Type", "application/json; charset=utf-16")], '{"items": [{"id": 1}]}'.encode("utf-16")
+        ),
+    ),
+    Behaviour(
+        "json-is-binary",
+        "application/json over undeclared gzip bytes",
+        lambda: _static(200, JSON, gzip.compress(b'{"items": [1, 2, 3]}' * 100)),
     ),
     Behaviour(
         "html-error-page",

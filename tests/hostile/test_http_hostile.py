@@ -68,6 +68,8 @@ EXPECT: dict[str, Expect] = {
     "http2-only": Expect(NOTHING, r"protocol|http/2|h2|disconnect|illegal|goaway"),
     "json-deep": Expect(ANSWERED, r"."),
     "json-huge-number": Expect(ANSWERED, r"."),
+    "json-utf16": Expect(ANSWERED, r"."),
+    "json-is-binary": Expect(ANSWERED, r"."),
     "html-error-page": Expect((0, 1, 3), r"502|html|bad gateway|status"),
     "html-200-on-api": Expect(ANSWERED, r"html|content-type|json|."),
     "openapi-20mb": Expect((0, 1, 2, 3), r"openapi|too large|limit|exceed|truncat"),
