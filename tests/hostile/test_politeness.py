@@ -11,9 +11,10 @@ import asyncio
 import json
 from pathlib import Path
 
+from hostile.handlers import openapi_server
 from hostile.measure import Run, run_measured
 from hostile.rawserver import RawServer, Request, respond
-from hostile.servers import openapi_server, polite_api
+from hostile.servers import polite_api
 
 SAFE = {"GET", "HEAD", "OPTIONS"}
 
