@@ -13,6 +13,7 @@ from typing import Any
 
 from apiaudit.assemble import assemble, utc_now
 from apiaudit.checks import CheckContext, run_checks
+from apiaudit.db.dsn import checked_dsn
 from apiaudit.db.evidence import DbEvidence
 from apiaudit.db.workload import WorkloadQuery, merge_workloads
 from apiaudit.errors import AuditError, UsageError
@@ -80,7 +81,7 @@ class DbOptions:
             raise UsageError(f"--statement-timeout must be at least 1 ms (got {timeout})")
         logs_cfg = dict(getattr(cfg, "logs", {}) or {})
         return cls(
-            dsn=_checked_dsn(target) if target else None,
+            dsn=checked_dsn(target) if target else None,
             logs=paths,
             log_format=log_format or logs_cfg.get("format"),
             log_prefix=log_prefix or logs_cfg.get("prefix"),
@@ -133,19 +134,6 @@ def _fraction(value: Any) -> float | None:
         return None
     number = float(value)
     return number / 100 if number > 1 else number
-
-
-def _checked_dsn(dsn: str) -> str:
-    """targets.postgres_dsn, plus what libpq only finds at connect time (a port out of range)."""
-    from psycopg import conninfo
-
-    from apiaudit.targets import postgres_dsn
-
-    text = postgres_dsn(dsn)
-    for port in str(conninfo.conninfo_to_dict(text).get("port") or "5432").split(","):
-        if not port.strip().isdigit() or not 0 < int(port) < 65536:
-            raise UsageError(f"invalid port {port!r} in DSN {redact_text(text)!r}")
-    return text
 
 
 def _analyze_logs(options: DbOptions, errors: list[dict[str, str]]) -> Any:
