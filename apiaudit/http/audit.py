@@ -50,6 +50,20 @@ def parse_header(text: str) -> tuple[str, str]:
     return name.strip(), value.strip()
 
 
+def target_url(url: str) -> str:
+    """``http_url`` that never prints a password it could not parse: a '/' or '@' left unencoded in
+    the userinfo breaks the URL (and the URL redaction rule), so on failure the likely password (between
+    the first ':' after the scheme and the last '@') is registered and the message redacted again."""
+    try:
+        return http_url(url)
+    except UsageError as exc:
+        userinfo = url.partition("://")[2].rpartition("@")[0]
+        guess = userinfo.partition(":")[2]
+        if guess:
+            register_secret(guess)
+        raise UsageError(redact_text(str(exc))) from None
+
+
 def _non_negative(name: str, value: int | float | None) -> None:
     if value is not None and value < 0:
         raise UsageError(f"{name} must not be negative (got {value})")
@@ -92,7 +106,7 @@ class ScanOptions:
             "api": list(cfg.targets.get("api") or []),
         }
         return cls(
-            urls=[http_url(u) for u in urls], openapi=openapi or http_cfg.get("openapi"), headers=sent,
+            urls=[target_url(u) for u in urls], openapi=openapi or http_cfg.get("openapi"), headers=sent,
             client=client, samples=n_samples, burst=n_burst, save_evidence=save_evidence,
             from_evidence=from_evidence, verbose=verbose, quiet=quiet, probe_options=probe_options,
         )
@@ -200,7 +214,7 @@ def _save(evidence: ScanEvidence, path: str) -> None:
 
 
 async def collect(options: ScanOptions, cfg: Any) -> ScanEvidence:
-    api = [http_url(u) for u in cfg.targets.get("api") or []]
+    api = [target_url(u) for u in cfg.targets.get("api") or []]
     evidence = ScanEvidence(budget=options.client.max_requests, options=dict(options.probe_options))
     endpoints = discover.from_config(options.urls, cfg.endpoints, api[0] if api else None, options.headers)
     if not endpoints and api and not options.openapi:
@@ -212,6 +226,7 @@ async def collect(options: ScanOptions, cfg: Any) -> ScanEvidence:
             known = {ep.url for ep in endpoints}
             endpoints += [ep for ep in found.endpoints if ep.url not in known]
             pending, evidence.skipped = found.pending, evidence.skipped + found.skipped
+            evidence.errors += found.errors
         if not endpoints and not pending:
             raise UsageError("nothing to scan: give endpoint URLs, or targets.api / endpoints in "
                              "apiaudit.yaml, or --openapi")
@@ -246,7 +261,7 @@ async def _openapi(client: ScanClient, evidence: ScanEvidence, options: ScanOpti
     elif spec.startswith(("http://", "https://")):
         candidates = [http_url(spec)]
     else:
-        return _openapi_file(spec, bases, options.headers)
+        return _openapi_file(spec, bases, options)
     reasons = []
     for url in candidates:
         try:
@@ -258,8 +273,9 @@ async def _openapi(client: ScanClient, evidence: ScanEvidence, options: ScanOpti
         if ex.status != 200 or ex.truncated:
             reasons.append(f"{url}: {ex.error or f'HTTP {ex.status}'}")
             continue
+        on_target = discover.host_check([url, *bases], options.client.allow_hosts)
         try:
-            return discover.operations(discover.parse_document(ex.body), url, options.headers)
+            return discover.operations(discover.parse_document(ex.body), url, options.headers, on_target)
         except ValueError as exc:
             reasons.append(f"{url}: {exc}")
     message = "no OpenAPI document found: " + "; ".join(reasons)
@@ -267,7 +283,7 @@ async def _openapi(client: ScanClient, evidence: ScanEvidence, options: ScanOpti
     return discover.Discovery()
 
 
-def _openapi_file(path: str, bases: list[str], headers: dict[str, str]) -> discover.Discovery:
+def _openapi_file(path: str, bases: list[str], options: ScanOptions) -> discover.Discovery:
     try:
         with open(path, "rb") as fh:
             raw = fh.read(discover.MAX_DOC_BYTES + 1)
@@ -280,7 +296,12 @@ def _openapi_file(path: str, bases: list[str], headers: dict[str, str]) -> disco
     if not bases and not discover.server_base(doc, "").startswith(("http://", "https://")):
         raise UsageError(f"--openapi {path}: the document names no absolute server URL; "
                          "give an endpoint URL or targets.api")
-    return discover.operations(doc, bases[0].rstrip("/") + "/" if bases else "", headers)
+    # With targets given, the file's servers URL must be one of them; without, it is the target.
+    on_target = discover.host_check(bases, options.client.allow_hosts) if bases else None
+    try:
+        return discover.operations(doc, bases[0].rstrip("/") + "/" if bases else "", options.headers, on_target)
+    except ValueError as exc:  # a malformed servers URL
+        raise UsageError(f"--openapi {path}: {exc}") from None
 
 
 class _Progress:

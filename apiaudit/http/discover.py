@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode, urljoin, urlsplit, urlunsplit
@@ -43,6 +43,7 @@ class Discovery:
     endpoints: list[Endpoint] = field(default_factory=list)
     pending: list[Pending] = field(default_factory=list)
     skipped: list[dict[str, str]] = field(default_factory=list)
+    errors: list[dict[str, str]] = field(default_factory=list)
 
 
 def with_params(url: str, params: Mapping[str, str]) -> str:
@@ -132,6 +133,35 @@ def _example(doc: dict[str, Any], param: dict[str, Any]) -> str | None:
     return None
 
 
+def _path_of(url: str) -> str:
+    try:
+        return urlsplit(url).path or "/"
+    except ValueError:
+        return "/"
+
+
+def host_check(hosts: Iterable[str], allow_hosts: Iterable[str]) -> Callable[[str], bool]:
+    """``url`` is on target: same host:port as one of ``hosts`` (URLs), or its host name is allowed."""
+    netlocs = {_netloc(u) for u in hosts} - {""}
+    allowed = {h.lower() for h in allow_hosts}
+
+    def on_target(url: str) -> bool:
+        try:
+            parts = urlsplit(url)
+        except ValueError:
+            return False
+        return parts.netloc.lower() in netlocs or (parts.hostname or "") in allowed
+
+    return on_target
+
+
+def _netloc(url: str) -> str:
+    try:
+        return urlsplit(url).netloc.lower()
+    except ValueError:
+        return ""
+
+
 def server_base(doc: dict[str, Any], doc_url: str) -> str:
     if "swagger" in doc:
         scheme = (doc.get("schemes") or [urlsplit(doc_url).scheme or "http"])[0]
@@ -142,10 +172,20 @@ def server_base(doc: dict[str, Any], doc_url: str) -> str:
     return urljoin(doc_url, str(url))
 
 
-def operations(doc: dict[str, Any], doc_url: str, headers: Mapping[str, str]) -> Discovery:
-    """GET operations of ``doc`` as endpoints / pending templates / skipped entries."""
+def operations(doc: dict[str, Any], doc_url: str, headers: Mapping[str, str],
+               on_target: Callable[[str], bool] | None = None) -> Discovery:
+    """GET operations of ``doc`` as endpoints / pending templates / skipped entries.
+
+    ``on_target(url)`` says whether the document's server URL may be scanned: a document served by
+    the target must not aim the scan at another host (cloud metadata, internal admin hosts)."""
     base = server_base(doc, doc_url).rstrip("/")
     found = Discovery()
+    if on_target is not None and not on_target(base):
+        safe = urljoin(doc_url, _path_of(base)).rstrip("/")
+        found.errors.append({"where": "openapi", "message": (
+            f"servers URL {base} is off the target host: using {safe or doc_url} instead "
+            "(allow that host with http.allow_hosts)")})
+        base = safe
     for path, item in list(doc["paths"].items())[:MAX_OPERATIONS]:
         item = _resolve(doc, item)
         op = _resolve(doc, item.get("get")) if isinstance(item, dict) else None

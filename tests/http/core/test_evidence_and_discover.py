@@ -136,3 +136,21 @@ def test_swagger2_base_path_and_bad_documents() -> None:
             continue
         raise AssertionError(f"accepted {raw[:20]!r}")
     assert discover.parse_document(b"openapi: 3.1.0\npaths: {}\n")["openapi"] == "3.1.0"
+
+
+def test_openapi_servers_off_the_target_host_are_not_followed() -> None:
+    """H21: a document served by the target cannot aim the scan at another host (an SSRF lever)."""
+    from apiaudit.http.discover import host_check, operations
+
+    doc = {"openapi": "3.0.3", "servers": [{"url": "http://169.254.169.254/v1"}],
+           "paths": {"/items": {"get": {}}}}
+    on_target = host_check(["http://127.0.0.1:8000/openapi.json"], allow_hosts=[])
+    found = operations(doc, "http://127.0.0.1:8000/openapi.json", {}, on_target)
+    assert [ep.url for ep in found.endpoints] == ["http://127.0.0.1:8000/v1/items"]  # the path kept, on target
+    assert "169.254.169.254" in found.errors[0]["message"] and found.errors[0]["where"] == "openapi"
+    # Allowed by name (http.allow_hosts), or the same host: used as written, nothing said.
+    allowed = operations(doc, "http://127.0.0.1:8000/openapi.json", {},
+                         host_check(["http://127.0.0.1:8000/"], allow_hosts=["169.254.169.254"]))
+    assert [ep.url for ep in allowed.endpoints] == ["http://169.254.169.254/v1/items"] and not allowed.errors
+    assert not host_check(["http://127.0.0.1:8000/"], [])("http://127.0.0.1:9999/")  # another port is another origin
+    assert not host_check(["http://127.0.0.1:8000/"], [])("http://[::1")  # malformed: never on target

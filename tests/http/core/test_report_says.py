@@ -165,3 +165,19 @@ def test_exchange_repr_leaves_the_body_out() -> None:
     # a bytes repr of every retained body was the largest allocation of a big scan.
     big = ex("base", body=b"\x00" * 100_000, body_size=100_000)
     assert len(repr(big)) < 2_000
+
+
+def test_unparsable_target_never_prints_its_password() -> None:
+    """H20 (scan side): an unencoded '/' in the password breaks the URL and the URL redaction rule."""
+    from apiaudit import redact
+    from apiaudit.errors import UsageError
+    from apiaudit.http.audit import target_url
+
+    saved = set(redact._SECRETS)
+    try:
+        with pytest.raises(UsageError) as info:
+            target_url("http://user:pa/ssNOTSHOWN42@127.0.0.1:1/")
+        assert "NOTSHOWN42" not in str(info.value) and "127.0.0.1" in str(info.value)
+    finally:
+        redact._SECRETS.clear()
+        redact._SECRETS.update(saved)
