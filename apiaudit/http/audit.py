@@ -15,19 +15,13 @@ from urllib.parse import urljoin
 
 from apiaudit.assemble import assemble, utc_now
 from apiaudit.checks import CheckContext, run_checks
-from apiaudit.errors import AuditError, UsageError
+from apiaudit.errors import UsageError
 from apiaudit.http import discover
 from apiaudit.http.client import ClientSettings, ScanClient, settings_from
-from apiaudit.http.evidence import (
-    RETAINED_BODY_BUDGET,
-    Endpoint,
-    ScanEvidence,
-    keeps_body,
-    load_evidence,
-    save_evidence,
-)
+from apiaudit.http.evidence import Endpoint, ScanEvidence, load_evidence, save_evidence
 from apiaudit.http.measure import scan_measurements
 from apiaudit.http.probes import BudgetExhausted
+from apiaudit.http.problems import base_problems, base_status, body_problems, nothing_audited
 from apiaudit.http.secrets import is_secret_header
 from apiaudit.http.session import base_gets, run_probes
 from apiaudit.model import Report
@@ -126,11 +120,11 @@ def build_report(evidence: ScanEvidence, cfg: Any, *, started_at: str, duration_
     errors = list(evidence.errors) + base_problems(evidence) + body_problems(evidence)
     reached = [ep for ep in evidence.endpoints if (b := ep.base()) is not None and b.status is not None]
     if not reached:
-        _nothing_audited(errors, evidence, "no endpoint answered")
+        raise nothing_audited(errors, evidence, "no endpoint answered")
     # 5xx on every base GET: only error pages were seen, nothing of the API itself could be judged;
     # exit 3 so a CI gate never passes an API that is down (a 4xx or 429 still audits the answer).
-    if all(_base_status(ep) >= 500 for ep in reached):
-        _nothing_audited(errors, evidence, "every endpoint answered 5xx")
+    if all(base_status(ep) >= 500 for ep in reached):
+        raise nothing_audited(errors, evidence, "every endpoint answered 5xx")
     ctx = CheckContext(ruleset=cfg.ruleset, thresholds=cfg.thresholds, options=dict(evidence.options))
     run = run_checks("scan", evidence, ctx)
     stats = {
@@ -145,54 +139,6 @@ def build_report(evidence: ScanEvidence, cfg: Any, *, started_at: str, duration_
     return assemble(kind="scan", targets=evidence.targets, run=run, ruleset=cfg.ruleset,
                     started_at=started_at, duration_s=duration_s, stats=stats, errors=errors,
                     measurements=measurements)
-
-
-def _base_status(ep: Endpoint) -> int:
-    base = ep.base()
-    return base.status or 0 if base is not None else 0
-
-
-def _nothing_audited(errors: list[dict[str, str]], evidence: ScanEvidence, why: str) -> None:
-    problems = errors + [{"where": k["url"], "message": k["reason"]} for k in evidence.skipped]
-    detail = "; ".join(f"{e['where']}: {e['message']}" for e in problems[:5]) or "no endpoint was probed"
-    raise AuditError(redact_text(f"could not audit: {why} ({detail})"))
-
-
-def base_problems(evidence: ScanEvidence) -> list[dict[str, str]]:
-    """A base GET that failed, or answered an error status: the checks that need a successful
-    answer were skipped for that endpoint, and the report must say so."""
-    out = []
-    for ep in evidence.endpoints:
-        base = ep.base()
-        if base is None:
-            continue
-        if base.error:
-            out.append({"where": ep.url, "message": base.error})
-        elif base.status is not None and base.status >= 400:
-            kind = base.media_type or "no content-type"
-            out.append({"where": ep.url, "message": f"HTTP {base.status} ({kind}) on the base GET; checks "
-                                                    "that need a successful answer were skipped"})
-    return out
-
-
-def body_problems(evidence: ScanEvidence) -> list[dict[str, str]]:
-    """Bodies that could not be decoded, were cut at a read/decode limit, or (needed by a check) were
-    not retained: once per URL and message."""
-    out: list[dict[str, str]] = []
-    seen: set[tuple[str, str]] = set()
-    dropped = 0
-    for ex in evidence.all_exchanges():
-        for message in (ex.decode_error, ex.over_cap):
-            if message and (ex.url, message) not in seen:
-                seen.add((ex.url, message))
-                out.append({"where": ex.url, "message": message})
-        dropped += ex.body_dropped and keeps_body(ex.purpose)
-    if dropped:
-        out.append({"where": "scan", "message": (
-            f"{dropped} response bodies kept as size + SHA-256 only (the scan keeps at most "
-            f"{RETAINED_BODY_BUDGET // 2**20} MiB of bodies): collection, pagination and field-selection "
-            "checks were not judged on them")})
-    return out
 
 
 def _load(path: str) -> ScanEvidence:
