@@ -11,6 +11,8 @@ import asyncio
 import json
 from pathlib import Path
 
+import pytest
+
 from hostile.handlers import openapi_server
 from hostile.measure import Run, run_measured
 from hostile.rawserver import RawServer, Request, respond
@@ -144,20 +146,19 @@ def test_allowing_write_methods_does_not_make_the_scan_send_them(tmp_path: Path)
     assert set(server.counters.methods) <= SAFE, server.counters.methods
 
 
-def _off_host_visits(tmp_path: Path, *, openapi: bool) -> list[str]:
+def _off_host_visits(tmp_path: Path, *, openapi: bool, swagger: bool = False, only_openapi: bool = False) -> list[str]:
     """Off-target URLs planted everywhere a probe might look: Link rel=next, a JSON "next" cursor URL,
     HTML asset references and the OpenAPI servers list. A canary on another host name counts visits."""
     canary = polite_api(delay_s=0.0)
     with canary.running() as canary_url:
         away = canary_url.replace("127.0.0.1", "localhost")
-        doc = json.dumps(
-            {
-                "openapi": "3.0.3",
-                "info": {"title": "t", "version": "1"},
-                "servers": [{"url": away}],
-                "paths": {"/api/items": {"get": {"responses": {"200": {"description": "ok"}}}}},
-            }
-        )
+        paths = {"/api/items": {"get": {"responses": {"200": {"description": "ok"}}}}}
+        info = {"title": "t", "version": "1"}
+        if swagger:  # Swagger 2: the host field names the server
+            host = away.split("://", 1)[1]
+            doc = json.dumps({"swagger": "2.0", "info": info, "host": host, "basePath": "/", "paths": paths})
+        else:
+            doc = json.dumps({"openapi": "3.0.3", "info": info, "servers": [{"url": away}], "paths": paths})
 
         async def handler(req: Request, w: asyncio.StreamWriter, srv: RawServer) -> bool:
             if req.target.startswith("/openapi.json"):
@@ -173,7 +174,8 @@ def _off_host_visits(tmp_path: Path, *, openapi: bool) -> list[str]:
         with target.running() as base:
             (tmp_path / "apiaudit.yaml").write_text(f"static:\n  - {base}/page\n")
             extra = ["--openapi", f"{base}/openapi.json"] if openapi else []
-            run = _scan([f"{base}/api/items"], *extra, "--samples", "1", cwd=tmp_path)
+            urls = [] if only_openapi else [f"{base}/api/items"]
+            run = _scan(urls, *extra, "--samples", "1", cwd=tmp_path)
     assert run.code in (0, 1, 3), run
     return canary.counters.paths
 
@@ -183,8 +185,11 @@ def test_links_to_another_host_are_never_followed(tmp_path: Path) -> None:
     assert not visits, f"off-target visits: {visits}"
 
 
-def test_openapi_servers_cannot_redirect_the_scan_to_another_host(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("swagger", "only_openapi"), [(False, False), (True, False), (False, True)])
+def test_openapi_servers_cannot_redirect_the_scan_to_another_host(
+    tmp_path: Path, swagger: bool, only_openapi: bool
+) -> None:
     # The document is served by the target; a hostile one must not aim the scan at another host
     # (an SSRF lever: servers: [{url: http://169.254.169.254/}]) unless http.allow_hosts says so.
-    visits = _off_host_visits(tmp_path, openapi=True)
+    visits = _off_host_visits(tmp_path, openapi=True, swagger=swagger, only_openapi=only_openapi)
     assert not visits, f"off-target visits via the OpenAPI servers list: {visits}"
