@@ -225,3 +225,13 @@ def test_saved_evidence_replays_to_the_same_findings(tmp_path: Path, name: str) 
     assert_sane(replay, EXPECT[name])
     rules = sorted(f["rule"] for f in (live.report() or {}).get("findings", []))
     assert rules == sorted(f["rule"] for f in (replay.report() or {}).get("findings", [])), (live, replay)
+
+
+def test_redirect_off_host_is_followed_only_when_allowed(tmp_path: Path) -> None:
+    # The other half of "not off-target unless allowed": http.allow_hosts opens exactly that host.
+    (tmp_path / "apiaudit.yaml").write_text("http:\n  allow_hosts: [localhost]\n")
+    with hostile("redirect-off-host") as target:
+        run = run_measured(*scan_args(target.url), cwd=tmp_path, timeout=WALL_S + 30)
+        canary = target.helpers["canary"].counters
+    assert_sane(run, Expect((0, 1), r"."))
+    assert canary.requests >= 1 and set(canary.methods) <= {"GET", "HEAD", "OPTIONS"}, canary.methods
