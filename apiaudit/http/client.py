@@ -236,8 +236,9 @@ class ScanClient:
         else:
             coding = codings[0] if codings else "identity"
         wanted = keeps_body(ex.purpose)
-        out = decode(wire, coding, cap=self.settings.max_decoded_bytes,
-                     keep=BODY_KEEP_BYTES if wanted else HEAD_KEEP_BYTES)
+        room = self.settings.retained_body_bytes - self._retained  # no 2 MiB copy once the budget is spent
+        keep = min(BODY_KEEP_BYTES, max(room, HEAD_KEEP_BYTES)) if wanted else HEAD_KEEP_BYTES
+        out = decode(wire, coding, cap=self.settings.max_decoded_bytes, keep=keep)
         ex.body_size, ex.body_sha256 = out.size, out.sha256
         if out.over_cap:  # after a cut wire read too: a bomb is worth naming as one
             bomb = (f"decoded {ex.content_coding} body over {self.settings.max_decoded_bytes} bytes: "
@@ -252,10 +253,13 @@ class ScanClient:
         A cut body is useless to a parser, so a truncated one keeps only its head too."""
         if ex.truncated:
             return body[:HEAD_KEEP_BYTES]
-        if wanted and self._retained + len(body) <= self.settings.retained_body_bytes:
+        whole = len(body) == ex.body_size
+        if whole and len(body) <= HEAD_KEEP_BYTES:  # small bodies: always whole (a head's worth each)
+            return body
+        if whole and wanted and self._retained + len(body) <= self.settings.retained_body_bytes:
             self._retained += len(body)
             return body
-        ex.body_dropped = ex.body_size > HEAD_KEEP_BYTES
+        ex.body_dropped = True
         return body[:HEAD_KEEP_BYTES]
 
 
