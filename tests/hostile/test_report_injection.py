@@ -75,3 +75,33 @@ def test_planted_markup_is_escaped_in_every_format(tmp_path: Path, evil: str) ->
         if name in files:
             assert "\x1b" not in files[name] and "\x07" not in files[name], f"control characters in {name}"
     assert "\x1b[31m" not in run.stdout and "\x07" not in run.stdout
+
+
+def test_tampered_saved_report_cannot_inject(tmp_path: Path, evil: str) -> None:
+    """`apiaudit report` re-renders a saved JSON report: text planted in it (a tampered CI artifact)
+    is escaped like live target text."""
+    saved = tmp_path / "scan.json"
+    run = run_measured(
+        "scan", f"{evil}/api/items", "--samples", "0", "--format", "json", "-o", str(saved), cwd=tmp_path, timeout=60
+    )
+    assert run.code in (0, 1), run
+    data = json.loads(saved.read_text())
+    for f in data["findings"]:
+        f["message"] = f"{SCRIPT} \x1b[2J\x1b[31mfake all clear\x07"
+        f["title"] = "<img src=x onerror=alert(7)>"
+    data["errors"].append({"where": SCRIPT, "message": "\x1b]0;pwned\x07<svg/onload=alert(8)>"})
+    saved.write_text(json.dumps(data))
+    out = tmp_path / "out"
+    args = ["report", str(saved), "--output-dir", str(out)]
+    for fmt in ("html", "markdown", "table", "junit", "sarif", "json"):
+        args += ["--format", fmt]
+    merged = run_measured(*args, cwd=tmp_path, timeout=60)
+    assert merged.code in (0, 1) and not merged.has_traceback() and not merged.internal_error(), merged
+    files = {p.name: p.read_text(errors="replace") for p in out.iterdir()}
+    for needle in ("<script>alert(", "<img src=x", "<svg/onload"):
+        assert needle not in files["report.html"], needle
+    ET.fromstring(files["report.junit.xml"])
+    json.loads(files["report.sarif"])
+    for name in ("report.txt", "report.md"):
+        assert "\x1b" not in files[name] and "\x07" not in files[name], name
+    assert "\x1b" not in merged.stdout + merged.stderr
