@@ -225,3 +225,11 @@ def test_log_with_a_trailing_block_of_nuls(tmp_path: Path) -> None:
     assert run.code in (0, 1), run
     assert run.wall_s < 60, run
     assert workload_calls(run).get("SELECT * FROM comments WHERE post_id = $1") == 6, run
+
+
+def test_hostile_stdin_log(tmp_path: Path) -> None:
+    for data in (os.urandom(1 << 20), nplusone_log(6).encode() + b"\x00" * (1 << 20) + b"\xff\xfe" * 1000):
+        run = run_measured("db", "--log", "-", "--format", "json", stdin=data, cwd=tmp_path, timeout=60)
+        assert not run.timed_out and not run.has_traceback() and not run.internal_error(), run
+        assert run.code in (0, 1, 3), run
+        assert run.stderr.strip(), run
