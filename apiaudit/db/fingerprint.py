@@ -27,7 +27,7 @@ from urllib.parse import unquote
 import sqlglot
 from sqlglot import expressions as exp
 
-__all__ = ["extract_tags", "fingerprint", "mask"]
+__all__ = ["extract_tags", "fingerprint", "mask", "printable"]
 
 MARK = "\ue000"  # private-use character: cannot clash with SQL text or the jsonb ``?`` operator
 MAX_PARSE_CHARS = 20_000  # longer statements (bulk inserts, 10 MB blobs) keep the mask: parsing costs seconds
@@ -59,6 +59,7 @@ _PARAM_OUT = re.compile(r"\$\d+")
 _SQLCOMMENTER = re.compile(r"([A-Za-z_][\w.-]*)\s*=\s*'((?:[^']|\\')*)'")
 _MARGINALIA = re.compile(r"([A-Za-z_][\w.-]*):([^,*]+)")
 _COMMENT = re.compile(r"/\*(.*?)\*/", re.S)
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 # sqlglot warns on stderr for each statement it falls back on (SHOW, VACUUM...); the mask covers them.
 logging.getLogger("sqlglot").setLevel(logging.ERROR)
 
@@ -152,6 +153,8 @@ def _normalise(masked: str) -> tuple[str, str]:
     sample = _parsed_sample(masked) if len(masked) <= MAX_PARSE_CHARS else None
     if sample is None:
         sample = _number(masked).lower()
+    if _CONTROL.search(sample):  # a quoted identifier from a hostile log: no terminal escapes in reports
+        sample = printable(sample)
     digest = hashlib.blake2b(sample.encode("utf-8", "replace"), digest_size=8).hexdigest()
     if len(sample) > MAX_SAMPLE_CHARS:
         sample = sample[:MAX_SAMPLE_CHARS] + " …"
@@ -204,6 +207,11 @@ def _canonical(node: exp.Expression) -> exp.Expression:
     return node
 
 
+def printable(text: str) -> str:
+    """C0/C1 control characters (ESC, BEL...) shown as ``\\xNN``: log text ends up on terminals."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
 def extract_tags(sql: str) -> dict[str, str]:
     """sqlcommenter (``key='url-encoded'``) or marginalia (``key:value``) tags from block comments."""
     if "/*" not in sql:
@@ -212,7 +220,7 @@ def extract_tags(sql: str) -> dict[str, str]:
     for body in _COMMENT.findall(sql):
         pairs = _SQLCOMMENTER.findall(body)
         if pairs:
-            tags.update((k, unquote(v.replace("\\'", "'"))) for k, v in pairs)
+            tags.update((printable(k), printable(unquote(v.replace("\\'", "'")))) for k, v in pairs)
             continue
-        tags.update((k.strip(), v.strip()) for k, v in _MARGINALIA.findall(body))
+        tags.update((printable(k.strip()), printable(v.strip())) for k, v in _MARGINALIA.findall(body))
     return tags

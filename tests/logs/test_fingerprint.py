@@ -115,3 +115,11 @@ def test_nested_block_comments_and_comment_markers_inside_strings() -> None:
     )
     # An unclosed nested comment runs to the end, as in the server's lexer.
     assert mask("SELECT 1 /* a /* b */ FROM t") == "SELECT \ue000"
+
+
+def test_control_characters_never_reach_a_sample_or_a_tag() -> None:
+    # A hostile log's quoted identifier or sqlcommenter tag must not carry terminal escapes into reports.
+    fid, sample = fingerprint('SELECT * FROM "a\x1b[2Jb\x07\x9b" WHERE id = 1')
+    assert sample == 'SELECT * FROM "a\\x1b[2Jb\\x07\\x9b" WHERE id = $1'
+    assert fid == fingerprint('SELECT * FROM "a\x1b[2Jb\x07\x9b" WHERE id = 2')[0]
+    assert extract_tags("SELECT 1 /*route='%1B%5D0%3Bpwned%07'*/") == {"route": "\\x1b]0;pwned\\x07"}
