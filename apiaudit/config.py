@@ -118,6 +118,9 @@ def parse_config(doc: YamlDoc, ruleset: RuleSet) -> Config:
     for name, value in cfg.headers.items():
         if name.lower() in SENSITIVE_HEADERS:
             register_secret(value)
+    score = cfg.gate.get("min_score")
+    if score is not None and not 0 <= score <= 100:
+        raise ConfigError("'gate.min_score' must be between 0 and 100", where=doc.where("gate", "min_score"))
     where = {k: doc.where("rules", k) for k in cfg.rule_overrides}
     cfg.ruleset = ruleset.with_overrides(cfg.rule_overrides, where)
     return cfg

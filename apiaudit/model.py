@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from enum import IntEnum
 from typing import Any
@@ -191,8 +192,11 @@ class Report:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Report:
+        """Load a saved report. Saved reports are untrusted (a CI artifact can be tampered with):
+        control characters are replaced so no renderer can put terminal escapes on a screen."""
         if data.get("schema_version") != SCHEMA_VERSION:
             raise ValueError(f"unsupported schema_version {data.get('schema_version')!r}")
+        data = _printable(data)
         return cls(
             kind=str(data["kind"]),
             targets=[str(t) for t in data.get("targets") or []],
@@ -207,6 +211,22 @@ class Report:
             measurements=dict(data.get("measurements") or {}),
             tool=dict(data.get("tool") or {"name": "apiaudit", "version": _version()}),
         )
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _printable(value: Any, depth: int = 0) -> Any:
+    """Every string with C0/C1 control characters (but tab and newline) replaced by U+FFFD."""
+    if isinstance(value, str):
+        return _CONTROL.sub("\ufffd", value)
+    if depth > 64:
+        return value
+    if isinstance(value, dict):
+        return {_printable(k, depth + 1): _printable(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_printable(v, depth + 1) for v in value]
+    return value
 
 
 def _version() -> str:

@@ -28,8 +28,11 @@ SENSITIVE_HEADERS = frozenset(
     }
 )
 _SECRETS: set[str] = set()
-_URL_PASSWORD = re.compile(r"(?P<pre>[a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]*:)(?P<pw>[^@\s/]+)(?P<at>@)")
-_KV_PASSWORD = re.compile(r"(?P<pre>\bpassword\s*=\s*)(?P<pw>'(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
+# The password runs to the LAST '@' of the token: unencoded '@', '/' or ':' in passwords are the most
+# common DSN typo, and a lazy match would print the rest of the password as the "host".
+_URL_PASSWORD = re.compile(r"(?P<pre>[a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]*:)(?P<pw>\S*)(?P<at>@)")
+# key=value conninfo: a quoted value may hold spaces and doubled quotes, or be cut off unbalanced.
+_KV_PASSWORD = re.compile(r"(?P<pre>\bpassword\s*=\s*)(?P<pw>'(?:[^'\\]|\\.|'')*(?:'|$)|\S+)", re.IGNORECASE)
 _QUERY_SECRET = re.compile(
     r"(?P<pre>[?&](?:password|passwd|pwd|token|api_key|apikey|access_token|secret)=)(?P<pw>[^&#\s]+)",
     re.IGNORECASE,
@@ -46,6 +49,17 @@ def register_secret(value: str | None) -> None:
         parts = value.strip().split(None, 1)
         if len(parts) == 2 and len(parts[1]) >= 4:
             _SECRETS.add(parts[1])
+
+
+def register_userinfo(target: str) -> None:
+    """Register the password of ``scheme://user:password@host`` before anything tries to parse it.
+
+    Splits at the last '@' so an unencoded '@' or '/' in the password cannot hide part of it."""
+    rest = target.strip().split("://", 1)[1] if "://" in target else ""
+    if "@" in rest:
+        userinfo = rest.rsplit("@", 1)[0]
+        if ":" in userinfo:
+            register_secret(userinfo.split(":", 1)[1])
 
 
 def clear_secrets() -> None:

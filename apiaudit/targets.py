@@ -5,10 +5,11 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from apiaudit.errors import UsageError
-from apiaudit.redact import redact_text, register_secret
+from apiaudit.redact import redact_text, register_secret, register_userinfo
 
 
 def http_url(url: str) -> str:
+    register_userinfo(url)
     if "://" not in url:
         raise UsageError(f"not an http(s) URL: {redact_text(url)!r} (did you mean http://{url.strip()}?)")
     return _checked_url(url, ("http", "https"), "http:// or https://", "URL")
@@ -16,6 +17,7 @@ def http_url(url: str) -> str:
 
 def _checked_url(url: str, schemes: tuple[str, ...], expected: str, what: str) -> str:
     """Scheme, host and port must parse; a password in the URL becomes a secret."""
+    register_userinfo(url)
     parts = urlsplit(url.strip())
     if parts.scheme not in schemes:
         raise UsageError(f"unsupported {what} scheme {parts.scheme!r} in {redact_text(url)!r} (expected {expected})")
@@ -35,6 +37,7 @@ def postgres_dsn(dsn: str) -> str:
     from psycopg import conninfo
 
     text = dsn.strip()
+    register_userinfo(text)
     if "://" in text and not text.startswith(("postgresql://", "postgres://")):
         raise UsageError(f"not a PostgreSQL DSN: {redact_text(text)!r} (expected postgresql://user@host:port/db)")
     try:
