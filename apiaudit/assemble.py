@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from apiaudit.checks import KIND_OF_PREFIX, CheckRun
-from apiaudit.model import Finding, Report, ReportFinding, fingerprint_of
+from apiaudit.model import Finding, Report, ReportFinding, fingerprint_of, printable
 from apiaudit.redact import redact_value
 from apiaudit.rules import RuleSet
 from apiaudit.score import build_checklist, compute_score
@@ -39,7 +39,8 @@ def resolve(findings: list[Finding], ruleset: RuleSet) -> list[ReportFinding]:
         rule = ruleset.rules.get(f.rule_id)
         if rule is None or not rule.enabled:
             continue
-        location = redact_value(f.location)
+        # Target content (headers, bodies, identifiers, log text) never brings control characters along.
+        location = printable(redact_value(f.location))
         fp = fingerprint_of(rule.id, location)
         if fp in seen:
             continue
@@ -48,8 +49,9 @@ def resolve(findings: list[Finding], ruleset: RuleSet) -> list[ReportFinding]:
         resolved.append(
             ReportFinding(
                 id="", rule=rule.id, severity=rule.severity, checklist=rule.checklist, title=rule.title,
-                message=redact_value(rule.render_message(variables)), location=location,
-                evidence=redact_value(f.evidence), fix=redact_value(rule.render_fix(variables)), fingerprint=fp,
+                message=printable(redact_value(rule.render_message(variables))), location=location,
+                evidence=printable(redact_value(f.evidence)), fix=printable(redact_value(rule.render_fix(variables))),
+                fingerprint=fp,
             )
         )
     resolved.sort(key=lambda r: (-r.severity, checklist_order.get(r.checklist, 99), r.rule, r.fingerprint))
@@ -104,7 +106,7 @@ def assemble(
         findings=findings,
         workload=redact_value(list(workload or [])),
         stats=dict(stats or {}),
-        errors=redact_value(list(errors or []) + run.errors),
+        errors=printable(redact_value(list(errors or []) + run.errors)),
         measurements=redact_value(dict(measurements or {})),
     )
 

@@ -30,6 +30,7 @@ __all__ = [
     "ReportFinding",
     "Severity",
     "fingerprint_of",
+    "printable",
 ]
 
 # Checklist sections, in the guide's order.
@@ -196,7 +197,7 @@ class Report:
         control characters are replaced so no renderer can put terminal escapes on a screen."""
         if data.get("schema_version") != SCHEMA_VERSION:
             raise ValueError(f"unsupported schema_version {data.get('schema_version')!r}")
-        data = _printable(data)
+        data = printable(data)
         return cls(
             kind=str(data["kind"]),
             targets=[str(t) for t in data.get("targets") or []],
@@ -216,16 +217,16 @@ class Report:
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
-def _printable(value: Any, depth: int = 0) -> Any:
+def printable(value: Any, depth: int = 0) -> Any:
     """Every string with C0/C1 control characters (but tab and newline) replaced by U+FFFD."""
     if isinstance(value, str):
         return _CONTROL.sub("\ufffd", value)
     if depth > 64:
         return value
     if isinstance(value, dict):
-        return {_printable(k, depth + 1): _printable(v, depth + 1) for k, v in value.items()}
+        return {printable(k, depth + 1): printable(v, depth + 1) for k, v in value.items()}
     if isinstance(value, list):
-        return [_printable(v, depth + 1) for v in value]
+        return [printable(v, depth + 1) for v in value]
     return value
 
 
