@@ -149,7 +149,7 @@ def test_sarif_valid_and_complete(reports: dict[str, Report], ruleset: RuleSet) 
         assert "://" not in artifact["uri"] and artifact["uri"]
         base = run["originalUriBaseIds"][artifact["uriBaseId"]]["uri"]
         if "url" in f.location:
-            assert urljoin(base, artifact["uri"]) == f.location["url"]
+            assert urljoin(base, artifact["uri"]) == f.location.get("url", "")
         else:
             assert loc["logicalLocations"][0]["fullyQualifiedName"]
             assert base.startswith("postgresql://app@127.0.0.1:5432/shop")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 from apiaudit.checks import CheckContext, NotApplicable, check
 from apiaudit.http.evidence import Endpoint, Exchange, ScanEvidence
@@ -143,7 +144,8 @@ def check_error_rates(ev: ScanEvidence, ctx: CheckContext) -> Iterator[Finding |
         yield NotApplicable("no plain request was made")
         return
     warn, crit = ctx.threshold("error_rate_warn_pct"), ctx.threshold("error_rate_critical_pct")
-    where = {"url": ev.endpoints[0].url if ev.endpoints else "", "method": "GET"}
+    # A rate over the whole scan belongs to the API, not to whichever endpoint happened to be first.
+    where = {"target": _origin(ev.endpoints[0].url) if ev.endpoints else ""}
     rate5 = counts["rate_5xx_pct"]
     common = {"failed": counts["5xx"] + counts["failed"], "total": counts["requests"], "rate_pct": rate5,
               "examples": ", ".join(counts["examples_5xx"])}
@@ -156,3 +158,11 @@ def check_error_rates(ev: ScanEvidence, ctx: CheckContext) -> Iterator[Finding |
                       {"count": counts["4xx"], "total": counts["requests"],
                        "rate_pct": counts["rate_4xx_pct"], "examples": ", ".join(counts["examples_4xx"])},
                       counts)
+
+
+def _origin(url: str) -> str:
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. an unbalanced IPv6 bracket in a replayed evidence file
+        return url
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else url

@@ -122,7 +122,7 @@ def _scan(url: str) -> Report:
 
 
 def _names(report: Report, rule: str) -> list[str]:
-    return sorted(f.location["url"].rsplit("/", 1)[-1] for f in report.findings if f.rule == rule)
+    return sorted(f.location.get("url", "").rsplit("/", 1)[-1] for f in report.findings if f.rule == rule)
 
 
 def test_nginx_origin_static_headers(nginx: tuple[str, str]) -> None:

@@ -79,7 +79,7 @@ def report(httpbin: str) -> Report:
 def at(report: Report, path: str) -> dict[str, list[dict[str, object]]]:
     out: dict[str, list[dict[str, object]]] = {}
     for f in report.findings:
-        if f.location["url"].split("://", 1)[1].split("/", 1)[1] == path.lstrip("/"):
+        if f.location.get("url", "").split("://", 1)[1].split("/", 1)[1] == path.lstrip("/"):
             out.setdefault(f.rule, []).append(f.evidence)
     return out
 
