@@ -43,11 +43,7 @@ def audit(
     if api or cfg.targets.get("api"):
         from apiaudit.http.audit import ScanOptions, run_scan
 
-        opts = ScanOptions.from_cli(
-            cfg, urls=list(api or []), openapi=None, headers=[], max_requests=None, concurrency=None,
-            timeout=None, samples=samples, burst=None, insecure=False, save_evidence=None, from_evidence=None,
-            verbose=False, quiet=True,
-        )
+        opts = ScanOptions.from_cli(cfg, urls=list(api or []), samples=samples, quiet=True)
         reports.append(run_scan(opts, cfg))
     if database or logs or cfg.targets.get("database"):
         from apiaudit.db.audit import DbOptions, run_db_audit

@@ -78,17 +78,18 @@ class ScanOptions:
     probe_options: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def from_cli(cls, cfg: Any, *, urls: list[str], openapi: str | None, headers: list[str],
-                 max_requests: int | None, concurrency: int | None, timeout: float | None,
-                 samples: int | None, burst: int | None, insecure: bool, save_evidence: str | None,
-                 from_evidence: str | None, verbose: bool, quiet: bool) -> ScanOptions:
+    def from_cli(cls, cfg: Any, *, urls: list[str], openapi: str | None = None, headers: list[str] | None = None,
+                 max_requests: int | None = None, concurrency: int | None = None, timeout: float | None = None,
+                 samples: int | None = None, burst: int | None = None, insecure: bool = False,
+                 save_evidence: str | None = None, from_evidence: str | None = None, verbose: bool = False,
+                 quiet: bool = False) -> ScanOptions:
         for name, value in (("--max-requests", max_requests), ("--concurrency", concurrency),
                             ("--timeout", timeout), ("--samples", samples), ("--burst", burst)):
             _non_negative(name, value)
         if concurrency == 0 or timeout == 0 or max_requests == 0:
             raise UsageError("--max-requests, --concurrency and --timeout must be positive")
         http_cfg = dict(cfg.http)
-        sent = {**cfg.headers, **dict(parse_header(h) for h in headers)}
+        sent = {**cfg.headers, **dict(parse_header(h) for h in headers or [])}
         client = settings_from(http_cfg, {}, max_requests=max_requests, concurrency=concurrency,
                                timeout_s=timeout, insecure=insecure or None)
         n_samples = samples if samples is not None else int(http_cfg.get("samples", DEFAULT_SAMPLES))

@@ -16,13 +16,10 @@ Expected audit, from nginx's documentation:
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 from collections.abc import Iterator
 
 import pytest
-from conftest import _wait_port, need  # type: ignore[attr-defined]
+from nginx_server import run_nginx
 
 from apiaudit import pgcluster
 from apiaudit.config import Config
@@ -30,21 +27,7 @@ from apiaudit.http.audit import ScanOptions, run_scan
 from apiaudit.model import Report
 from apiaudit.rules import load_rules
 
-NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
-CONF = """
-worker_processes 1;
-daemon off;
-{user}
-pid {prefix}/nginx.pid;
-error_log {prefix}/error.log;
-events {{ worker_connections 64; }}
-http {{
-  access_log off;
-  client_body_temp_path {prefix}/tmp/body;
-  proxy_temp_path {prefix}/tmp/proxy;
-  fastcgi_temp_path {prefix}/tmp/fastcgi;
-  uwsgi_temp_path {prefix}/tmp/uwsgi;
-  scgi_temp_path {prefix}/tmp/scgi;
+HTTP = """
   proxy_cache_path {prefix}/cache keys_zone=edge:1m;
   types {{ text/html html; text/css css; application/javascript js; image/png png; }}
   server {{
@@ -62,7 +45,6 @@ http {{
       add_header X-Cache-Status $upstream_cache_status;
     }}
   }}
-}}
 """
 PAGE = """<!doctype html><html><head>
 <link rel="stylesheet" href="/assets/site.3f2a9c1b.css">
@@ -75,49 +57,20 @@ ASSETS = ("assets/site.3f2a9c1b.css", "assets/app.1a2b3c4d5e.js", "legacy/lib.5e
 
 @pytest.fixture(scope="module")
 def nginx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    need(os.path.exists(NGINX), "nginx (Debian nginx-light)")
     prefix = tmp_path_factory.mktemp("nginx-static")
     (prefix / "www").mkdir()
     (prefix / "www" / "index.html").write_text(PAGE)
     for name in ASSETS:
         (prefix / "www" / name).parent.mkdir(parents=True, exist_ok=True)
         (prefix / "www" / name).write_text("/* asset */\n" * 50)
-    (prefix / "tmp").mkdir()
     origin, edge = pgcluster.free_port(), pgcluster.free_port()
-    user = "user root;" if os.geteuid() == 0 else ""
-    (prefix / "nginx.conf").write_text(CONF.format(prefix=prefix, origin=origin, edge=edge, user=user))
-    proc = subprocess.Popen(
-        [NGINX, "-p", str(prefix), "-c", str(prefix / "nginx.conf")],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        _wait_port(origin)
-        _wait_port(edge)
+    with run_nginx(prefix, HTTP.format(prefix=prefix, origin=origin, edge=edge), [origin, edge]):
         yield f"http://127.0.0.1:{origin}", f"http://127.0.0.1:{edge}"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def _scan(url: str) -> Report:
     cfg = Config(ruleset=load_rules())
-    opts = ScanOptions.from_cli(
-        cfg,
-        urls=[url],
-        openapi=None,
-        headers=[],
-        max_requests=None,
-        concurrency=None,
-        timeout=None,
-        samples=0,
-        burst=None,
-        insecure=False,
-        save_evidence=None,
-        from_evidence=None,
-        verbose=False,
-        quiet=True,
-    )
+    opts = ScanOptions.from_cli(cfg, urls=[url], samples=0, quiet=True)
     return run_scan(opts, cfg)
 
 

@@ -57,22 +57,7 @@ def httpbin() -> Iterator[str]:
 @pytest.fixture(scope="module")
 def report(httpbin: str) -> Report:
     cfg = Config(ruleset=load_rules())
-    opts = ScanOptions.from_cli(
-        cfg,
-        urls=[httpbin + p for p in PATHS],
-        openapi=None,
-        headers=[],
-        max_requests=None,
-        concurrency=None,
-        timeout=None,
-        samples=0,
-        burst=None,
-        insecure=False,
-        save_evidence=None,
-        from_evidence=None,
-        verbose=False,
-        quiet=True,
-    )
+    opts = ScanOptions.from_cli(cfg, urls=[httpbin + p for p in PATHS], samples=0, quiet=True)
     return run_scan(opts, cfg)
 
 

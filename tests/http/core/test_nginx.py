@@ -17,13 +17,10 @@ ngx_http_headers_module `expires`) and the RFCs:
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
 from collections.abc import Iterator
 
 import pytest
-from conftest import _wait_port, need
+from nginx_server import run_nginx
 
 from apiaudit import pgcluster
 from apiaudit.config import Config
@@ -31,22 +28,7 @@ from apiaudit.http.audit import ScanOptions, run_scan
 from apiaudit.model import Report
 from apiaudit.rules import load_rules
 
-NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
-
-CONF = """
-worker_processes 1;
-daemon off;
-{user}
-pid {prefix}/nginx.pid;
-error_log {prefix}/error.log;
-events {{ worker_connections 64; }}
-http {{
-  access_log off;
-  client_body_temp_path {prefix}/tmp/body;
-  proxy_temp_path {prefix}/tmp/proxy;
-  fastcgi_temp_path {prefix}/tmp/fastcgi;
-  uwsgi_temp_path {prefix}/tmp/uwsgi;
-  scgi_temp_path {prefix}/tmp/scgi;
+HTTP = """
   types {{ application/json json; text/plain txt; }}
   server {{
     listen 127.0.0.1:{port};
@@ -59,35 +41,21 @@ http {{
     location /cached/ {{ expires 10m; }}
     location /novary/ {{ gzip_vary off; }}
   }}
-}}
 """
 FILES = ("data.json", "cached/data.json", "novary/data.json")
 
 
 @pytest.fixture(scope="module")
 def nginx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    need(os.path.exists(NGINX), "nginx (Debian nginx-light)")
     prefix = tmp_path_factory.mktemp("nginx")
     body = json.dumps([{"id": i, "title": f"item {i}", "tags": ["a", "b"]} for i in range(120)])
     for name in FILES:
         (prefix / "www" / name).parent.mkdir(parents=True, exist_ok=True)
         (prefix / "www" / name).write_text(body)
     (prefix / "www" / "small.json").write_text('{"ok": true}')
-    (prefix / "tmp").mkdir()
     port = pgcluster.free_port()
-    user = "user root;" if os.geteuid() == 0 else ""
-    (prefix / "nginx.conf").write_text(CONF.format(prefix=prefix, port=port, user=user))
-    proc = subprocess.Popen(
-        [NGINX, "-p", str(prefix), "-c", str(prefix / "nginx.conf")],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        _wait_port(port)
+    with run_nginx(prefix, HTTP.format(prefix=prefix, port=port), [port]):
         yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")
@@ -96,22 +64,7 @@ def report(nginx: str) -> Report:
         ruleset=load_rules(), endpoints=[{"url": nginx + "/cached/data.json", "resource_class": "medium"}]
     )
     urls = [nginx + "/data.json", nginx + "/novary/data.json", nginx + "/small.json"]
-    opts = ScanOptions.from_cli(
-        cfg,
-        urls=urls,
-        openapi=None,
-        headers=[],
-        max_requests=None,
-        concurrency=None,
-        timeout=None,
-        samples=0,
-        burst=None,
-        insecure=False,
-        save_evidence=None,
-        from_evidence=None,
-        verbose=False,
-        quiet=True,
-    )
+    opts = ScanOptions.from_cli(cfg, urls=urls, samples=0, quiet=True)
     return run_scan(opts, cfg)
 
 

@@ -50,22 +50,7 @@ def report(gz_base: str, plain_base: str, evidence_file: str) -> Report:
         ],
     )
     urls = [gz_base + "/bad/guide-etag", *(plain_base + p for p in PLAIN)]
-    opts = ScanOptions.from_cli(
-        cfg,
-        urls=urls,
-        openapi=None,
-        headers=[],
-        max_requests=None,
-        concurrency=None,
-        timeout=None,
-        samples=0,
-        burst=None,
-        insecure=False,
-        save_evidence=evidence_file,
-        from_evidence=None,
-        verbose=False,
-        quiet=True,
-    )
+    opts = ScanOptions.from_cli(cfg, urls=urls, samples=0, save_evidence=evidence_file, quiet=True)
     return run_scan(opts, cfg)
 
 
