@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cache_servers import run_redis
 from conftest import need
 
 from apiaudit import pgcluster
@@ -78,33 +79,9 @@ def _wait_port(port: int) -> None:
 
 
 @pytest.fixture
-def redis_port(tmp_path: Path) -> Iterator[int]:
-    binary = shutil.which("redis-server")
-    need(binary is not None, "redis-server")
-    port = pgcluster.free_port()
-    proc = subprocess.Popen(
-        [
-            str(binary),
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(tmp_path),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        _wait_port(port)
+def redis_port() -> Iterator[int]:
+    with run_redis() as port:
         yield port
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def _seed(r: Any) -> None:

@@ -10,15 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
-import socket
-import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import need
+from cache_servers import run_redis
 
 from apiaudit import pgcluster
 from hostile.measure import Run, run_measured
@@ -208,41 +204,9 @@ def test_db_outputs_and_errors_hold_no_secret(pg: pgcluster.Cluster, tmp_path: P
 
 
 @pytest.fixture
-def redis_with_password(tmp_path: Path) -> Iterator[int]:
-    binary = shutil.which("redis-server")
-    need(binary is not None, "redis-server")
-    port = pgcluster.free_port()
-    proc = subprocess.Popen(
-        [
-            str(binary),
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--requirepass",
-            REDIS_PASS,
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(tmp_path),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.05)
+def redis_with_password() -> Iterator[int]:
+    with run_redis("--requirepass", REDIS_PASS) as port:
         yield port
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def test_cache_outputs_and_errors_hold_no_secret(tmp_path: Path, redis_with_password: int) -> None:

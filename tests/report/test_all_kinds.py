@@ -3,66 +3,30 @@
 from __future__ import annotations
 
 import json
-import shutil
-import socket
-import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
-from conftest import need
+from cache_servers import run_redis
 
 from apiaudit.model import Report
-from apiaudit.pgcluster import free_port
 
 SCHEMA = Path(__file__).resolve().parents[2] / "apiaudit" / "report" / "schema.json"
 
 
 @pytest.fixture
-def redis_url(tmp_path: Path) -> Iterator[str]:
-    binary = shutil.which("redis-server")
-    need(binary is not None, "redis-server (Debian package)")
-    assert binary is not None
-    port = free_port()
-    proc = subprocess.Popen(
-        [
-            binary,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(tmp_path),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                    break
-            except OSError:
-                time.sleep(0.05)
-        import redis
+def redis_url() -> Iterator[str]:
+    import redis
 
+    with run_redis() as port:
         client = redis.Redis(host="127.0.0.1", port=port)
         for i in range(200):
             client.set(f"user:{i}", "x" * 50, ex=600 if i % 2 else None)
         for i in range(300):  # 150 hits, 150 misses: a 50 % hit rate, below the guide's 80 %
             client.get(f"user:{i if i < 150 else i + 1000}")
         yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 def test_cache_report_validates_merges_and_is_charted(
