@@ -43,7 +43,7 @@ SCHEMA: dict[str, Any] = {
     "db": {
         "statement_timeout_ms": "int", "lock_timeout_ms": "int", "top_queries": "int", "analyze": "bool",
         "hypopg": "bool", "min_cost_drop": "number", "workload_limit": "int", "schemas": "list[str]",
-        "connect_timeout_s": "number",
+        "connect_timeout_s": "number", "explain_user_functions": "bool", "trusted_extensions": "list[str]",
     },
     "logs": {
         "format": ("auto", "stderr", "csvlog", "jsonlog", "sql"), "prefix": "str", "nplusone_min_repeats": "int",

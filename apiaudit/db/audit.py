@@ -13,7 +13,7 @@ from typing import Any
 
 from apiaudit.assemble import assemble, utc_now
 from apiaudit.checks import CheckContext, run_checks
-from apiaudit.db.dsn import checked_dsn
+from apiaudit.db.dsn import checked_dsn, display_dsn
 from apiaudit.db.evidence import DbEvidence
 from apiaudit.db.workload import WorkloadQuery, merge_workloads
 from apiaudit.errors import AuditError, UsageError
@@ -36,6 +36,7 @@ class DbOptions:
     log_format: str | None = None
     log_prefix: str | None = None
     analyze: bool = False
+    explain_user_functions: bool = False  # EXPLAIN statements that reach user-defined code
     top: int = DEFAULT_TOP
     statement_timeout_ms: int = 5000
     lock_timeout_ms: int = 1000
@@ -66,6 +67,7 @@ class DbOptions:
         quiet: bool = False,
         save_evidence: str | None = None,
         from_evidence: str | None = None,
+        explain_user_functions: bool = False,
     ) -> DbOptions:
         db = dict(getattr(cfg, "db", {}) or {})
         target, paths = _targets(cfg, dsn, logs, from_evidence)
@@ -86,6 +88,7 @@ class DbOptions:
             log_format=log_format or logs_cfg.get("format"),
             log_prefix=log_prefix or logs_cfg.get("prefix"),
             analyze=analyze or bool(db.get("analyze", False)),
+            explain_user_functions=explain_user_functions or bool(db.get("explain_user_functions", False)),
             top=top_n,
             statement_timeout_ms=timeout,
             **_db_section(db),
@@ -201,7 +204,7 @@ def _collect(
     """Database evidence over one read-only session; exit 3 only if the logs cannot stand in."""
     from apiaudit.db.collect import collect_database
 
-    ev = DbEvidence(target=redact_text(options.dsn) if options.dsn else None)
+    ev = DbEvidence(target=display_dsn(options.dsn) if options.dsn else None)
     stats: dict[str, Any] = {}
     if options.dsn:
         try:
