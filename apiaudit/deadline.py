@@ -45,7 +45,9 @@ class Deadline:
     def share(self, parts_left: int) -> Deadline:
         """A deadline for the next of ``parts_left`` parts: an equal share of what is left, so one
         stalling server cannot use up the time of the others."""
-        return Deadline(self.remaining() / max(1, parts_left))
+        share = Deadline(self.seconds)  # reports still name the deadline the user set
+        share.ends = share.started + self.remaining() / max(1, parts_left)
+        return share
 
     def reached(self, what: str) -> str:
         return f"deadline of {self.seconds:g} s reached {what}"
@@ -66,9 +68,13 @@ class Watchdog:
         with contextlib.suppress(Exception):  # the connection may be closing already
             self._cut()
 
-    def __enter__(self) -> Watchdog:
+    def start(self) -> Watchdog:
+        """Start watching without a ``with`` block (``cut`` must then be harmless after the work ends)."""
         self._timer.start()
         return self
+
+    def __enter__(self) -> Watchdog:
+        return self.start()
 
     def __exit__(self, *exc: object) -> None:
         self._timer.cancel()
@@ -94,3 +100,17 @@ def shutdown_fd(fd: int) -> None:
         pass
     finally:
         sock.detach()  # the descriptor belongs to the driver; do not close it under its feet
+
+
+def cut_session(conn: object) -> None:
+    """End a database session from another thread: ask the server to cancel the running statement
+    (bounded), then shut the socket down so a client blocked on a silent peer returns at once."""
+    if getattr(conn, "closed", True):
+        return
+    cancel = getattr(conn, "cancel_safe", None)
+    if cancel is not None:
+        with contextlib.suppress(Exception):
+            cancel(timeout=1.0)
+    fileno = getattr(conn, "fileno", None)
+    if fileno is not None:
+        shutdown_fd(fileno())

@@ -200,9 +200,10 @@ class ScanClient:
                 async with asyncio.timeout(limit):
                     await self._send(ex, merged, start)
             except TimeoutError:
-                cut = self.deadline is not None and self.deadline.expired()
-                ex.error = (self.deadline.reached("during the request (cut)") if cut and self.deadline
-                            else f"timed out after {limit:.0f} s")
+                if self.deadline is not None and self.deadline.expired():
+                    # Our limit, not the API's failure: the exchange is dropped, not counted as an error.
+                    raise DeadlineReached(self.deadline.reached("during the request (answer not used)")) from None
+                ex.error = f"timed out after {limit:.0f} s"
             except httpx.HTTPError as exc:
                 ex.error = redact_text(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
             except Exception as exc:  # invalid header values, TLS oddities: report, never crash the scan
