@@ -6,7 +6,15 @@ from typing import Annotated
 
 import typer
 
-from apiaudit.commands.common import CommonOptions, finish, load_config, with_common_options
+from apiaudit.commands.common import (
+    CommonOptions,
+    DeadlineOpt,
+    check_number,
+    deadline_seconds,
+    finish,
+    load_config,
+    with_common_options,
+)
 
 DsnArg = Annotated[str | None, typer.Argument(help="postgresql://user@host:port/db (or targets.database).")]
 LogOpt = Annotated[
@@ -48,6 +56,7 @@ def command(
     statement_timeout: TimeoutOpt = None,
     save_evidence: SaveOpt = None,
     from_evidence: FromOpt = None,
+    deadline: DeadlineOpt = None,
 ) -> int:
     """Audit PostgreSQL: FK indexes, EXPLAIN on the real workload (pg_stat_statements and logs),
     HypoPG-verified index advice, index hygiene, N+1 from query logs, pool and transaction health.
@@ -66,6 +75,8 @@ def command(
 
       apiaudit db --from-evidence ev.json --fail-on medium
     """
+    check_number("--top", top, positive=True)
+    check_number("--statement-timeout", statement_timeout, positive=True)
     cfg = load_config(common)
     from apiaudit.db.audit import DbOptions, run_db_audit
 
@@ -74,5 +85,6 @@ def command(
         statement_timeout_ms=statement_timeout, verbose=common.verbose, quiet=common.quiet,
         save_evidence=save_evidence, from_evidence=from_evidence, explain_user_functions=explain_user_functions,
     )
+    options.deadline_s = deadline_seconds("db", deadline, cfg.db)
     report = run_db_audit(options, cfg)
     return finish(report, common, cfg)

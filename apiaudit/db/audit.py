@@ -16,6 +16,7 @@ from apiaudit.checks import CheckContext, run_checks
 from apiaudit.db.dsn import checked_dsn, display_dsn
 from apiaudit.db.evidence import DbEvidence
 from apiaudit.db.workload import WorkloadQuery, merge_workloads
+from apiaudit.deadline import DEFAULT_DEADLINE_S, Deadline
 from apiaudit.errors import AuditError, UsageError
 from apiaudit.model import Report
 from apiaudit.redact import redact_text
@@ -50,6 +51,8 @@ class DbOptions:
     from_evidence: str | None = None
     verbose: bool = False
     quiet: bool = False
+    deadline_s: float = DEFAULT_DEADLINE_S["db"]
+    deadline: Deadline | None = None  # started by run_db_audit
 
     @classmethod
     def from_cli(
@@ -162,6 +165,7 @@ def _analyze_logs(options: DbOptions, errors: list[dict[str, str]]) -> Any:
 
 def run_db_audit(options: DbOptions, cfg: Any) -> Report:
     started, t0 = utc_now(), time.monotonic()
+    options.deadline = Deadline(options.deadline_s)
     errors: list[dict[str, str]] = []
     log_ev = _analyze_logs(options, errors) if options.logs else None
     log_workload: list[WorkloadQuery] = list(getattr(log_ev, "workload", None) or [])
@@ -210,9 +214,14 @@ def _collect(
         try:
             stats = collect_database(options, cfg, ev, log_workload, errors)
         except AuditError as exc:
+            if options.deadline is not None and options.deadline.expired():
+                exc = AuditError(f"{options.deadline.reached('(--deadline / db.deadline_s)')}: {exc}")
             if not _logs_usable(log_ev):
-                raise
+                raise exc from None
             errors.append({"where": "database", "message": str(exc)})
+        else:
+            if options.deadline is not None and options.deadline.expired():
+                errors.append({"where": "deadline", "message": deadline_cut(options.deadline, ev)})
     if not ev.connected:
         ev.workload = merge_workloads(log_workload)
         if not _logs_usable(log_ev):
@@ -220,6 +229,18 @@ def _collect(
                 errors.append({"where": "logs", "message": NO_STATEMENTS})
             raise AuditError("nothing could be audited: " + _error_lines(errors))
     return ev, stats
+
+
+def deadline_cut(deadline: Deadline, ev: DbEvidence) -> str:
+    """What the database half finished before its session was cut by the deadline."""
+    parts = {"settings": ev.settings, "tables": ev.tables, "indexes": ev.indexes, "foreign keys": ev.foreign_keys,
+             "activity": ev.activity, "pg_stat_statements": ev.statements}
+    done = [name for name, value in parts.items() if value is not None]
+    cut = [name for name, value in parts.items() if value is None]
+    explained = sum(1 for p in ev.plans or [] if p.plan is not None)
+    return (f"{deadline.reached('(--deadline / db.deadline_s)')}: the database session was cut; finished: "
+            f"{', '.join(done) or 'nothing'}, {explained} of {len(ev.workload or [])} workload queries "
+            f"EXPLAINed; not finished: {', '.join(cut) or 'EXPLAIN of the rest'}")
 
 
 def _error_lines(errors: list[dict[str, str]]) -> str:

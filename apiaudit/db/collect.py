@@ -22,7 +22,8 @@ def collect_database(
     options: Any, cfg: Any, ev: DbEvidence, log_workload: list[WorkloadQuery], errors: list[dict[str, str]]
 ) -> dict[str, Any]:
     settings = SessionSettings(
-        options.statement_timeout_ms, options.lock_timeout_ms, options.connect_timeout_s
+        options.statement_timeout_ms, options.lock_timeout_ms, options.connect_timeout_s,
+        deadline=getattr(options, "deadline", None),
     )
     conn = connect(options.dsn, settings)
     try:

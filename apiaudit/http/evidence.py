@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from apiaudit.http.secrets import mask_headers
+from apiaudit.redact import redact_bytes
 
 __all__ = ["BODY_KEEP_BYTES", "HEAD_KEEP_BYTES", "RETAINED_BODY_BUDGET", "Endpoint", "Exchange", "ScanEvidence",
            "keeps_body", "load_evidence", "save_evidence"]
@@ -126,7 +127,7 @@ class Exchange:
         try:
             data["body_text"] = self.body.decode("utf-8")
         except UnicodeDecodeError:
-            data["body_b64"] = base64.b64encode(self.body).decode("ascii")
+            data["body_b64"] = base64.b64encode(redact_bytes(self.body)).decode("ascii")  # before encoding
         return data
 
     @classmethod
