@@ -79,7 +79,8 @@ def atomic_write(path: str | os.PathLike[str], data: str | bytes, *, named: bool
         target = Path(os.path.realpath(target))
     if target.is_dir():
         raise IsADirectoryError(21, "is a directory")
-    raw = data.encode("utf-8") if isinstance(data, str) else data
+    # "replace": a lone surrogate that slipped past the model boundary costs one "?", never the report
+    raw = data.encode("utf-8", "replace") if isinstance(data, str) else data
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
@@ -101,7 +102,7 @@ def atomic_append(path: str | os.PathLike[str], data: str, *, named: bool, limit
         old = bounded_read(os.path.realpath(target) if named else target, limit=limit)
         if not named and target.is_symlink():
             raise UnsafePath("is a symbolic link")
-    atomic_write(target, old + data.encode("utf-8"), named=named)
+    atomic_write(target, old + data.encode("utf-8", "replace"), named=named)
 
 
 def _mode(target: Path) -> int:

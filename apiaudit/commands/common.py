@@ -143,7 +143,7 @@ def write_outputs(report: Any, opts: CommonOptions, *, ruleset: Any = None) -> N
     if len(formats) > 1:
         raise UsageError("several --format values need --output-dir")
     if not opts.quiet:
-        sys.stdout.write(render(formats[0], report, screen))
+        sys.stdout.write(render(formats[0], report, screen).encode("utf-8", "replace").decode("utf-8"))
     _append_step_summary(report, files)
 
 
