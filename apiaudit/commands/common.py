@@ -228,7 +228,7 @@ def write_outputs(report: Any, opts: CommonOptions, *, ruleset: Any = None) -> N
         out_dir = Path(opts.output_dir)
         _mkdir(out_dir)
         for fmt in formats:
-            _write(out_dir / FORMATS[fmt][1], render(fmt, report, files))
+            _write(out_dir / FORMATS[fmt][1], render(fmt, report, files), named=False)
         if not opts.quiet and "table" not in formats:
             print(render("table", report, screen), end="")
         return
@@ -238,7 +238,7 @@ def write_outputs(report: Any, opts: CommonOptions, *, ruleset: Any = None) -> N
     if len(formats) > 1:
         raise UsageError("several --format values need --output-dir")
     if not opts.quiet:
-        sys.stdout.write(render(formats[0], report, screen))
+        sys.stdout.write(render(formats[0], report, screen).encode("utf-8", "replace").decode("utf-8"))
     _append_step_summary(report, files)
 
 
@@ -259,12 +259,17 @@ def terminal_width(tty: bool) -> int | None:
 
 
 def _append_step_summary(report: Any, opts: Any) -> None:
+    from apiaudit.fileio import atomic_append
     from apiaudit.report import FORMATS, render
 
     path = os.environ.get("GITHUB_STEP_SUMMARY")
     if path and "markdown" in FORMATS:
-        with open(path, "a", encoding="utf-8") as fh:
-            fh.write(render("markdown", report, opts))
+        # The summary is a courtesy: a file the runner made unwritable must not change the gate's exit code.
+        try:
+            atomic_append(path, render("markdown", report, opts), named=True)
+        except (OSError, UnicodeDecodeError) as exc:
+            print(f"apiaudit: warning: cannot write GITHUB_STEP_SUMMARY {path}: "
+                  f"{getattr(exc, 'strerror', None) or exc}", file=sys.stderr)
 
 
 def _mkdir(path: Path) -> None:
@@ -274,18 +279,22 @@ def _mkdir(path: Path) -> None:
         raise UsageError(f"cannot create output directory {path}: {exc.strerror or exc}") from None
 
 
-def _write(path: Path, text: str) -> None:
+def _write(path: Path, text: str, *, named: bool = True) -> None:
+    """``named``: the user gave exactly this path (see apiaudit.fileio for the symlink rule)."""
+    from apiaudit.fileio import atomic_write
+
     try:
-        path.write_text(text, encoding="utf-8")
+        atomic_write(path, text, named=named)
     except OSError as exc:
         raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 def read_report_file(path: str) -> Any:
+    from apiaudit.fileio import bounded_text
     from apiaudit.model import Report
 
     try:
-        raw = Path(path).read_text(encoding="utf-8")
+        raw = bounded_text(path)
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"cannot read report {path}: {getattr(exc, 'strerror', None) or exc}") from None
     try:
@@ -301,8 +310,10 @@ def read_report_file(path: str) -> Any:
 
 def read_baseline(path: str) -> set[str]:
     """Fingerprints from a baseline: a full JSON report or a ``{"fingerprints": [...]}`` file."""
+    from apiaudit.fileio import bounded_text
+
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        data = json.loads(bounded_text(path))
     except RecursionError:
         raise UsageError(f"cannot read baseline {path}: nested too deeply") from None
     except (OSError, UnicodeDecodeError, ValueError) as exc:

@@ -17,6 +17,7 @@ from apiaudit.assemble import assemble, utc_now
 from apiaudit.checks import CheckContext, run_checks
 from apiaudit.deadline import DEFAULT_DEADLINE_S, Deadline
 from apiaudit.errors import UsageError
+from apiaudit.fileio import bounded_read
 from apiaudit.http import discover
 from apiaudit.http.client import ClientSettings, ScanClient, settings_from
 from apiaudit.http.evidence import Endpoint, ScanEvidence, load_evidence, save_evidence
@@ -261,8 +262,7 @@ async def _openapi(client: ScanClient, evidence: ScanEvidence, options: ScanOpti
 
 def _openapi_file(path: str, bases: list[str], options: ScanOptions) -> discover.Discovery:
     try:
-        with open(path, "rb") as fh:
-            raw = fh.read(discover.MAX_DOC_BYTES + 1)
+        raw = bounded_read(path, limit=discover.MAX_DOC_BYTES)
     except OSError as exc:
         raise UsageError(f"--openapi: cannot read {path}: {exc.strerror or exc}") from None
     try:

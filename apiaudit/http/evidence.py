@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from apiaudit.fileio import atomic_write, bounded_text
 from apiaudit.http.secrets import mask_headers
 from apiaudit.redact import redact_bytes
 
@@ -260,8 +261,8 @@ class ScanEvidence:
 
 
 def save_evidence(evidence: ScanEvidence, path: str | Path) -> None:
-    Path(path).write_text(json.dumps(evidence.to_dict(), indent=1) + "\n", encoding="utf-8")
+    atomic_write(path, json.dumps(evidence.to_dict(), indent=1) + "\n", named=True)
 
 
 def load_evidence(path: str | Path) -> ScanEvidence:
-    return ScanEvidence.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
+    return ScanEvidence.from_dict(json.loads(bounded_text(path)))
