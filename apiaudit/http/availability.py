@@ -44,8 +44,8 @@ def refusal(ex: Exchange | None) -> str | None:
     if ex.status in REFUSALS:
         return REFUSALS[ex.status]
     if ex.status >= 500:
-        return f"server error ({ex.status})"
-    if 300 <= ex.status < 400:
+        return "server error (5xx)"
+    if ex.status in (301, 302, 303, 307, 308):  # a redirect not followed (off-host, or a loop)
         location = ex.header("location") or ""
         return LOGIN if _login_target(location) else "redirected off the target host"
     if ex.redirects and _login_target(ex.url):
