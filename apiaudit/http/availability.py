@@ -53,7 +53,7 @@ def refusal(ex: Exchange | None) -> str | None:
     if ex.status == 200 and ex.media_type in ("text/html", "application/xhtml+xml") and \
             _PASSWORD_FORM.search(ex.body[:65536]):
         return LOGIN
-    if ex.status >= 400 and ex.media_type in ("text/html", ""):
+    if ex.status >= 400:  # 400/405/422...: the API answered, but not with what the checks judge
         return f"client error ({ex.status})"
     return None
 

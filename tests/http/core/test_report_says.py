@@ -60,7 +60,7 @@ def test_error_status_on_base_is_said_and_all_5xx_is_exit_3(make_config: Callabl
         report_errors(make_config, down)
     # Issue 13: a 404 on every endpoint (a wrong base URL) audited nothing either: exit 3, one line.
     gone = Endpoint(url="http://127.0.0.1:9/gone", exchanges=[ex("base", "http://127.0.0.1:9/gone", 404)])
-    with pytest.raises(AuditError, match="^could not audit: not found on 1/1 endpoint "):
+    with pytest.raises(AuditError, match=r"^could not audit: not found on 1/1 endpoint "):
         report_errors(make_config, gone)
     # Beside an endpoint that answered, the 404 is audited and said.
     assert any(e["message"].startswith("HTTP 404") for e in report_errors(make_config, gone, fine))
