@@ -16,6 +16,9 @@ The evidence contract (DESIGN.md "Evidence rule"), enforced here for every check
   reason, or warn/fail from real findings of other checks).
 * A check that ran with its requirements met and yielded nothing for an item *judged* it (found nothing
   wrong). ``NotApplicable`` (missing=False) means "nothing to judge here": the item is left to others.
+* ``pass_requires``: requirements without which the check still runs (its findings are real) but
+  cannot vouch for its items (a sampled log can show an N+1, never prove there is none).
+* A ``NotAsked`` reason (no DSN, no --log given) skips the check without blocking its items.
 * ``findings_only=True``: the check can only report problems, never vouch for an item (apiaudit's own
   latency and error-rate measurements say nothing about whether the team monitors them).
 * Info findings never judge an item on their own.
@@ -33,7 +36,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from apiaudit.model import Finding
-from apiaudit.requirements import Req
+from apiaudit.requirements import NotAsked, Req
 from apiaudit.rules import RuleSet
 
 # Audit kinds and the package whose MODULES tuple lists their check modules.
@@ -86,23 +89,25 @@ class CheckSpec:
     fn: CheckFn
     requires: tuple[Req, ...] = ()
     findings_only: bool = False
+    pass_requires: tuple[Req, ...] = ()
 
 
 REGISTRY: dict[str, CheckSpec] = {}
 
 
-def check(*rule_ids: str, kind: str, requires: tuple[Req, ...] = (),
-          findings_only: bool = False) -> Callable[[CheckFn], CheckFn]:
+def check(*rule_ids: str, kind: str, requires: tuple[Req, ...] = (), findings_only: bool = False,
+          pass_requires: tuple[Req, ...] = ()) -> Callable[[CheckFn], CheckFn]:
     if kind not in CHECK_PACKAGES:
         raise ValueError(f"unknown check kind {kind!r}")
-    for req in requires:
+    for req in (*requires, *pass_requires):
         if not isinstance(req, Req):
             raise TypeError(f"requires= takes apiaudit.requirements.Req members, not {req!r}")
 
     def register(fn: CheckFn) -> CheckFn:
         name = f"{fn.__module__}.{fn.__name__}"
         REGISTRY[name] = CheckSpec(name=name, kind=kind, rules=tuple(rule_ids), fn=fn,
-                                   requires=tuple(requires), findings_only=findings_only)
+                                   requires=tuple(requires), findings_only=findings_only,
+                                   pass_requires=tuple(pass_requires))
         return fn
 
     return register
@@ -139,7 +144,8 @@ class CheckRun:
 
 
 def missing_requirement(evidence: Any, requires: tuple[Req, ...]) -> str | None:
-    """The first requirement the evidence cannot meet, as a reason; None when all are met.
+    """The first requirement the evidence cannot meet, as a reason (a :class:`NotAsked` when that
+    evidence was not asked for); None when all are met.
 
     Evidence without ``available`` (hand-built test doubles) is taken at its word."""
     probe = getattr(evidence, "available", None)
@@ -148,7 +154,7 @@ def missing_requirement(evidence: Any, requires: tuple[Req, ...]) -> str | None:
     for req in requires:
         got = probe(req)
         if got is not True:
-            return str(got) if got else f"{req.value} not available"
+            return got if isinstance(got, str) and got else f"{req.value} not available"
     return None
 
 
@@ -164,13 +170,16 @@ def run_checks(kind: str, evidence: Any, ctx: CheckContext) -> CheckRun:
             _unmeasured(run, spec, items, why)
             continue
         _run_one(run, spec, items, evidence, ctx)
+        if (why := missing_requirement(evidence, spec.pass_requires)) is not None:
+            _unmeasured(run, spec, items, why)
     return run
 
 
 def _unmeasured(run: CheckRun, spec: CheckSpec, items: set[str], why: str) -> None:
-    """A check that could not judge: its items cannot pass (unless it only ever reports problems)."""
+    """A check that could not judge: its items cannot pass (unless it only ever reports problems, or
+    nobody asked for the evidence it needs)."""
     for item in sorted(items):
-        if spec.findings_only:
+        if spec.findings_only or isinstance(why, NotAsked):
             run.reasons.setdefault(item, why)
         else:
             run.unmeasured.setdefault(item, why)

@@ -15,7 +15,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Protocol
 
-__all__ = ["Availability", "Req", "SupportsAvailable", "probe_req"]
+__all__ = ["Availability", "NotAsked", "Req", "SupportsAvailable", "probe_req"]
 
 
 class Req(StrEnum):
@@ -57,7 +57,15 @@ class Req(StrEnum):
     CACHE_KEYS = "cache.keys"  # SCAN + TTL/MEMORY USAGE on sampled keys
 
 
-# True when the requirement is met, else the reason it is not (a sentence for the report).
+class NotAsked(str):
+    """A reason meaning "that half was not asked for" (no DSN, no --log): the check is skipped and its
+    items are left to other checks, unlike a plain str reason (asked for, but not measured)."""
+
+    __slots__ = ()
+
+
+# True when the requirement is met, else the reason it is not (a sentence for the report);
+# a NotAsked reason when nobody asked for that evidence.
 Availability = bool | str
 
 

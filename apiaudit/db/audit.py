@@ -21,6 +21,8 @@ from apiaudit.model import Report
 from apiaudit.redact import redact_text
 
 DEFAULT_TOP = 20  # workload queries EXPLAINed
+# The catalog evidence a db audit reads; all of it refused = nothing audited (exit 3).
+CATALOG_EVIDENCE = ("settings", "tables", "indexes", "foreign_keys", "activity", "column_stats")
 DEFAULT_REPORT_WORKLOAD = 50  # DESIGN.md: workload lists the top 50
 DEFAULT_STATEMENTS = 500  # pg_stat_statements rows read
 NO_STATEMENTS = (
@@ -170,6 +172,7 @@ def run_db_audit(options: DbOptions, cfg: Any) -> Report:
     else:
         ev, stats = _collect(options, cfg, log_ev, log_workload, errors)
     ev.logs = log_ev
+    ev.refused.update(refused_queries(errors))
     if options.save_evidence:
         from apiaudit.db import evidence_io
 
@@ -206,6 +209,12 @@ def _collect(
     if options.dsn:
         try:
             stats = collect_database(options, cfg, ev, log_workload, errors)
+            if ev.connected and all(getattr(ev, name) is None for name in CATALOG_EVIDENCE):
+                # Connected, but every catalog question was refused: nothing of the database was seen.
+                refused = refused_queries(errors)
+                first = next(iter(refused.values()), "no rows")
+                raise AuditError(f"could not audit the database: every catalog query was refused "
+                                 f"({len(refused)} of {len(CATALOG_EVIDENCE) + 1}; first: {first})")
         except AuditError as exc:
             if not _logs_usable(log_ev):
                 raise
@@ -217,6 +226,16 @@ def _collect(
                 errors.append({"where": "logs", "message": NO_STATEMENTS})
             raise AuditError("nothing could be audited: " + _error_lines(errors))
     return ev, stats
+
+
+def refused_queries(errors: list[dict[str, str]]) -> dict[str, str]:
+    """Catalog queries that failed (``db query <name>`` errors from the collector) -> their message."""
+    out: dict[str, str] = {}
+    for e in errors:
+        where = str(e.get("where", ""))
+        if where.startswith("db query "):
+            out.setdefault(where[len("db query "):], str(e.get("message", "")))
+    return out
 
 
 def _error_lines(errors: list[dict[str, str]]) -> str:
