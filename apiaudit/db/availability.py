@@ -61,9 +61,10 @@ def _read_all_stats(ev: Any) -> Availability:
     if got is not True:
         return got
     hidden = sum(int(a.get("connections") or 0) for a in ev.activity if a.get("state") == HIDDEN_STATE)
-    if hidden:
-        return (f"pg_stat_activity hides the state of {hidden} session(s) of other roles from this role: "
-                "grant it pg_read_all_stats (PostgreSQL docs, 28.2.3 \"pg_stat_activity\")")
+    if ev.server.get("reads_all_stats") is False or hidden:
+        return ("this role lacks pg_read_all_stats: pg_stat_activity hides other roles' sessions and their "
+                "state (an idle-in-transaction session is invisible); grant pg_read_all_stats "
+                "(PostgreSQL docs, 28.2.3 \"pg_stat_activity\")")
     return True
 
 
