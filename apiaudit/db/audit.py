@@ -250,7 +250,13 @@ def _logs_usable(log_ev: Any) -> bool:
     log_statement = 'none', audit nothing: exit 3 rather than a report of not_assessed items)."""
     if log_ev is None or not getattr(log_ev, "read_any", False):
         return False
-    return int((getattr(log_ev, "stats", None) or {}).get("log_statements") or 0) > 0
+    stats = getattr(log_ev, "stats", None) or {}
+    # Mostly unparsable (a wrong --log-prefix, a format not recognised): what was read is noise.
+    return int(stats.get("log_statements") or 0) > 0 and not mostly_unparsed(stats)
+
+
+def mostly_unparsed(stats: dict[str, Any]) -> bool:
+    return int(stats.get("log_unparsed") or 0) > int(stats.get("log_parsed") or 0)
 
 
 def _log_measurements(log_ev: Any) -> dict[str, Any]:

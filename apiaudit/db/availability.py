@@ -71,8 +71,12 @@ def _read_all_stats(ev: Any) -> Availability:
 def _log(logs: Any, req: Req) -> Availability:
     if logs is None:
         return NO_LOG
-    if not int((logs.stats or {}).get("log_statements") or 0):
+    stats = logs.stats or {}
+    if not int(stats.get("log_statements") or 0):
         return "the query log holds no statements (unreadable file, or log_statement/log_min_duration off)"
+    if int(stats.get("log_unparsed") or 0) > int(stats.get("log_parsed") or 0):
+        return (f"most lines of the query log could not be parsed ({stats.get('log_unparsed')} of "
+                f"{stats.get('log_lines')}): wrong --log-prefix or --log-format")
     if req is Req.EVERY_STATEMENT_LOGGED and getattr(logs, "sampled", False):
         ms = getattr(logs, "min_duration_ms", None)
         about = f" (about {ms:.0f} ms)" if isinstance(ms, (int, float)) else ""
