@@ -22,6 +22,8 @@ from apiaudit.model import Report
 from apiaudit.redact import redact_text
 
 DEFAULT_TOP = 20  # workload queries EXPLAINed
+# The catalog evidence a db audit reads; all of it refused = nothing audited (exit 3).
+CATALOG_EVIDENCE = ("settings", "tables", "indexes", "foreign_keys", "activity", "column_stats")
 DEFAULT_REPORT_WORKLOAD = 50  # DESIGN.md: workload lists the top 50
 DEFAULT_STATEMENTS = 500  # pg_stat_statements rows read
 NO_STATEMENTS = (
@@ -177,6 +179,7 @@ def run_db_audit(options: DbOptions, cfg: Any) -> Report:
     else:
         ev, stats = _collect(options, cfg, log_ev, log_workload, errors)
     ev.logs = log_ev
+    ev.refused.update(refused_queries(errors))
     if options.save_evidence:
         from apiaudit.db import evidence_io
 
@@ -213,6 +216,12 @@ def _collect(
     if options.dsn:
         try:
             stats = collect_database(options, cfg, ev, log_workload, errors)
+            if ev.connected and all(getattr(ev, name) is None for name in CATALOG_EVIDENCE):
+                # Connected, but every catalog question was refused: nothing of the database was seen.
+                refused = refused_queries(errors)
+                first = next(iter(refused.values()), "no rows")
+                raise AuditError(f"could not audit the database: every catalog query was refused "
+                                 f"({len(refused)} of {len(CATALOG_EVIDENCE) + 1}; first: {first})")
         except AuditError as exc:
             if options.deadline is not None and options.deadline.expired():
                 exc = AuditError(f"{options.deadline.reached('(--deadline / db.deadline_s)')}: {exc}")
@@ -243,6 +252,16 @@ def deadline_cut(deadline: Deadline, ev: DbEvidence) -> str:
             f"EXPLAINed; not finished: {', '.join(cut) or 'EXPLAIN of the rest'}")
 
 
+def refused_queries(errors: list[dict[str, str]]) -> dict[str, str]:
+    """Catalog queries that failed (``db query <name>`` errors from the collector) -> their message."""
+    out: dict[str, str] = {}
+    for e in errors:
+        where = str(e.get("where", ""))
+        if where.startswith("db query "):
+            out.setdefault(where[len("db query "):], str(e.get("message", "")))
+    return out
+
+
 def _error_lines(errors: list[dict[str, str]]) -> str:
     """The first error entries with their ``where`` (which log file, the database...)."""
     shown = "; ".join(f"{e.get('where', '?')}: {e.get('message', '')}" for e in errors[:5])
@@ -255,7 +274,13 @@ def _logs_usable(log_ev: Any) -> bool:
     log_statement = 'none', audit nothing: exit 3 rather than a report of not_assessed items)."""
     if log_ev is None or not getattr(log_ev, "read_any", False):
         return False
-    return int((getattr(log_ev, "stats", None) or {}).get("log_statements") or 0) > 0
+    stats = getattr(log_ev, "stats", None) or {}
+    # Mostly unparsable (a wrong --log-prefix, a format not recognised): what was read is noise.
+    return int(stats.get("log_statements") or 0) > 0 and not mostly_unparsed(stats)
+
+
+def mostly_unparsed(stats: dict[str, Any]) -> bool:
+    return int(stats.get("log_unparsed") or 0) > int(stats.get("log_parsed") or 0)
 
 
 def _log_measurements(log_ev: Any) -> dict[str, Any]:

@@ -232,6 +232,12 @@ class ScanEvidence:
     options: dict[str, Any] = field(default_factory=dict)  # samples, burst, static urls, metrics path...
     targets: list[str] = field(default_factory=list)
 
+    def available(self, req: Any) -> bool | str:
+        """The evidence contract (apiaudit.requirements): True, or why ``req`` was not measured."""
+        from apiaudit.http.availability import available
+
+        return available(self, req)
+
     def all_exchanges(self) -> list[Exchange]:
         out = [ex for ep in self.endpoints for ex in ep.exchanges]
         out.extend(self.extra)

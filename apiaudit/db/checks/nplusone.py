@@ -17,6 +17,7 @@ from apiaudit.db.checks.logs import log_unusable
 from apiaudit.db.logs.units import shape_kind
 from apiaudit.db.workload import WorkloadQuery
 from apiaudit.model import Finding
+from apiaudit.requirements import Req
 
 _BY_KEY = re.compile(r"=\s*(?:CAST\(\s*)?\$(\d+)((?:\s+AS\s+[\w ]+)?)\)?", re.I)
 _KEY_FIRST = re.compile(r"(?:CAST\(\s*)?\$(\d+)(?:\s+AS\s+[\w ]+\))?\s*=\s*([\w.\"]+)", re.I)
@@ -36,7 +37,8 @@ def batched_sql(sample: str) -> str:
     return "WHERE key IN (…all parent keys…)"
 
 
-@check("db.nplusone.lazy-load", kind="db")
+@check("db.nplusone.lazy-load", kind="db", requires=(Req.LOG_STATEMENTS, Req.TRANSACTION_BOUNDARIES),
+       pass_requires=(Req.EVERY_STATEMENT_LOGGED,))
 def check_log_nplusone(ev: Any, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
     if why := log_unusable(getattr(ev, "logs", None), grouped=True):
         yield NotApplicable(why)
@@ -59,7 +61,7 @@ def check_log_nplusone(ev: Any, ctx: CheckContext) -> Iterator[Finding | NotAppl
         )
 
 
-@check("db.nplusone.calls-ratio", kind="db")
+@check("db.nplusone.calls-ratio", kind="db", requires=(Req.WORKLOAD,))
 def check_calls_ratio(ev: Any, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
     if log_unusable(getattr(ev, "logs", None), grouped=True) is None:
         return  # the log shows real units of work; counters would only add guesses

@@ -105,6 +105,8 @@ def _parse(path: str, head: bytes, stream: IO[bytes], fmt: str, fixed: Prefix | 
     if not head.strip():
         return None, "empty file"
     seen = fmt if fmt != "auto" else sniff(head, path)
+    if fixed is not None and fmt == "auto" and seen == "sql":
+        seen = "stderr"  # --log-prefix only means something for a stderr log: never read it as a script
     if seen is None:
         return None, "not a PostgreSQL log or SQL file (binary or unrecognised content); see --log-format"
     why = None
