@@ -19,6 +19,7 @@ from statistics import median
 from typing import Any
 
 from apiaudit.db.fingerprint import extract_tags, fingerprint
+from apiaudit.db.logs.filters import LogFilter, Who, connection_who
 from apiaudit.db.logs.units import Entry, PatternBook, shape_kind, unit_repeats
 
 # Pool check-in statements (asyncpg's Connection.reset, PgBouncer's server_reset_query, psycopg_pool's
@@ -62,7 +63,9 @@ class _Session:
 
 class Collector:
     def __init__(self, *, min_repeats: int = 5, idle_gap_ms: float = 1000.0,
-                 reset_statements: tuple[str, ...] = DEFAULT_RESETS) -> None:
+                 reset_statements: tuple[str, ...] = DEFAULT_RESETS, keep: LogFilter | None = None) -> None:
+        self.filter = keep
+        self._who: dict[str, Who] = {}  # session -> what its connection line said (log_connections)
         self.min_repeats = min_repeats
         self.idle_gap_s = idle_gap_ms / 1000.0
         # Compared with each query's normalised sample, so "SELECT 'pool'" also matches "SELECT 'x'".
@@ -82,14 +85,18 @@ class Collector:
         self.last_ts: float | None = None
         self.counts: dict[str, int] = dict.fromkeys(
             ("units", "transactions", "durations", "server_errors", "bind_parse", "connections",
-             "units_split", "units_signature", "units_rhythm", "plain_reads", "duration_statements"), 0)
+             "units_split", "units_signature", "units_rhythm", "plain_reads", "duration_statements",
+             "filtered_out", "filter_unknown"), 0)
         self.min_duration_ms: float | None = None  # fastest statement logged with its duration
         self.other_severities: dict[str, int] = {}
         self.other_log = 0  # LOG messages that are neither statements nor known events
         self.other_samples: list[str] = []
 
     # -- messages -------------------------------------------------------------------------------
-    def message(self, session: str, ts: float | None, sev: str, msg: str, detail: str | None) -> None:
+    def message(self, session: str, ts: float | None, sev: str, msg: str, detail: str | None,
+                who: Who | None = None) -> None:
+        if self.filter is not None and not self._wanted(session, msg, who):
+            return
         if sev != "LOG":
             if sev == "ERROR":
                 self.counts["server_errors"] += 1
@@ -117,6 +124,27 @@ class Collector:
             self.other_log += 1
             if len(self.other_samples) < 3 and ": " in msg[:40]:
                 self.other_samples.append(msg[:60])
+
+    def _wanted(self, session: str, msg: str, who: Who | None) -> bool:
+        """Whether the message belongs to the filtered database/user/application; a field the prefix
+        lacks is taken from the session's connection line, and a message nobody can place is kept."""
+        assert self.filter is not None
+        if msg.startswith("connection authorized"):
+            if len(self._who) >= MAX_LIFETIMES:
+                self._who.clear()
+            self._who[session] = connection_who(msg)
+        known = self._who.get(session)
+        if known is not None:
+            who = known if who is None else (who[0] or known[0], who[1] or known[1], who[2] or known[2])
+            if msg.startswith("disconnection: "):
+                del self._who[session]
+        verdict = self.filter.keep(who or (None, None, None))
+        if verdict is False:
+            self.counts["filtered_out"] += 1
+            return False
+        if verdict is None:
+            self.counts["filter_unknown"] += 1
+        return True
 
     def _duration(self, session: str, ts: float | None, msg: str, detail: str | None) -> None:
         end = msg.find(" ms", 10)

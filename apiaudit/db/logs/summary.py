@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from apiaudit.db.logs.collector import Collector
 from apiaudit.db.logs.evidence import HotRead, LogEvidence, SessionStats, SingleSelectTx
+from apiaudit.db.logs.filters import LogFilter
 from apiaudit.db.workload import WorkloadQuery, rank
 
 MAX_WORKLOAD = 500
@@ -63,6 +64,19 @@ def summarise(coll: Collector, ev: LogEvidence, counts: dict[str, int], formats:
         ev.errors.append({"where": "log", "message": (
             f"{counts['unparsed']} of {counts['lines']} log lines could not be parsed (wrong --log-prefix or "
             "--log-format, or corrupt lines)")})
+
+
+def report_filter(coll: Collector, ev: LogEvidence, keep: LogFilter) -> None:
+    """What --log-database/--log-user/--log-application left out, and what it could not place."""
+    c = coll.counts
+    ev.stats["log_filter"] = {"database": keep.database, "user": keep.user, "application": keep.application,
+                              "from_dsn": keep.defaulted, "messages_left_out": c["filtered_out"],
+                              "messages_unplaced": c["filter_unknown"]}
+    if c["filter_unknown"] and not keep.defaulted:
+        ev.errors.append({"where": "log", "message": (
+            f"{c['filter_unknown']} log messages do not say their database/user/application, so the filter "
+            f"({keep.describe()}) could not be applied to them: add %d/%u/%a to log_line_prefix or turn on "
+            "log_connections")})
 
 
 def _route(tags: dict[str, str]) -> str | None:
