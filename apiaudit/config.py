@@ -49,7 +49,8 @@ SCHEMA: dict[str, Any] = {
     },
     "logs": {
         "format": ("auto", "stderr", "csvlog", "jsonlog", "sql"), "prefix": "str", "nplusone_min_repeats": "int",
-        "idle_gap_ms": "number", "reset_statements": "list[str]",
+        "idle_gap_ms": "number", "reset_statements": "list[str]", "database": "str", "user": "str",
+        "application": "str",
     },
     "cache": {
         "sample_keys": "int", "time_cap_s": "number", "scan_count": "int", "min_lookups": "int", "timeout_s": "number",

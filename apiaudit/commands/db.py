@@ -26,6 +26,11 @@ LogFormatOpt = Annotated[
     str | None, typer.Option("--log-format", help="auto, stderr, csvlog, jsonlog or sql.")
 ]
 LogPrefixOpt = Annotated[str | None, typer.Option("--log-prefix", help="The server's log_line_prefix.")]
+LogDatabaseOpt = Annotated[str | None, typer.Option(
+    "--log-database", help="Audit only this database's statements of a shared log (default: the DSN's database).")]
+LogUserOpt = Annotated[str | None, typer.Option("--log-user", help="Audit only this user's statements.")]
+LogAppOpt = Annotated[str | None, typer.Option(
+    "--log-application", help="Audit only statements of this application_name.")]
 AnalyzeOpt = Annotated[bool, typer.Option("--analyze", help="Opt-in EXPLAIN ANALYZE of plain SELECTs.")]
 UserCodeOpt = Annotated[
     bool,
@@ -50,6 +55,9 @@ def command(
     log: LogOpt = None,
     log_format: LogFormatOpt = None,
     log_prefix: LogPrefixOpt = None,
+    log_database: LogDatabaseOpt = None,
+    log_user: LogUserOpt = None,
+    log_application: LogAppOpt = None,
     analyze: AnalyzeOpt = False,
     explain_user_functions: UserCodeOpt = False,
     top: TopOpt = None,
@@ -86,5 +94,9 @@ def command(
         save_evidence=save_evidence, from_evidence=from_evidence, explain_user_functions=explain_user_functions,
     )
     options.deadline_s = deadline_seconds("db", deadline, cfg.db)
+    from apiaudit.db.logs.filters import cli_options
+
+    options.log_options.update(cli_options(options.dsn, database=log_database, user=log_user,
+                                           application=log_application))
     report = run_db_audit(options, cfg)
     return finish(report, common, cfg)

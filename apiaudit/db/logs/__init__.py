@@ -16,9 +16,10 @@ from typing import IO, Any
 from apiaudit.db.logs import csvlog, jsonlog, sqlfile, stderr
 from apiaudit.db.logs.collector import DEFAULT_RESETS, Collector
 from apiaudit.db.logs.evidence import HotRead, LogEvidence, NPlusOnePattern, SessionStats, SingleSelectTx
+from apiaudit.db.logs.filters import from_options
 from apiaudit.db.logs.prefix import Prefix, compile_prefix, detect_prefix
 from apiaudit.db.logs.sources import BAD_BYTES, FORMATS, Lines, expand, open_binary, sniff, split_lines
-from apiaudit.db.logs.summary import summarise
+from apiaudit.db.logs.summary import report_filter, summarise
 from apiaudit.errors import UsageError
 from apiaudit.redact import redact_text
 
@@ -41,8 +42,9 @@ def analyze_logs(paths: list[str], *, fmt: str | None, prefix: str | None,
     if min_repeats < 2:
         raise UsageError("logs.nplusone_min_repeats must be at least 2")
     resets = DEFAULT_RESETS + tuple(str(s) for s in options.get("reset_statements") or ())
+    keep = from_options(options)
     coll = Collector(min_repeats=min_repeats, idle_gap_ms=float(options.get("idle_gap_ms") or 1000.0),
-                     reset_statements=resets)
+                     reset_statements=resets, keep=keep)
     ev = LogEvidence(min_repeats=min_repeats)
     counts = {"lines": 0, "parsed": 0, "unparsed": 0}
     formats: dict[str, int] = {}
@@ -72,6 +74,8 @@ def analyze_logs(paths: list[str], *, fmt: str | None, prefix: str | None,
             ev.errors.append({"where": where, "message": why})
     coll.finish()
     summarise(coll, ev, counts, formats, files)
+    if keep is not None:
+        report_filter(coll, ev, keep)
     ev.stats["log_invalid_utf8_bytes"] = BAD_BYTES[0]
     ev.stats["log_per_file"] = per_file
     if no_grouping and len(no_grouping) == sum(formats.values()):
