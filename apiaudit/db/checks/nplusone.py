@@ -18,22 +18,38 @@ from apiaudit.db.logs.units import shape_kind
 from apiaudit.db.workload import WorkloadQuery
 from apiaudit.model import Finding
 
-_BY_KEY = re.compile(r"=\s*(?:CAST\(\s*)?\$(\d+)((?:\s+AS\s+[\w ]+)?)\)?", re.I)
-_KEY_FIRST = re.compile(r"(?:CAST\(\s*)?\$(\d+)(?:\s+AS\s+[\w ]+\))?\s*=\s*([\w.\"]+)", re.I)
+_CASTS = r"((?:\s*::\s*\w+)*)"  # "$1::uuid::UUID": any chain of casts on the parameter
+_BY_KEY = re.compile(r"=\s*(?:CAST\(\s*)?\$(\d+)((?:\s+AS\s+[\w ]+)?)\)?" + _CASTS, re.I)
+_KEY_FIRST = re.compile(r"(?:CAST\(\s*)?\$(\d+)(?:\s+AS\s+([\w ]+)\))?" + _CASTS + r"\s*=\s*([\w.\"]+)", re.I)
+_LIMIT = re.compile(r"\bLIMIT\b", re.I)
 ROWS_PER_CALL_TOLERANCE = 0.5  # child calls within ±50 % of the parent's rows (identity maps skip repeats)
 
 
+def _array(n: str, cast: str | None, chain: str | None) -> str:
+    types = [t.strip() for t in (chain or "").split("::") if t.strip()]
+    typ = types[-1] if types else (cast or "").strip()
+    return f"${n}::{typ}[]" if typ else f"${n}"
+
+
 def batched_sql(sample: str) -> str:
-    """The child query rewritten to fetch every key at once (``= $1`` → ``= ANY($1)``)."""
-    m = _KEY_FIRST.search(sample)
-    if m:
-        return sample[: m.start()] + f"{m.group(2)} = ANY(${m.group(1)})" + sample[m.end():]
-    m = _BY_KEY.search(sample)
-    if m:
-        cast = m.group(2).strip()
-        array = f"CAST(${m.group(1)} {cast}[])" if cast else f"${m.group(1)}"
-        return sample[: m.start()] + f"= ANY({array})" + sample[m.end():]
-    return "WHERE key IN (…all parent keys…)"
+    """The child query rewritten to fetch every key at once (``= $1`` → ``= ANY($1)``, keeping the
+    parameter's type). A child with a LIMIT (``ORDER BY ... LIMIT 1`` per parent) keeps its meaning
+    only per key, so it becomes a LATERAL join over the array of keys instead."""
+    first = _KEY_FIRST.search(sample)
+    m = first or _BY_KEY.search(sample)
+    if m is None:
+        return "WHERE key IN (…all parent keys…)"
+    if first:
+        array, column = _array(m.group(1), m.group(2), m.group(3)), m.group(4)
+    else:
+        array, column = _array(m.group(1), m.group(2).replace("AS", "", 1), m.group(3)), ""
+    if _LIMIT.search(sample):
+        key = "k.key = " + column if column else "= k.key"
+        per_key = sample[: m.start()] + key + sample[m.end():]
+        return f"SELECT per_key.* FROM unnest({array}) AS k(key) CROSS JOIN LATERAL ({per_key}) AS per_key"
+    if first:
+        return sample[: m.start()] + f"{column} = ANY({array})" + sample[m.end():]
+    return sample[: m.start()] + f"= ANY({array})" + sample[m.end():]
 
 
 @check("db.nplusone.lazy-load", kind="db")

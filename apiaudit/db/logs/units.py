@@ -22,7 +22,7 @@ from apiaudit.db.logs.evidence import NPlusOnePattern
 Entry = tuple[str, int, float | None]
 
 # A comparison with one parameter (``col = $1``, ``CAST($1 AS INT) = col``) or ``LIMIT $n``.
-_PARAM = r"(?:CAST\(\s*)?\$\d+(?:\s+AS\s+[\w ]+\))?"
+_PARAM = r"(?:CAST\(\s*)?\$\d+(?:\s+AS\s+[\w ]+\))?(?:\s*::\s*\w+)*"
 _KEY_READ = re.compile(rf"(?:=\s*{_PARAM}|{_PARAM}\s*=|\bLIMIT\s+\$\d+)", re.I)
 _BATCHED = re.compile(r"\bIN\s*\(|\bANY\s*\(", re.I)
 _SELECT = re.compile(r"^\s*(?:WITH\b.*?\bSELECT\b|SELECT\b)", re.I | re.S)
