@@ -33,6 +33,9 @@ _TYPES = (
 )
 _FIELDS = r"(?:year|month|day|hour|minute|second)\b(?:\s+to\s+(?:month|hour|minute|second)\b)?"
 _TYPED = re.compile(rf'(?<![\w."$])({_TYPES})\s+(\$\d+)(\s+{_FIELDS})?', re.I)
+# EXTRACT(EPOCH FROM x): the field is a string constant to the parser, so it becomes "$n FROM", which
+# the grammar rejects; date_part($n::text, x) is the same function.
+_EXTRACT = re.compile(r"\bEXTRACT\s*\(\s*(\$\d+)\s+FROM\s+", re.I)
 _SPACE = re.compile(r'("(?:[^"]|"")*")|\s+')
 _P = r"\$\d+"
 _IN_LIST = re.compile(rf"(\bIN\s*\(\s*{_P})(?:\s*,\s*{_P})+(\s*\))", re.I)
@@ -42,9 +45,11 @@ _PARAM = re.compile(r'("(?:[^"]|"")*")|\$(\d+)')
 
 
 def typed_params(text: str) -> str:
-    """``interval $1 day`` → ``$1::interval day`` (only where a parameter follows a type name)."""
+    """``interval $1 day`` → ``$1::interval day`` (only where a parameter follows a type name);
+    ``EXTRACT($1 FROM x)`` → ``date_part($1::text, x)``."""
     if "$" not in text:
         return text
+    text = _EXTRACT.sub(r"date_part(\1::text, ", text)
     return _TYPED.sub(lambda m: f"{m.group(2)}::{m.group(1)}{m.group(3) or ''}", text)
 
 
