@@ -13,8 +13,10 @@ stable statement that can be PREPAREd and EXPLAINed:
 * whitespace folds to single spaces outside quoted identifiers;
 * parameters are renumbered in order of first appearance (a reused ``$1`` stays one parameter).
 
-The fingerprint basis is libpg_query's fingerprint of that text (case, spacing and constant
-values ignored). A statement the grammar rejects gives ``None``: the caller keeps its regex mask.
+The fingerprint basis is that text's token stream, unquoted words lower-cased (spacing and case do
+not matter; ``IN (...)`` and ``= $1`` stay apart: libpg_query's own fingerprint merges them, which
+would merge an N+1's per-key child with its batched fix). A statement the grammar rejects gives
+``None``: the caller keeps its regex mask.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ _IN_LIST = re.compile(rf"(\bIN\s*\(\s*{_P})(?:\s*,\s*{_P})+(\s*\))", re.I)
 _ROW = rf"\(\s*{_P}(?:\s*,\s*{_P})*\s*\)"
 _VALUES = re.compile(rf"(\bVALUES\s*{_ROW})(?:\s*,\s*{_ROW})+", re.I)
 _PARAM = re.compile(r'("(?:[^"]|"")*")|\$(\d+)')
+_TOKENS = re.compile(r'"(?:[^"]|"")*"|\$\d+|[^\W\d][\w$]*|\d+(?:\.\d*)?|::|[-+*/<>=~!@#%^&|`?]+|\S')
 
 
 def typed_params(text: str) -> str:
@@ -82,7 +85,11 @@ def normalise(sql: str) -> tuple[str, str] | None:
             return None
     text = _fold(typed_params(norm))
     try:
-        basis = pgparse.fingerprint(text)
+        pgparse.fingerprint(text)  # still valid SQL after the fix-ups (the cheapest full parse)
     except pgparse.PGQueryError:  # a type name we do not rewrite ("mytype $1"): keep the mask
         return None
-    return basis, text
+    return _basis(text), text
+
+
+def _basis(text: str) -> str:
+    return " ".join(t if t[0] == '"' else t.lower() for t in _TOKENS.findall(text))
