@@ -38,15 +38,25 @@ def _array_param(m: re.Match[str]) -> str:
     return f"CAST(${number} AS {cast.group(1).strip()}[])" if cast else f"${number}"
 
 
+_LIMIT = re.compile(r"\bLIMIT\b", re.I)
+
+
 def batched_sql(sample: str) -> str:
-    """The child query rewritten to fetch every key at once (``= $1`` → ``= ANY($1)``)."""
+    """The child query rewritten to fetch every key at once (``= $1`` → ``= ANY($1)``, keeping the
+    parameter's type). A child with a LIMIT (``ORDER BY ... LIMIT 1`` per parent) keeps its meaning
+    only per key, so it becomes a LATERAL join over the array of keys instead."""
     for pattern, key_first in ((_KEY_FIRST, True), (_BY_KEY, False)):
         for m in pattern.finditer(sample):
             array = _array_param(m)
             if not array:
                 continue
+            column = m.group(5) if key_first else ""
+            if _LIMIT.search(sample):
+                key = f"k.key = {column}" if key_first else "= k.key"
+                per_key = sample[: m.start()] + key + sample[m.end():]
+                return f"SELECT per_key.* FROM unnest({array}) AS k(key) CROSS JOIN LATERAL ({per_key}) AS per_key"
             if key_first:
-                return sample[: m.start()] + f"{m.group(5)} = ANY({array})" + sample[m.end():]
+                return sample[: m.start()] + f"{column} = ANY({array})" + sample[m.end():]
             return sample[: m.start()] + f"= ANY({array})" + sample[m.end():]
     return "WHERE key IN (…all parent keys…)"
 
