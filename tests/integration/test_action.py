@@ -104,3 +104,9 @@ def test_action_steps_run_against_a_live_api(tmp_path: Path) -> None:
     assert any(f["rule"].startswith("http.pagination") for f in report["findings"])
     assert summary.read_text().startswith("## apiaudit scan report")
     assert "gate FAILED" in proc.stderr
+    # the README's first command, in the same fresh install: the whole product, both halves
+    demo = subprocess.run(["apiaudit", "demo", "--output-dir", str(tmp_path / "demo")], cwd=work, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert demo.returncode == 0, demo.stderr[-3000:]
+    shown = json.loads((tmp_path / "demo" / "report.json").read_text())
+    assert {f["rule"].split(".")[0] for f in shown["findings"]} >= {"http", "db"}
