@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from apiaudit import __version__
-from apiaudit.commands import baseline, cache, checklist, ci, db, demo, k6, report, rules, scan
+from apiaudit.commands import baseline, cache, checklist, ci, db, demo, doctor, k6, report, rules, scan
 from apiaudit.errors import EXIT_CANNOT_AUDIT, EXIT_INTERRUPTED, EXIT_USAGE, ApiauditError
 
 app = typer.Typer(
@@ -34,6 +34,7 @@ for name, module in (
     ("cache", cache),
     ("report", report),
     ("ci", ci),
+    ("doctor", doctor),
     ("baseline", baseline),
     ("k6", k6),
     ("demo", demo),
