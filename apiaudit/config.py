@@ -44,11 +44,13 @@ SCHEMA: dict[str, Any] = {
     "db": {
         "statement_timeout_ms": "int", "lock_timeout_ms": "int", "top_queries": "int", "analyze": "bool",
         "hypopg": "bool", "min_cost_drop": "number", "workload_limit": "int", "schemas": "list[str]",
-        "connect_timeout_s": "number", "deadline_s": "number",
+        "connect_timeout_s": "number", "explain_user_functions": "bool", "trusted_extensions": "list[str]",
+        "deadline_s": "number",
     },
     "logs": {
         "format": ("auto", "stderr", "csvlog", "jsonlog", "sql"), "prefix": "str", "nplusone_min_repeats": "int",
-        "idle_gap_ms": "number", "reset_statements": "list[str]",
+        "idle_gap_ms": "number", "reset_statements": "list[str]", "database": "str", "user": "str",
+        "application": "str",
     },
     "cache": {
         "sample_keys": "int", "time_cap_s": "number", "scan_count": "int", "min_lookups": "int", "timeout_s": "number",

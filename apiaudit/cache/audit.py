@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from apiaudit.assemble import assemble, utc_now
+from apiaudit.cache.availability import nothing_readable
 from apiaudit.cache.evidence import CacheEvidence, RelatedEvidence
 from apiaudit.cache.limits import Limits
 from apiaudit.cache.stats import measurements
@@ -91,6 +92,11 @@ def _collect_all(options: CacheOptions) -> tuple[list[CacheEvidence], list[dict[
             errors.append({"where": "cache", "message": redact_text(f"{type(exc).__name__}: {exc}")})
             continue
         errors.extend({"where": f"cache {ev.server}", "message": n} for n in ev.notices)
+        if nothing_readable(ev):
+            # INFO, CONFIG and SCAN all refused (an ACL): connected, but nothing could be judged.
+            errors.append({"where": "cache", "message": f"{ev.server}: could not audit: statistics, "
+                           "configuration and keys were all refused (INFO, CONFIG GET, SCAN)"})
+            continue
         found.append(replace(ev, related=options.related))
     return found, errors
 

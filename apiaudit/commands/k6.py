@@ -46,7 +46,9 @@ def command(
     text = script(endpoints, opts)
     if output:
         try:
-            Path(output).write_text(text, encoding="utf-8")
+            from apiaudit.fileio import atomic_write
+
+            atomic_write(output, text, named=True)
         except OSError as exc:
             raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from None
         print(f"apiaudit: wrote a k6 script for {len(endpoints)} endpoint(s) to {output}", file=sys.stderr)

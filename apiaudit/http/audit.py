@@ -17,12 +17,14 @@ from apiaudit.assemble import assemble, utc_now
 from apiaudit.checks import CheckContext, run_checks
 from apiaudit.deadline import DEFAULT_DEADLINE_S, Deadline
 from apiaudit.errors import UsageError
+from apiaudit.fileio import bounded_read
 from apiaudit.http import discover
+from apiaudit.http.availability import refusal_summary, usable
 from apiaudit.http.client import ClientSettings, ScanClient, settings_from
 from apiaudit.http.evidence import Endpoint, ScanEvidence, load_evidence, save_evidence
 from apiaudit.http.measure import scan_measurements
 from apiaudit.http.probes import BudgetExhausted
-from apiaudit.http.problems import base_problems, base_status, body_problems, nothing_audited
+from apiaudit.http.problems import base_problems, body_problems, nothing_audited, scan_skipped
 from apiaudit.http.secrets import is_secret_header
 from apiaudit.http.session import base_gets, run_probes
 from apiaudit.model import Report
@@ -125,10 +127,11 @@ def build_report(evidence: ScanEvidence, cfg: Any, *, started_at: str, duration_
     reached = [ep for ep in evidence.endpoints if (b := ep.base()) is not None and b.status is not None]
     if not reached:
         raise nothing_audited(errors, evidence, "no endpoint answered")
-    # 5xx on every base GET: only error pages were seen, nothing of the API itself could be judged;
-    # exit 3 so a CI gate never passes an API that is down (a 4xx or 429 still audits the answer).
-    if all(base_status(ep) >= 500 for ep in reached):
-        raise nothing_audited(errors, evidence, "every endpoint answered 5xx")
+    # Every base GET refused (401/403, an expired token), not found (a wrong base URL), a login page,
+    # throttled or 5xx: nothing of the API itself was seen. Exit 3 so a CI gate never passes an API
+    # it could not audit (README "What PASS, not assessed and exit 3 mean").
+    if not any(usable(ep) for ep in reached):
+        raise nothing_audited(errors, evidence, refusal_summary(reached))
     ctx = CheckContext(ruleset=cfg.ruleset, thresholds=cfg.thresholds, options=dict(evidence.options))
     run = run_checks("scan", evidence, ctx)
     stats = {
@@ -142,7 +145,7 @@ def build_report(evidence: ScanEvidence, cfg: Any, *, started_at: str, duration_
                                           "crit_ms": ctx.threshold("p95_critical_ms")}
     return assemble(kind="scan", targets=evidence.targets, run=run, ruleset=cfg.ruleset,
                     started_at=started_at, duration_s=duration_s, stats=stats, errors=errors,
-                    measurements=measurements)
+                    measurements=measurements, skipped=scan_skipped(evidence))
 
 
 def _load(path: str) -> ScanEvidence:
@@ -261,8 +264,7 @@ async def _openapi(client: ScanClient, evidence: ScanEvidence, options: ScanOpti
 
 def _openapi_file(path: str, bases: list[str], options: ScanOptions) -> discover.Discovery:
     try:
-        with open(path, "rb") as fh:
-            raw = fh.read(discover.MAX_DOC_BYTES + 1)
+        raw = bounded_read(path, limit=discover.MAX_DOC_BYTES)
     except OSError as exc:
         raise UsageError(f"--openapi: cannot read {path}: {exc.strerror or exc}") from None
     try:

@@ -25,6 +25,7 @@ import httpx
 from apiaudit.deadline import Deadline
 from apiaudit.http.decode import decode
 from apiaudit.http.evidence import BODY_KEEP_BYTES, HEAD_KEEP_BYTES, RETAINED_BODY_BUDGET, Exchange, keeps_body
+from apiaudit.http.pacing import Pacer
 from apiaudit.http.probes import BudgetExhausted, HostBackedOff
 from apiaudit.http.secrets import is_secret_header, mask_headers
 from apiaudit.http.targeting import TargetGuard
@@ -32,7 +33,6 @@ from apiaudit.redact import redact_text, register_secret
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 MAX_REDIRECTS = 5
-MAX_CONSECUTIVE_429 = 3  # then the host is left alone: it is limiting us, probing on is hammering
 # What a browser offers; probes ask for one coding at a time.
 DEFAULT_ACCEPT_ENCODING = "gzip, deflate, br, zstd"
 
@@ -93,9 +93,7 @@ class ScanClient:
         self.requests_made = 0
         self._t0 = time.monotonic()
         self._sems: dict[str, asyncio.Semaphore] = {}
-        self._not_before = 0.0
-        self._blocked: dict[str, str] = {}  # host -> why we stopped sending to it
-        self._strikes: dict[str, int] = {}  # host -> consecutive 429 responses
+        self.pacer = Pacer(cap_s=settings.retry_after_cap_s, concurrency=settings.concurrency)
         self._ids = 0
         self._retained = 0  # bytes of whole bodies kept so far (see _retain)
         self.throttled: list[dict[str, str]] = []  # report errors entries: 429s met and what we did
@@ -173,12 +171,11 @@ class ScanClient:
         if why is not None:  # never sent, whoever built the URL
             raise OffTarget(f"{redact_text(url)}: {why}")
         host = urlsplit(url).netloc.lower()
-        if host in self._blocked:
-            raise HostBackedOff(self._blocked[host])
+        if (why := self.pacer.blocked(host)) is not None:
+            raise HostBackedOff(f"{host}: {why}")
         self._check_deadline()
         self._take_budget()
-        wait = self._not_before - time.monotonic()
-        if wait > 0:
+        if (wait := self.pacer.delay(host)) > 0 and not purpose.startswith("burst-"):
             if self.deadline is not None and wait >= self.deadline.remaining():
                 raise DeadlineReached(self.deadline.reached("while waiting for Retry-After"))
             await asyncio.sleep(wait)
@@ -213,34 +210,17 @@ class ScanClient:
         return ex
 
     def _after(self, host: str, ex: Exchange) -> None:
-        """Honour Retry-After (RFC 9110 §10.2.3) up to the cap; beyond it, or after repeated 429s,
-        stop sending to the host."""
-        if ex.status != 429:
-            self._strikes.pop(host, None)
-            return
-        self._strikes[host] = self._strikes.get(host, 0) + 1
-        delay = retry_after_seconds(ex.header("retry-after"))
-        if delay is None:  # no usable Retry-After: the RateLimit reset ("t") says how long to wait
-            from apiaudit.http.checks.ratelimit import wait_hint
+        """Pacing and back-off (``apiaudit.http.pacing``): Retry-After, 503 limiters, advertised quota."""
+        self.pacer.after(host, ex)
+        for said, message in self.pacer.messages:
+            self._throttled(said, message)
+        self.pacer.messages.clear()
 
-            delay = wait_hint(ex)
-        cap = self.settings.retry_after_cap_s
-        if delay is not None and delay > cap:
-            why = f"{host} answered 429 with Retry-After {delay:.0f} s (above the {cap:.0f} s cap)"
-            self._blocked[host] = why
-            self._throttled(ex, f"HTTP 429: Retry-After {delay:.0f} s is above the {cap:.0f} s cap "
-                                "(http.retry_after_cap_s): no further requests sent to this host")
-        elif self._strikes[host] >= MAX_CONSECUTIVE_429:
-            self._blocked[host] = f"{host} answered 429 {self._strikes[host]} times in a row"
-            self._throttled(ex, f"HTTP 429 {self._strikes[host]} times in a row: no further requests "
-                                "sent to this host")
-        elif delay is not None:
-            self._not_before = max(self._not_before, time.monotonic() + delay)
-            if not ex.purpose.startswith("burst-"):  # a provoked 429 is the burst probe's result
-                self._throttled(ex, f"HTTP 429: throttled, waited {delay:.0f} s before the next request")
-        elif not ex.purpose.startswith("burst-"):
-            self._throttled(ex, ("HTTP 429 without a usable Retry-After (RFC 9110 §10.2.3) or RateLimit "
-                                "reset: went on without waiting"))
+    async def new_phase(self, name: str) -> None:
+        """Base GETs, probes, burst: a host that asked us to back off is left alone until the next one."""
+        wait = self.pacer.new_phase(name)
+        if wait > 0:
+            await asyncio.sleep(min(wait, self.settings.retry_after_cap_s))
 
     def _throttled(self, ex: Exchange, message: str) -> None:
         """Say in the report that the scan was throttled (once per host and message)."""

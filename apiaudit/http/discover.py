@@ -17,7 +17,7 @@ from urllib.parse import quote, urlencode, urljoin, urlsplit, urlunsplit
 
 import yaml
 
-from apiaudit.http.collections import find_collection, item_ids
+from apiaudit.http.collections import collection_hint, find_collection, item_ids
 from apiaudit.http.evidence import Endpoint
 from apiaudit.http.secrets import is_secret_header
 from apiaudit.http.targeting import TargetGuard, join_path
@@ -187,6 +187,8 @@ def operations(doc: dict[str, Any], doc_url: str, headers: Mapping[str, str],
         params = [_resolve(doc, p) for p in [*(item.get("parameters") or []), *(op.get("parameters") or [])]]
         params = [p for p in params if isinstance(p, dict)]
         _add_operation(doc, url, path, params, headers, found)
+        if found.endpoints and found.endpoints[-1].name == f"GET {path}":  # response schema: a list?
+            found.endpoints[-1].collection = collection_hint(doc, op, _resolve)
     return found
 
 
