@@ -58,9 +58,8 @@ def command(
 
 
 def _checked(stages: str | None, p95: float, error_rate: float) -> tuple[tuple[str, int], ...]:
-    from apiaudit.report.k6 import GUIDE_STAGES, parse_stages
-
     from apiaudit.commands.common import check_number
+    from apiaudit.report.k6 import GUIDE_STAGES, parse_stages
 
     check_number("--p95", p95, positive=True)  # nan/inf: a threshold k6 would never trip
     check_number("--error-rate", error_rate)
