@@ -180,8 +180,8 @@ async def collect(options: ScanOptions, cfg: Any) -> ScanEvidence:
         pending: list[discover.Pending] = []
         if options.openapi:
             found = await _openapi(client, evidence, options, endpoints, api)
-            for ep in found.endpoints:  # only a local file's servers URL (the user's) can add an origin
-                if options.openapi != "auto" and not options.openapi.startswith(("http://", "https://")):
+            if options.openapi != "auto" and not options.openapi.startswith(("http://", "https://")):
+                for ep in found.endpoints:  # a local file is the user's: its servers URL may add an origin
                     client.guard.trust(ep.url)
             known = {ep.url for ep in endpoints}
             endpoints += [ep for ep in found.endpoints if ep.url not in known]
