@@ -19,7 +19,8 @@ def available(ev: Any, req: Req) -> Availability:
         ok = ev.maxmemory is not None and ev.policy is not None
         return True if ok else _why(ev, "CONFIG", "memory limit and eviction policy were not readable")
     if req is Req.CACHE_KEYS:
-        return True if ev.ttl_visible else _why(ev, "SCAN", "keys could not be listed")
+        return True if ev.ttl_visible else _why(ev, "SCAN", "keys could not be listed, so the TTL strategy "
+                                                            "cannot be judged")
     return f"{req.value} is not collected by a cache audit"
 
 

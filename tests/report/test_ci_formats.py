@@ -109,7 +109,13 @@ def test_compare_shows_score_delta_and_new_and_fixed(run_cli: Any, tmp_path: Pat
     res = run_cli("report", str(tmp_path / "now.json"), "--compare", str(base), "--format", "markdown",
                   "--fail-on", "none")
     assert res.code == 0, res
-    overall = now.score["overall"]
+    # `apiaudit report` re-judges saved findings with this run's rules (issue 13): the fixture's own
+    # severities give way to the default ruleset's, and so does the score compared.
+    from apiaudit.assemble import reresolve
+    from apiaudit.rules import load_rules
+
+    saved = Report.from_dict(json.loads((tmp_path / "now.json").read_text()))
+    overall = reresolve(saved, load_rules()).score["overall"]
     assert f"2 new, 1 fixed · score 10 → {overall} ({overall - 10:+d})" in res.stdout
     assert res.stdout.count("- 🆕 ") == 2 and res.stdout.count("- ✅ fixed") == 1
 
