@@ -179,6 +179,15 @@ class Report:
     tool: dict[str, str] = field(default_factory=lambda: {"name": "apiaudit", "version": _version()})
     schema_version: int = SCHEMA_VERSION
 
+    def __post_init__(self) -> None:
+        """The model boundary: whatever a target sent (keys, headers, log text, identifiers), every string
+        a renderer reads from here on is printable valid UTF-8 (findings' own fields: ``assemble``)."""
+        self.targets = printable(self.targets)
+        self.workload, self.stats, self.errors = printable(self.workload), printable(self.stats), printable(self.errors)
+        self.measurements = printable(self.measurements)
+        for item in self.checklist:
+            item.reason = printable(item.reason)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "schema_version": self.schema_version,
@@ -221,19 +230,26 @@ class Report:
         )
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# C0/C1 controls (but tab and newline), and lone surrogates: a JSON "\ud800" from a target, or argv bytes
+# decoded with surrogateescape, cannot be encoded as UTF-8 and would crash every renderer's write.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+MAX_DEPTH = 64
+TOO_DEEP = "[nested too deeply]"
 
 
 def printable(value: Any, depth: int = 0) -> Any:
-    """Every string with C0/C1 control characters (but tab and newline) replaced by U+FFFD."""
+    """Every string with control characters and lone surrogates replaced by U+FFFD (so every string is
+    valid UTF-8 and safe on a terminal); containers nested deeper than ``MAX_DEPTH`` are cut."""
     if isinstance(value, str):
         return _CONTROL.sub("\ufffd", value)
-    if depth > 64:
-        return value
     if isinstance(value, dict):
+        if depth > MAX_DEPTH:
+            return TOO_DEEP
         return {printable(k, depth + 1): printable(v, depth + 1) for k, v in value.items()}
-    if isinstance(value, list):
-        return [printable(v, depth + 1) for v in value]
+    if isinstance(value, (list, tuple)):
+        if depth > MAX_DEPTH:
+            return TOO_DEEP
+        return type(value)(printable(v, depth + 1) for v in value)
     return value
 
 

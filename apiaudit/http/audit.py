@@ -15,7 +15,9 @@ from urllib.parse import urljoin
 
 from apiaudit.assemble import assemble, utc_now
 from apiaudit.checks import CheckContext, run_checks
+from apiaudit.deadline import DEFAULT_DEADLINE_S, Deadline
 from apiaudit.errors import UsageError
+from apiaudit.fileio import bounded_read
 from apiaudit.http import discover
 from apiaudit.http.availability import refusal, refusal_summary, usable
 from apiaudit.http.client import ClientSettings, ScanClient, settings_from
@@ -77,13 +79,14 @@ class ScanOptions:
     verbose: bool = False
     quiet: bool = False
     probe_options: dict[str, Any] = field(default_factory=dict)
+    deadline_s: float = DEFAULT_DEADLINE_S["scan"]
 
     @classmethod
     def from_cli(cls, cfg: Any, *, urls: list[str], openapi: str | None = None, headers: list[str] | None = None,
                  max_requests: int | None = None, concurrency: int | None = None, timeout: float | None = None,
                  samples: int | None = None, burst: int | None = None, insecure: bool = False,
                  save_evidence: str | None = None, from_evidence: str | None = None, verbose: bool = False,
-                 quiet: bool = False) -> ScanOptions:
+                 quiet: bool = False, deadline: float | None = None) -> ScanOptions:
         for name, value in (("--max-requests", max_requests), ("--concurrency", concurrency),
                             ("--timeout", timeout), ("--samples", samples), ("--burst", burst)):
             _non_negative(name, value)
@@ -105,6 +108,7 @@ class ScanOptions:
             urls=[target_url(u) for u in urls], openapi=openapi or http_cfg.get("openapi"), headers=sent,
             client=client, samples=n_samples, burst=n_burst, save_evidence=save_evidence,
             from_evidence=from_evidence, verbose=verbose, quiet=quiet, probe_options=probe_options,
+            deadline_s=deadline or float(http_cfg.get("deadline_s") or DEFAULT_DEADLINE_S["scan"]),
         )
 
 
@@ -171,10 +175,17 @@ async def collect(options: ScanOptions, cfg: Any) -> ScanEvidence:
     endpoints = discover.from_config(options.urls, cfg.endpoints, api[0] if api else None, options.headers)
     if not endpoints and api and not options.openapi:
         endpoints = discover.from_config(api, [], None, options.headers)
-    async with ScanClient(options.client) as client:
+    deadline = Deadline(options.deadline_s)
+    targets = [ep.url for ep in endpoints] + api
+    if options.openapi and options.openapi.startswith(("http://", "https://")):
+        targets.append(options.openapi)  # the user named it: the document may live on another origin
+    async with ScanClient(options.client, targets=targets, deadline=deadline) as client:
         pending: list[discover.Pending] = []
         if options.openapi:
             found = await _openapi(client, evidence, options, endpoints, api)
+            for ep in found.endpoints:  # only a local file's servers URL (the user's) can add an origin
+                if options.openapi != "auto" and not options.openapi.startswith(("http://", "https://")):
+                    client.guard.trust(ep.url)
             known = {ep.url for ep in endpoints}
             endpoints += [ep for ep in found.endpoints if ep.url not in known]
             pending, evidence.skipped = found.pending, evidence.skipped + found.skipped
@@ -184,6 +195,7 @@ async def collect(options: ScanOptions, cfg: Any) -> ScanEvidence:
                              "apiaudit.yaml, or --openapi")
         evidence.endpoints = endpoints
         evidence.targets = sorted({_origin(ep.url) for ep in endpoints} | set(api))
+        finished: list[Endpoint] = []
         with _Progress(len(endpoints), enabled=not options.quiet and sys.stderr.isatty()) as progress:
             await base_gets(client, evidence, endpoints)
             if pending:
@@ -192,10 +204,28 @@ async def collect(options: ScanOptions, cfg: Any) -> ScanEvidence:
                 progress.grow(len(made))
                 await base_gets(client, evidence, made)
                 evidence.endpoints += made
-            await run_probes(client, evidence, evidence.endpoints, evidence.options, progress.done)
+
+            def done(ep: Endpoint) -> None:
+                finished.append(ep)
+                progress.done(ep)
+
+            await run_probes(client, evidence, evidence.endpoints, evidence.options, done)
+        if deadline.expired() or any("deadline of" in s.get("reason", "") for s in evidence.skipped):
+            evidence.errors.append(deadline_entry(deadline, finished, evidence.endpoints))
         evidence.requests_made = client.requests_made
         evidence.errors += client.throttled
     return evidence
+
+
+def deadline_entry(deadline: Deadline, finished: list[Endpoint], endpoints: list[Endpoint]) -> dict[str, str]:
+    """What a scan cut by its deadline finished, and what it did not."""
+    done = {ep.url for ep in finished}
+    cut = [redact_text(ep.url) for ep in endpoints if ep.url not in done]
+    listed = ", ".join(cut[:10]) + (f" and {len(cut) - 10} more" if len(cut) > 10 else "")
+    return {"where": "deadline", "message": (
+        f"{deadline.reached(f'after {len(done)} of {len(endpoints)} endpoints')} (--deadline / "
+        f"http.deadline_s): probes not finished for {listed or 'none'}; those checks are not assessed "
+        "where nothing else judged them")}
 
 
 def _origin(url: str) -> str:
@@ -237,8 +267,7 @@ async def _openapi(client: ScanClient, evidence: ScanEvidence, options: ScanOpti
 
 def _openapi_file(path: str, bases: list[str], options: ScanOptions) -> discover.Discovery:
     try:
-        with open(path, "rb") as fh:
-            raw = fh.read(discover.MAX_DOC_BYTES + 1)
+        raw = bounded_read(path, limit=discover.MAX_DOC_BYTES)
     except OSError as exc:
         raise UsageError(f"--openapi: cannot read {path}: {exc.strerror or exc}") from None
     try:

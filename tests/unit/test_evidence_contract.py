@@ -77,7 +77,8 @@ def test_info_finding_never_judges_an_item() -> None:
 
 def test_unmeasured_item_with_a_real_finding_is_judged_and_keeps_why() -> None:
     where = {"url": URL, "method": "GET"}
-    run = CheckRun(findings=[Finding("http.pagination.unbounded", where, {"items": 500, "max": 100})],
+    found = Finding("http.pagination.unbounded", where, {"items": 500, "max": 100, "key": "items", "metadata": "none"})
+    run = CheckRun(findings=[found],
                    kinds={"scan"}, unmeasured={"api.pagination": "pagination probe skipped: budget"})
     assert status(report_of("scan", run), "api.pagination") == ("fail", "pagination probe skipped: budget")
 

@@ -15,13 +15,21 @@ NO_LOG = "no query log given (apiaudit db --log FILE)"
 _LOG_TARGET = {"target": "query log", "scope": "sessions"}
 
 
-def log_unusable(logs: Any, *, grouped: bool) -> str | None:
+SAMPLED_LOG = ("the query log holds only statements slower than log_min_duration_statement (about {ms} ms): "
+               "what is missing cannot be judged; log every statement (log_min_duration_statement = 0)")
+
+
+def log_unusable(logs: Any, *, grouped: bool, complete: bool = True) -> str | None:
     """Why the query log cannot be judged (None: it can). A log with no statement judges nothing,
-    and must not turn into a pass; ``grouped``: the check needs statements grouped into sessions."""
+    and must not turn into a pass; ``grouped``: the check needs statements grouped into sessions;
+    ``complete``: it needs every statement (a sampled log cannot show a lone SELECT's transaction,
+    a session's statement count or how often a read repeats)."""
     if logs is None:
         return NO_LOG
     if not int(logs.stats.get("log_statements") or 0):
         return "the query log holds no statements (unreadable file, or log_statement/log_min_duration off)"
+    if complete and getattr(logs, "sampled", False):
+        return SAMPLED_LOG.format(ms=f"{getattr(logs, 'min_duration_ms', None) or 0:.0f}")
     return logs.grouping if grouped else None
 
 

@@ -12,7 +12,8 @@ from urllib.parse import urlsplit
 
 from apiaudit.checks import CheckContext, NotApplicable, check
 from apiaudit.http.evidence import Exchange, ScanEvidence
-from apiaudit.http.headers import Quota, parse_ratelimits, parse_retry_after
+from apiaudit.http.headers import Quota, parse_ratelimits
+from apiaudit.http.pacing import wait_hint
 from apiaudit.model import Finding
 from apiaudit.requirements import Req
 
@@ -29,17 +30,6 @@ def origin(url: str) -> str:
 
 def _where(url: str) -> dict[str, str]:
     return {"url": url, "method": "GET"}
-
-
-def wait_hint(ex: Exchange) -> float | None:
-    """Seconds the response tells the client to wait: Retry-After, else a RateLimit reset (``t``)."""
-    ra = parse_retry_after(ex.header("retry-after"), date_header=ex.header("date"))
-    if ra is not None and ra.kind != "invalid":
-        return ra.seconds if ra.seconds is not None else 0.0
-    for q in parse_ratelimits(ex.response_headers):
-        if q.reset_s is not None:
-            return q.reset_s
-    return None
 
 
 @check("http.ratelimit.none", "http.ratelimit.no-countdown", "http.ratelimit.invalid-header",
