@@ -20,6 +20,7 @@ from apiaudit.assemble import resolve
 from apiaudit.cache.evidence import CacheEvidence, KeySample, RelatedEvidence
 from apiaudit.checks import CheckContext, run_checks
 from apiaudit.db import evidence_io
+from apiaudit.db.logs.evidence import HotRead, LogEvidence, NPlusOnePattern, SessionStats, SingleSelectTx
 from apiaudit.http.evidence import ScanEvidence
 from apiaudit.rules import load_rules
 
@@ -46,7 +47,18 @@ def _cache(d: dict[str, Any]) -> CacheEvidence:
                             "related": RelatedEvidence(**d.get("related", {}))})
 
 
-BUILD = {"scan": _scan, "cache": _cache, "db": lambda d: evidence_io.from_dict({"format": evidence_io.FORMAT, **d})}
+def _db(d: dict[str, Any]) -> Any:
+    logs = d.pop("logs", None)
+    ev = evidence_io.from_dict({"format": evidence_io.FORMAT, **d})
+    if logs is not None:
+        ev.logs = LogEvidence(**{**logs, "sessions": SessionStats(**logs.get("sessions", {})),
+                                 "single_select_tx": [SingleSelectTx(**t) for t in logs.get("single_select_tx", [])],
+                                 "hot_reads": [HotRead(**h) for h in logs.get("hot_reads", [])],
+                                 "nplusone": [NPlusOnePattern(**p) for p in logs.get("nplusone", [])]})
+    return ev
+
+
+BUILD = {"scan": _scan, "cache": _cache, "db": _db}
 PARAMS = [pytest.param(doc, case, id=f"{name}::{case['name']}") for name, doc in FILES.items() for case in doc["cases"]]
 
 
