@@ -138,7 +138,7 @@ class ScanClient:
         if (why := self.pacer.blocked(host)) is not None:
             raise HostBackedOff(f"{host}: {why}")
         self._take_budget()
-        if (wait := self.pacer.delay(host)) > 0 and not purpose.startswith("burst-"):
+        if not purpose.startswith("burst-") and (wait := self.pacer.slot(host)) > 0:
             await asyncio.sleep(wait)
         merged = {"Accept-Encoding": DEFAULT_ACCEPT_ENCODING, **self.settings.headers, **(headers or {})}
         self._ids += 1

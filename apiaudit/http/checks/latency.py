@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from apiaudit.checks import CheckContext, NotApplicable, check
 from apiaudit.http.evidence import Endpoint, Exchange, ScanEvidence
 from apiaudit.http.headers import parse_server_timing
+from apiaudit.http.pacing import limiter_answers
 from apiaudit.model import Finding
 
 PERCENTILE_METHOD = "nearest-rank"
@@ -54,7 +55,8 @@ def timed(ep: Endpoint) -> list[Exchange]:
     every probe request except the deliberate ones (``--samples 0``)."""
     picked = plain(ep) if ep.with_prefix("sample-") else [
         ex for ex in ep.exchanges if not ex.purpose.startswith(DELIBERATE)]
-    return [ex for ex in picked if ex.ok and ex.status is not None and ex.status < 500]
+    limited = {id(x) for x in limiter_answers(ep.exchanges)}  # a refusal's timing is not the endpoint's
+    return [ex for ex in picked if ex.ok and ex.status is not None and ex.status < 500 and id(ex) not in limited]
 
 
 def measurements(ev: ScanEvidence) -> dict[str, Any]:
@@ -91,8 +93,11 @@ def _error_counts(ev: ScanEvidence) -> dict[str, Any]:
     total = c4 = c5 = failed = 0
     examples_5xx: list[str] = []
     examples_4xx: list[str] = []
+    limited = {id(x) for x in limiter_answers(ev.all_exchanges())}  # rate limiting, not errors
     for ep in ev.endpoints:
         for ex in plain(ep):
+            if id(ex) in limited:
+                continue
             total += 1
             if ex.error is not None or ex.status is None:
                 failed += 1
