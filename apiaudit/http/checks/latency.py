@@ -118,28 +118,46 @@ def _pct(part: int, whole: int) -> float:
     return round(100 * part / whole, 2) if whole else 0.0
 
 
-@check("http.latency.p95-critical", "http.latency.p95-warn", "http.latency.server-timing", kind="scan")
+@check("http.latency.p95-critical", "http.latency.p95-warn", "http.latency.median-critical",
+       "http.latency.median-warn", "http.latency.server-timing", kind="scan")
 def check_latency(ev: ScanEvidence, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
+    """P95 is judged only from ``latency_min_samples`` warm requests; with fewer, the median is (it is
+    a lower bound of P95, so a slow median is a slow P95) and the maximum is reported, not judged. The
+    first request to an endpoint (cold caches, connection set-up) is reported apart."""
     warn, crit = ctx.threshold("p95_warn_ms"), ctx.threshold("p95_critical_ms")
+    min_samples = int(ctx.threshold("latency_min_samples"))
     measured = False
     for ep in ev.endpoints:
-        values = [ex.elapsed_ms for ex in timed(ep)]
+        cold, values = warm_split(timed(ep))
         if not values:
             continue
         measured = True
-        stats = summary(values)
+        stats = {**summary(values), "cold_ms": cold, "min_samples": min_samples}
         where = {"url": ep.url, "method": "GET"}
         evidence = {**stats, "method": PERCENTILE_METHOD}
-        if stats["p95_ms"] > crit:
-            yield Finding("http.latency.p95-critical", where, {**stats, "threshold_ms": crit}, evidence)
-        elif stats["p95_ms"] > warn:
-            yield Finding("http.latency.p95-warn", where, {**stats, "threshold_ms": warn}, evidence)
+        if stats["n"] >= min_samples:
+            if stats["p95_ms"] > crit:
+                yield Finding("http.latency.p95-critical", where, {**stats, "threshold_ms": crit}, evidence)
+            elif stats["p95_ms"] > warn:
+                yield Finding("http.latency.p95-warn", where, {**stats, "threshold_ms": warn}, evidence)
+        elif stats["p50_ms"] > crit:
+            yield Finding("http.latency.median-critical", where, {**stats, "threshold_ms": crit}, evidence)
+        elif stats["p50_ms"] > warn:
+            yield Finding("http.latency.median-warn", where, {**stats, "threshold_ms": warn}, evidence)
         totals = _server_timing(ep)
         if totals:
             text = ", ".join(f"{name} {dur} ms" for name, dur in totals.items())
             yield Finding("http.latency.server-timing", where, {"metrics": text}, {"median_ms": totals})
     if not measured:
         yield NotApplicable("no successful response to time")
+
+
+def warm_split(exchanges: list[Exchange]) -> tuple[float | str, list[float]]:
+    """(first request's time, the others' times). The first is kept in when it is the only one."""
+    ordered = sorted(exchanges, key=lambda ex: ex.started_ms)
+    if len(ordered) < 2:
+        return "n/a", [ex.elapsed_ms for ex in ordered]
+    return round(ordered[0].elapsed_ms, 1), [ex.elapsed_ms for ex in ordered[1:]]
 
 
 @check("http.errors.rate-critical", "http.errors.rate-warn", "http.errors.client-rate", kind="scan")
