@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import IO, Any
 
-from apiaudit.db.logs import csvlog, jsonlog, sqlfile, stderr
+from apiaudit.db.logs import csvlog, jsonlog, sqlfile, stderr, wrappers
 from apiaudit.db.logs.collector import DEFAULT_RESETS, Collector
 from apiaudit.db.logs.evidence import HotRead, LogEvidence, NPlusOnePattern, SessionStats, SingleSelectTx
 from apiaudit.db.logs.filters import from_options
@@ -99,18 +99,27 @@ def _parse(path: str, head: bytes, stream: IO[bytes], fmt: str, fixed: Prefix | 
     if not head.strip():
         return None, "empty file"
     seen = fmt if fmt != "auto" else sniff(head, path)
+    if seen is None and fixed is None and detect_prefix(head.decode("utf-8", "replace").splitlines()[:400]):
+        seen = "stderr"  # a prefix whose last character is glued to the severity (Azure's "%t-%c-")
     if seen is None:
         return None, "not a PostgreSQL log or SQL file (binary or unrecognised content); see --log-format"
     why = None
-    if seen == "stderr":
-        pfx = fixed or detect_prefix(head.decode("utf-8", "replace").splitlines()[:400])
+    head_lines = head.decode("utf-8", "replace").splitlines()[:400]
+    wrapper = wrappers.detect(head_lines) if seen in ("stderr", "jsonlog") else None
+    if seen == "stderr" or wrapper:
+        lines = text(stream)
+        if wrapper:  # syslog, Heroku logplex, Cloud SQL export: stderr lines inside another record
+            head_lines, lines = list(wrappers.unwrap(head_lines, wrapper)), wrappers.unwrap(lines, wrapper)
+            fixed = fixed or (compile_prefix(wrappers.LOGPLEX_PREFIX) if wrapper == "logplex" else None)
+        pfx = fixed or detect_prefix(head_lines)
         if pfx is None:
             return None, ("could not recognise the log_line_prefix of this stderr log; pass it with "
                           "--log-prefix (SHOW log_line_prefix), or use csvlog/jsonlog")
         why = pfx.missing()
         if why:
             why += ": statements cannot be grouped into sessions; N+1 and transaction checks are skipped"
-        got = stderr.parse(text(stream), pfx, coll)
+        got = stderr.parse(lines, pfx, coll)
+        seen = f"stderr ({wrapper})" if wrapper else seen
     elif seen == "csvlog":
         got = csvlog.parse(text(stream, newline=""), coll)
     elif seen == "jsonlog":

@@ -142,7 +142,7 @@ class Collector:
         if verdict is False:
             self.counts["filtered_out"] += 1
             return False
-        if verdict is None:
+        if verdict is None and msg.startswith(("statement: ", "execute ", "duration: ")):
             self.counts["filter_unknown"] += 1
         return True
 

@@ -61,8 +61,8 @@ def cli_options(dsn: str | None, *, database: str | None, user: str | None,
 
 def connection_who(msg: str) -> Who:
     """``connection authorized: user=app database=shop application_name=web`` → (shop, app, web)."""
-    fields = dict(_CONNECTION.findall(msg))
-    return fields.get("database"), fields.get("user"), fields.get("application_name")
+    fields = dict(_CONNECTION.findall(msg))  # application_name is left out when it is empty
+    return fields.get("database", ""), fields.get("user", ""), fields.get("application_name", "")
 
 
 def dsn_database(dsn: str | None) -> str | None:
