@@ -21,7 +21,7 @@ from logs.test_real_logs import _Ev, analyze, findings
 from apiaudit import pgcluster
 from apiaudit.checks import CheckContext, run_checks
 from apiaudit.db.logs import analyze_logs
-from apiaudit.db.logs.filters import cli_options
+from apiaudit.db.logs.filters import dsn_database
 from apiaudit.rules import load_rules
 
 pytestmark = pytest.mark.pg
@@ -111,7 +111,7 @@ def test_shared_log_database_filter(lab: Lab) -> None:
     assert nplusone(shop) == [(CHILD, PARENT, w.POSTS)]
     assert not any("comments" in q.sample for q in shop.workload)
     assert shop.stats["log_filter"]["messages_left_out"] > w.POSTS
-    by_dsn = analyze(path, **cli_options(lab.cluster.dsn("other"), database=None, user=None, application=None))
+    by_dsn = analyze(path, dsn_database=dsn_database(lab.cluster.dsn("other")))
     assert nplusone(by_dsn) == [(OTHER_CHILD, "SELECT id FROM posts ORDER BY id", w.POSTS)]
     assert by_dsn.stats["log_filter"]["from_dsn"] is True
     assert nplusone(analyze(path, application="reports")) == [
@@ -135,6 +135,13 @@ def test_cli_log_database_option(lab: Lab, run_cli: Callable[..., Any]) -> None:
     report = json.loads(res.stdout)
     samples = {q["sample"] for q in report["workload"]}
     assert OTHER_CHILD in samples and CHILD not in samples, res
+    # With a DSN, its database is the default filter: shop's statements are neither listed nor EXPLAINed
+    # against "other" (where they would fail or mislead).
+    res = run_cli("db", lab.cluster.dsn("other"), "--log", str(path), "--format", "json")
+    report = json.loads(res.stdout)
+    samples = {q["sample"] for q in report["workload"]}
+    assert OTHER_CHILD in samples and CHILD not in samples, res
+    assert not any("authors" in str(e) for e in report["errors"]), report["errors"]
 
 
 # -- syslog, Heroku logplex, Cloud SQL: the real server's lines in their wrappers ----------------------
