@@ -22,7 +22,8 @@ REQUESTS = 40
 
 
 def cid(i: int) -> uuid.UUID:
-    return uuid.UUID(int=0x6F1C2B1E_0000_4A4A_8888_000000000000 + i)
+    """The i-th customer's key (request i asks for customer i; past the last one, round again)."""
+    return uuid.UUID(int=0x6F1C2B1E_0000_4A4A_8888_000000000000 + 1 + (i - 1) % CUSTOMERS)
 
 
 SCHEMA = f"""

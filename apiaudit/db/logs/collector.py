@@ -14,6 +14,7 @@ open sessions, never on the size of the log.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from statistics import median
 from typing import Any
@@ -74,6 +75,7 @@ class Collector:
         self.queries: dict[str, _Query] = {}
         self.kinds: dict[str, str] = {}
         self._raw: dict[str, _Query] = {}
+        self._shapes: dict[str, _Query] = {}  # text with literals masked -> its query
         self._sessions: dict[str, _Session] = {}
         self.book = PatternBook()
         self.single_tx: dict[str, int] = {}
@@ -278,6 +280,22 @@ class Collector:
             self._close_unit(st)
 
     def _shape(self, text: str) -> _Query:
+        # Simple-protocol texts (Django, psycopg2, ClientCursor) carry their literals: each is new, and a
+        # full fingerprint costs ~100 µs. Texts that differ only in quoted strings and numbers have the same
+        # fingerprint, so one C-level substitution keys a cache of shapes (``$`` texts: see _raw).
+        key = None if "$" in text else _LITERALS.sub("?", text)
+        if key is not None:
+            q = self._shapes.get(key)
+            if q is not None:
+                return q
+        q = self._fingerprinted(text)
+        if key is not None:
+            if len(self._shapes) >= MAX_RAW_CACHE:
+                self._shapes.clear()
+            self._shapes[key] = q
+        return q
+
+    def _fingerprinted(self, text: str) -> _Query:
         fp, sample = fingerprint(text)
         q = self.queries.get(fp)
         if q is None:
@@ -376,6 +394,8 @@ class Collector:
         return self.client_sessions, med_stmts, med_life, span
 
 
+# Quoted strings ('it''s', E'…' keeps its E), and numbers that stand alone (not the 1 of title_1).
+_LITERALS = re.compile(r"'(?:[^']|'')*'|(?<![\w.])\d+(?:\.\d+)?(?![\w.])")
 _CONTROL = frozenset({"begin", "commit", "rollback", "reset", "savepoint"})
 _KNOWN = frozenset({"DETAIL", "STATEMENT", "HINT", "CONTEXT", "WARNING", "FATAL", "PANIC", "NOTICE", "INFO",
                     "DEBUG", "DEBUG1", "DEBUG2", "DEBUG3", "DEBUG4", "DEBUG5", "LOCATION", "QUERY"})
