@@ -16,7 +16,7 @@ import typer
 
 from apiaudit.errors import ConfigError, UsageError
 
-FORMAT_NAMES = ("table", "json", "html", "sarif", "junit", "markdown")
+FORMAT_NAMES = ("table", "json", "html", "sarif", "junit", "markdown", "github", "gitlab", "compact")
 
 ConfigOpt = Annotated[
     str | None, typer.Option("--config", "-c", help="Config file (default: ./apiaudit.yaml if present).")
@@ -24,7 +24,8 @@ ConfigOpt = Annotated[
 FormatOpt = Annotated[
     list[str] | None,
     typer.Option("--format", "-f", help="Output format, repeatable: table (default on a TTY), json, html, "
-                 "sarif, junit, markdown."),
+                 "sarif, junit, markdown, github (workflow commands), gitlab (Code Quality), compact (one "
+                 "line per finding). Default for -o FILE: from its extension."),
 ]
 OutputOpt = Annotated[str | None, typer.Option("--output", "-o", help="Write the (single) format to FILE.")]
 OutputDirOpt = Annotated[
@@ -39,11 +40,24 @@ MinScoreOpt = Annotated[int | None, typer.Option("--min-score", help="Fail (exit
 BaselineOpt = Annotated[
     str | None, typer.Option("--baseline", help="Earlier JSON report: only findings not in it fail the gate.")
 ]
+CompareOpt = Annotated[
+    str | None, typer.Option("--compare", help="Earlier JSON report: show the score delta and new/fixed findings.")
+]
 WriteBaselineOpt = Annotated[
     str | None, typer.Option("--write-baseline", help="Also write this report's fingerprints as a baseline FILE.")
 ]
-QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors; rely on the exit code.")]
+QuietOpt = Annotated[
+    bool, typer.Option("--quiet", "-q", help="Print nothing but errors and, when it fails, the gate line.")
+]
+ExitZeroOpt = Annotated[
+    bool, typer.Option("--exit-zero", help="Report the gate's verdict but exit 0 even when it fails (exit 2/3 "
+                       "for usage errors and audits that could not run stay as they are).")
+]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Show full evidence and progress details.")]
+ColorOpt = Annotated[
+    str, typer.Option("--color", help="Colour on the terminal: auto (default; off when NO_COLOR is set or "
+                      "output is not a terminal), always, never.")
+]
 
 
 @dataclass
@@ -58,6 +72,9 @@ class CommonOptions:
     write_baseline: str | None = None
     quiet: bool = False
     verbose: bool = False
+    exit_zero: bool = False
+    color: str = "auto"
+    compare: str | None = None
 
     def validate(self) -> None:
         from apiaudit.report import FORMATS
@@ -75,6 +92,27 @@ class CommonOptions:
             raise UsageError("--output and --output-dir cannot be used together")
         if self.output and len(self.formats or []) > 1:
             raise UsageError("--output takes one format; use --output-dir for several")
+        if self.color not in ("auto", "always", "never"):
+            raise UsageError(f"--color: expected auto, always or never (got {self.color!r})")
+        if self.output and not self.formats:
+            self.formats = [format_for_path(self.output)]
+
+
+# File extensions that name one format without doubt; anything else stays JSON, the contract.
+EXTENSION_FORMATS: dict[str, str] = {
+    ".json": "json", ".html": "html", ".htm": "html", ".sarif": "sarif", ".xml": "junit",
+    ".md": "markdown", ".markdown": "markdown", ".txt": "compact",
+}
+
+
+def format_for_path(path: str) -> str:
+    """The format an ``--output`` file name asks for (``-o out.sarif`` writes SARIF, not JSON)."""
+    name = path.lower()
+    if name.endswith(".sarif.json"):
+        return "sarif"
+    if name.endswith("gl-code-quality-report.json") or name.endswith(".codequality.json"):
+        return "gitlab"
+    return EXTENSION_FORMATS.get(Path(name).suffix, "json")
 
 
 def _parse_fail_on(text: str) -> Any:
@@ -97,7 +135,8 @@ def load_config(opts: CommonOptions) -> Any:
 
 def finish(report: Any, opts: CommonOptions, cfg: Any) -> int:
     """Baseline, gate, render and write; returns the exit code."""
-    from apiaudit.gate import decide, mark_known
+    from apiaudit.errors import EXIT_OK
+    from apiaudit.gate import decide, mark_known, record
     from apiaudit.model import Severity
 
     baseline = opts.baseline or cfg.gate.get("baseline")
@@ -107,17 +146,36 @@ def finish(report: Any, opts: CommonOptions, cfg: Any) -> int:
         current = {f.fingerprint for f in report.findings}
         report.stats["baseline"] = {"file": baseline, "known": len(current & known), "new": len(current - known),
                                     "fixed": len(known - current)}
+    if opts.compare:
+        report.stats["compare"] = compare_with(report, read_report_file(opts.compare), opts.compare)
     fail_on = _parse_fail_on(opts.fail_on) if opts.fail_on is not None else cfg.gate.get("fail_on", Severity.HIGH)
     min_score = opts.min_score if opts.min_score is not None else cfg.gate.get("min_score")
     result = decide(report, fail_on=fail_on, min_score=min_score)
-    report.stats["gate"] = {"passed": result.passed, "reasons": result.reasons}
+    record(report, result, exit_zero=opts.exit_zero)
     write_outputs(report, opts, ruleset=cfg.ruleset)
     if opts.write_baseline:
         write_baseline(report, opts.write_baseline)
-    if not opts.quiet:
+    # -q silences the report, never a failed gate: a CI log must say why the job went red.
+    if not opts.quiet or not result.passed:
         verdict = "passed" if result.passed else "FAILED: " + "; ".join(result.reasons)
-        print(f"apiaudit: gate {verdict}", file=sys.stderr)
-    return result.exit_code
+        suffix = " (--exit-zero: exit 0)" if opts.exit_zero and not result.passed else ""
+        print(f"apiaudit: gate {verdict}{suffix}", file=sys.stderr)
+    return EXIT_OK if opts.exit_zero else result.exit_code
+
+
+def compare_with(report: Any, base: Any, path: str) -> dict[str, Any]:
+    """What changed since ``base``: its score, this run's new finding ids, the findings it fixed."""
+    from apiaudit.report.view import location_text
+
+    before = {f.fingerprint for f in base.findings}
+    now = {f.fingerprint for f in report.findings}
+    return {
+        "file": path,
+        "score_before": base.score.get("overall"),
+        "new": [f.id for f in report.findings if f.fingerprint not in before],
+        "fixed": [{"rule": f.rule, "where": location_text(f.location), "fingerprint": f.fingerprint}
+                  for f in base.findings if f.fingerprint not in now],
+    }
 
 
 def write_outputs(report: Any, opts: CommonOptions, *, ruleset: Any = None) -> None:
@@ -127,7 +185,8 @@ def write_outputs(report: Any, opts: CommonOptions, *, ruleset: Any = None) -> N
     tty = sys.stdout.isatty()
     extra = {"ruleset": ruleset} if ruleset is not None else {}
     files = RenderOptions(color=False, verbose=True, extra=extra)
-    screen = RenderOptions(color=tty, verbose=opts.verbose, extra=extra)
+    screen = RenderOptions(color=use_color(opts.color, tty), width=terminal_width(tty), verbose=opts.verbose,
+                           extra=extra)
     formats = opts.formats or (["table"] if tty else ["json"])
     if opts.output_dir:
         out_dir = Path(opts.output_dir)
@@ -145,6 +204,22 @@ def write_outputs(report: Any, opts: CommonOptions, *, ruleset: Any = None) -> N
     if not opts.quiet:
         sys.stdout.write(render(formats[0], report, screen))
     _append_step_summary(report, files)
+
+
+def use_color(mode: str, tty: bool) -> bool:
+    """--color always/never win; auto colours a terminal unless NO_COLOR is set (no-color.org)."""
+    if mode in ("always", "never"):
+        return mode == "always"
+    return tty and not os.environ.get("NO_COLOR")
+
+
+def terminal_width(tty: bool) -> int | None:
+    """The terminal's width (COLUMNS first), None off a terminal: the renderer's default then."""
+    if not tty and not os.environ.get("COLUMNS"):
+        return None
+    import shutil
+
+    return max(60, shutil.get_terminal_size((110, 24)).columns)
 
 
 def _append_step_summary(report: Any, opts: Any) -> None:
@@ -221,9 +296,12 @@ _COMMON_PARAMS: dict[str, Any] = {
     "fail_on": (FailOnOpt, None),
     "min_score": (MinScoreOpt, None),
     "baseline": (BaselineOpt, None),
+    "compare": (CompareOpt, None),
     "write_baseline": (WriteBaselineOpt, None),
     "quiet": (QuietOpt, False),
     "verbose": (VerboseOpt, False),
+    "exit_zero": (ExitZeroOpt, False),
+    "color": (ColorOpt, "auto"),
 }
 
 
