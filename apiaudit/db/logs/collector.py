@@ -22,6 +22,9 @@ MAX_UNIT = 20_000  # statements; a longer "unit" is analysed and restarted (a ba
 MAX_RAW_CACHE = 50_000  # distinct raw statement texts remembered (extended protocol repeats them)
 MAX_READ_KEYS = 200_000  # (query, parameters) counters kept for hot reads before lossy pruning
 MAX_LIFETIMES = 100_000
+MAX_LITERAL_SAMPLES = 3  # per query: raw texts with their literals, and logged parameter values
+MAX_LITERAL_QUERIES = 2000
+MAX_LITERAL_CHARS = 20_000
 
 
 @dataclass(slots=True)
@@ -33,6 +36,7 @@ class _Query:
     calls: int = 0
     total_ms: float | None = None
     tags: dict[str, str] = field(default_factory=dict)
+    literals: list[tuple[str, str | None]] = field(default_factory=list)  # (raw text, DETAIL parameters)
 
 
 @dataclass(slots=True)
@@ -57,6 +61,7 @@ class Collector:
         self.queries: dict[str, _Query] = {}
         self.kinds: dict[str, str] = {}
         self._raw: dict[str, _Query] = {}
+        self.literal_queries: set[str] = set()
         self._sessions: dict[str, _Session] = {}
         self.book = PatternBook()
         self.single_tx: dict[str, int] = {}
@@ -139,6 +144,9 @@ class Collector:
         if q is None:
             q = self._shape(text)
         fp = q.fp
+        if (len(q.literals) < MAX_LITERAL_SAMPLES and len(text) <= MAX_LITERAL_CHARS
+                and len(self.literal_queries) < MAX_LITERAL_QUERIES):
+            self._keep_literals(q, text, params)
         q.calls += 1
         if ms is not None:
             q.total_ms = (q.total_ms or 0.0) + ms
@@ -195,6 +203,13 @@ class Collector:
                 self._raw.clear()
             self._raw[text] = q
         return q
+
+    def _keep_literals(self, q: _Query, text: str, params: str | None) -> None:
+        """A few real values per query: literal-based rules and EXPLAIN with logged parameters use them."""
+        sample = (text, params) if params else (text, None) if text != q.sample else None
+        if sample is not None and sample not in q.literals:
+            q.literals.append(sample)
+            self.literal_queries.add(q.fp)
 
     def _new_read(self, fp: str, pkey: int) -> None:
         if len(self.reads) >= MAX_READ_KEYS:  # lossy counting: forget the rare ones, keep the hot ones
