@@ -65,8 +65,8 @@ def test_batched_n_plus_one_fixes_keep_types_and_meaning(fresh_db) -> None:  # t
     dsn = fresh_db(SCHEMA)
     by_key = fingerprint("SELECT c.id, c.name FROM customers c WHERE c.id = 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'"
                          "::uuid::UUID")[1]
-    latest = fingerprint("SELECT o.id FROM orders o WHERE o.customer_id = '{0}'::uuid ORDER BY o.created DESC "
-                         "LIMIT 1".format("a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11"))[1]
+    latest = fingerprint("SELECT o.id FROM orders o WHERE o.customer_id = 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11'"
+                         "::uuid ORDER BY o.created DESC LIMIT 1")[1]
     one = batched_sql(by_key)
     many = batched_sql(latest)
     assert "= ANY($1::UUID[])" in one
