@@ -65,13 +65,18 @@ def explain(conn: Any, sql: str, version: int, *, analyze: bool = False) -> Plan
         return _explain_generic(cur, sql, version, analyze)
 
 
-def explain_with_hypothetical(conn: Any, sql: str, version: int, create_sql: str) -> tuple[Plan, str]:
-    """Plan ``sql`` with one hypothetical index; returns (plan, hypothetical index name)."""
+def explain_with_hypothetical(
+    conn: Any, sql: str, version: int, create_sql: str | list[str]
+) -> tuple[Plan, str]:
+    """Plan ``sql`` with hypothetical indexes (one, or a group created together); returns (plan, the
+    hypothetical index names joined by ``,``)."""
     with rolled_back(conn) as cur:
-        cur.execute(f"SELECT indexname FROM hypopg_create_index(%s) {TAG}", (create_sql,))
-        row = cur.fetchone()
-        name = str(row[0]) if row else ""
+        names = []
+        for one in [create_sql] if isinstance(create_sql, str) else create_sql:
+            cur.execute(f"SELECT indexname FROM hypopg_create_index(%s) {TAG}", (one,))
+            row = cur.fetchone()
+            names.append(str(row[0]) if row else "")
         try:
-            return _explain_generic(cur, sql, version, False), name
+            return _explain_generic(cur, sql, version, False), ",".join(names)
         finally:
             cur.execute(f"SELECT hypopg_reset() {TAG}")

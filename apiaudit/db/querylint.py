@@ -11,13 +11,13 @@ workload and skipped here (the audit says how many).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from typing import Any
 
 from sqlglot import exp
 
 from apiaudit.checks import CheckContext
+from apiaudit.db.candidates import expression_indexed
 from apiaudit.db.evidence import DbEvidence
 from apiaudit.db.literals import literal_texts
 from apiaudit.db.naming import qualified
@@ -120,22 +120,6 @@ def _schema_of(table: exp.Table, ev: DbEvidence) -> str:
     return "public" if "public" in schemas or not schemas else schemas[0]
 
 
-def _bare(text: str) -> str:
-    """An expression compared without spaces, quotes, casts to text, case or table qualifiers."""
-    text = re.sub(r"::\w+", "", text.lower())
-    text = re.sub(r"\b\w+\.(?=\w)", "", text)
-    return re.sub(r"[\s\"()]", "", text)
-
-
-def _expression_indexed(ev: DbEvidence, schema: str, table: str, expression: str) -> bool:
-    want = _bare(expression)
-    return any(
-        ix["schema"] == schema and ix["table"] == table and ix.get("expressions") and ix["is_valid"]
-        and _bare(str(ix["expressions"]).split(",")[0]) == want
-        for ix in ev.indexes or []
-    )
-
-
 def _like_rules(
     q: WorkloadQuery, sel: exp.Select, literal: list[exp.Select], ev: DbEvidence
 ) -> Iterator[Finding]:
@@ -174,7 +158,7 @@ def _where_rules(q: WorkloadQuery, sel: exp.Select, ev: DbEvidence) -> Iterator[
             continue
         schema = _schema_of(table, ev)
         expression = side.sql("postgres")
-        if _expression_indexed(ev, schema, table.name, expression):
+        if expression_indexed(ev.indexes or [], schema, table.name, expression):
             continue  # the matching expression index exists: the planner can use it
         unqualified = side.copy()
         for col in unqualified.find_all(exp.Column):
