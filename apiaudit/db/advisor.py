@@ -22,7 +22,7 @@ from apiaudit.db import candidates as cand
 from apiaudit.db import plan as planlib
 from apiaudit.db.catalog import Collector
 from apiaudit.db.evidence import DbEvidence, PlanResult, Row
-from apiaudit.db.explain import explain, explain_with_hypothetical, param_count
+from apiaudit.db.explain import UserCodeRefused, explain, explain_with_hypothetical, param_count
 from apiaudit.db.literals import literal_texts
 from apiaudit.db.safety import is_plain_select, judge, judge_volatility
 from apiaudit.db.workload import WorkloadQuery
@@ -184,6 +184,9 @@ def advise_one(
     result.explained_with = "generic plan" if text == q.sample else "logged values"
     try:
         node = explain(conn, text, version)
+    except UserCodeRefused as exc:  # would run the database users' own code: a note, not an error
+        result.refused = str(exc)
+        return result
     except Exception as exc:  # a timeout or an unknown relation: say so, go on with the next
         result.error = _error_text(exc)
         return result
