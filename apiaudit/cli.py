@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from apiaudit import __version__
-from apiaudit.commands import baseline, cache, checklist, ci, db, demo, doctor, k6, report, rules, scan
+from apiaudit.commands import baseline, cache, checklist, ci, db, demo, doctor, init, k6, report, rules, scan
 from apiaudit.errors import EXIT_CANNOT_AUDIT, EXIT_INTERRUPTED, EXIT_USAGE, ApiauditError
 
 app = typer.Typer(
@@ -35,6 +35,7 @@ for name, module in (
     ("report", report),
     ("ci", ci),
     ("doctor", doctor),
+    ("init", init),
     ("baseline", baseline),
     ("k6", k6),
     ("demo", demo),
