@@ -169,10 +169,24 @@ def _save(evidence: ScanEvidence, path: str) -> None:
         raise UsageError(f"cannot write evidence {path}: {exc.strerror or exc}") from None
 
 
+def _command_line_first(options: ScanOptions, endpoints: list[Any], api: list[str]) -> tuple[list[Any], list[str]]:
+    """URLs on the command line say what to scan: apiaudit.yaml adds only endpoints on their origins
+    (its collection/resource_class metadata), and the rest is left out, saying so."""
+    origins = {_origin(u) for u in options.urls}
+    kept = [ep for ep in endpoints if ep.source == "cli" or _origin(ep.url) in origins]
+    left = len(endpoints) - len(kept) + sum(1 for a in api if _origin(a) not in origins)
+    if left and not options.quiet:
+        print(f"apiaudit: scanning the URL(s) given on the command line; {left} target(s)/endpoint(s) of the "
+              "config on other origins are not scanned", file=sys.stderr)
+    return kept, [a for a in api if _origin(a) in origins]
+
+
 async def collect(options: ScanOptions, cfg: Any) -> ScanEvidence:
     api = [target_url(u) for u in cfg.targets.get("api") or []]
     evidence = ScanEvidence(budget=options.client.max_requests, options=dict(options.probe_options))
     endpoints = discover.from_config(options.urls, cfg.endpoints, api[0] if api else None, options.headers)
+    if options.urls:
+        endpoints, api = _command_line_first(options, endpoints, api)
     if not endpoints and api and not options.openapi:
         endpoints = discover.from_config(api, [], None, options.headers)
     deadline = Deadline(options.deadline_s)
