@@ -79,6 +79,7 @@ class Config:
     logs: dict[str, Any] = field(default_factory=dict)
     cache: dict[str, Any] = field(default_factory=dict)
     ci: dict[str, Any] = field(default_factory=dict)
+    endpoint_lines: list[int] = field(default_factory=list)  # line of each endpoints entry (SARIF locations)
     ruleset: RuleSet = field(default_factory=RuleSet)
 
     def threshold(self, name: str) -> float:
@@ -115,6 +116,7 @@ def parse_config(doc: YamlDoc, ruleset: RuleSet) -> Config:
             setattr(cfg, key, _mapping(value, spec, doc, (key,)))
         elif spec == "endpoints":
             cfg.endpoints = _endpoints(value, doc)
+            cfg.endpoint_lines = [int(doc.where("endpoints", i).rsplit(":", 1)[1]) for i in range(len(cfg.endpoints))]
         elif spec == "thresholds":
             cfg.thresholds = _thresholds(value, doc, ruleset)
         elif spec == "rules":

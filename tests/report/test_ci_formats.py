@@ -143,3 +143,18 @@ def test_checklist_ids_are_never_truncated(tmp_path: Path) -> None:
     out = subprocess.run([sys.executable, "-m", "apiaudit", "rules"], capture_output=True, text=True,
                          env=env, check=True).stdout
     assert "http.validation.no-validator" in out and "caching.application_cache" in out
+
+
+def test_terminal_shows_the_whole_fix_and_evidence_only_when_verbose(reports: dict[str, Report],
+                                                                      ruleset: RuleSet) -> None:
+    report = reports["combined"]
+    f = report.findings[0]
+    f.fix = "Add the index:\n\n```sql\nCREATE INDEX CONCURRENTLY ON orders (customer_id);\nANALYZE orders;\n```"
+    f.evidence = {"rows": 123456}
+    short = render("table", report, RenderOptions(color=False, width=100, extra={"ruleset": ruleset}))
+    long = render("table", report, RenderOptions(color=False, width=100, verbose=True, extra={"ruleset": ruleset}))
+    for text in (short, long):  # the code of the fix, every line of it, not just "Add the index:"
+        assert "CREATE INDEX CONCURRENTLY ON orders (customer_id);" in text and "ANALYZE orders;" in text
+    assert "123456" not in short and "123456" in long
+    assert short.index("Fix these first") < short.index("Checklist")
+    assert "\x1b[" not in short
