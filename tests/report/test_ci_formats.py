@@ -158,3 +158,28 @@ def test_terminal_shows_the_whole_fix_and_evidence_only_when_verbose(reports: di
     assert "123456" not in short and "123456" in long
     assert short.index("Fix these first") < short.index("Checklist")
     assert "\x1b[" not in short
+
+
+def test_sarif_stays_within_code_scanning_limits(reports: dict[str, Report], ruleset: RuleSet) -> None:
+    import copy
+
+    report = copy.deepcopy(reports["scan"])
+    base = next(f for f in report.findings if f.severity.label != "info")
+    report.findings = []
+    for i in range(6000):  # GitHub keeps 25,000 results per run and shows 5,000
+        f = copy.deepcopy(base)
+        f.id, f.fingerprint = f"f{i + 1}", f"{i:020d}"
+        report.findings.append(f)
+    run = json.loads(render("sarif", report, RenderOptions(extra={"ruleset": ruleset})))["runs"][0]
+    assert len(run["results"]) == 5000
+
+
+def test_chart_labels_stay_distinct() -> None:
+    from apiaudit.report.charts import distinct_labels
+
+    sql = ["SELECT id, name, email, city FROM customers WHERE id = $1",
+           "SELECT id, name, email, city FROM customers WHERE email = $1",
+           "SELECT id, name, email, city FROM customers WHERE city = $1"]
+    short = distinct_labels(sql)
+    assert len(set(short)) == 3 and all(len(s) <= 44 for s in short)
+    assert distinct_labels(["GET /a", "GET /b"]) == ["GET /a", "GET /b"]
