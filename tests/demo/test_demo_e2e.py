@@ -137,6 +137,10 @@ def test_embedded_postgresql_gives_the_database_half_too(demo_tmp: Path, tmp_pat
             if "WHERE id = " in str(f["location"].get("sample", "")) + str(f["evidence"])]
     assert lazy, "N+1 of /api/orders/recent not found on PostgreSQL 18"
     assert {f["rule"].split(".")[0] for f in report["findings"]} >= {"http", "db"}
+    # without HypoPG the email index is advised as an unverified candidate, not as a verified cut
+    advice = findings_at(report, "database.query_plans", table="customers", columns=["email"])
+    assert [f["rule"] for f in advice] == ["db.plan.index-candidate"]
+    assert {"pg_stat_statements", "log"} & {w["source"] for w in report["workload"]}
     assert_nothing_left(demo_tmp, proc.stderr)
 
 
