@@ -33,22 +33,32 @@ class Collector:
         self.errors = errors
         self.queries = 0
 
-    def rows(self, name: str, params: dict[str, Any] | None = None) -> list[Row] | None:
+    def rows(
+        self, name: str, params: dict[str, Any] | None = None, schemas: dict[str, str] | None = None
+    ) -> list[Row] | None:
         try:
             self.queries += 1
-            return fetch_all(self.conn, name, params)
+            return fetch_all(self.conn, name, params, schemas)
         except Exception as exc:  # psycopg.Error, timeouts: recorded, the audit goes on
             self.errors.append({"where": f"db query {name}", "message": redact_text(_first_line(exc))})
             _recover(self.conn)
             return None
 
 
-def fetch_all(conn: Any, name: str, params: dict[str, Any] | None = None) -> list[Row]:
-    """Run one named query of ``apiaudit/db/sql`` (pinned, read-only, rolled back); rows as dicts."""
+def fetch_all(
+    conn: Any, name: str, params: dict[str, Any] | None = None, schemas: dict[str, str] | None = None
+) -> list[Row]:
+    """Run one named query of ``apiaudit/db/sql`` (pinned, read-only, rolled back); rows as dicts.
+
+    ``schemas`` fills ``{key}`` placeholders with quoted schema names (an extension's schema: it
+    is not on the pinned search_path)."""
     from psycopg.rows import dict_row
 
+    text = load_sql(name)
+    for key, schema in (schemas or {}).items():
+        text = text.replace("{" + key + "}", '"' + schema.replace('"', '""') + '"')
     with readonly(conn, row_factory=dict_row) as cur:
-        cur.execute(load_sql(name), params or {})
+        cur.execute(text, params or {})
         return [dict(r) for r in cur.fetchall()]
 
 
