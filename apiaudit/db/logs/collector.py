@@ -17,6 +17,7 @@ from typing import Any
 from apiaudit.db.fingerprint import extract_tags, fingerprint
 from apiaudit.db.logs.units import Entry, PatternBook, shape_kind, unit_repeats
 
+OWN_TAG = "/* apiaudit */"  # on every statement apiaudit sends (apiaudit.db.connect.TAG)
 DEFAULT_RESETS = ("DISCARD ALL", "RESET ALL", "SELECT PG_ADVISORY_UNLOCK_ALL()", "DEALLOCATE ALL")
 MAX_UNIT = 20_000  # statements; a longer "unit" is analysed and restarted (a batch job, not a request)
 MAX_RAW_CACHE = 50_000  # distinct raw statement texts remembered (extended protocol repeats them)
@@ -68,7 +69,7 @@ class Collector:
         self.last_ts: float | None = None
         self.counts: dict[str, int] = dict.fromkeys(
             ("units", "transactions", "durations", "server_errors", "bind_parse", "connections",
-             "units_split"), 0)
+             "units_split", "own_statements"), 0)
         self.other_severities: dict[str, int] = {}
         self.other_log = 0  # LOG messages that are neither statements nor known events
         self.other_samples: list[str] = []
@@ -135,6 +136,9 @@ class Collector:
     # -- statements -----------------------------------------------------------------------------
     def statement(self, session: str, ts: float | None, text: str, params: str | None,
                   ms: float | None) -> None:
+        if text.startswith(OWN_TAG):  # apiaudit's own catalog queries and EXPLAINs: not the workload
+            self.counts["own_statements"] += 1
+            return
         q = self._raw.get(text)
         if q is None:
             q = self._shape(text)
