@@ -31,6 +31,7 @@ RHYTHM_FACTOR = 20.0  # an idle gap 20x the session's usual gap between statemen
 RHYTHM_FLOOR_S = 0.1  # ...when it is at least 100 ms (a request's statements follow each other within ms)
 RHYTHM_GAPS = 16  # "usual": the lower quartile of the session's last 16 gaps (inter-request gaps are fewer)
 SAMPLED_MIN_MS = 1.0  # the fastest statement logged with its duration took >= 1 ms: log_min_duration_statement > 0
+OWN_TAG = "/* apiaudit */"  # on every statement apiaudit sends (apiaudit.db.connect.TAG)
 MAX_UNIT = 20_000  # statements; a longer "unit" is analysed and restarted (a batch job, not a request)
 MAX_RAW_CACHE = 50_000  # distinct raw statement texts remembered (extended protocol repeats them)
 MAX_READ_KEYS = 200_000  # (query, parameters) counters kept for hot reads before lossy pruning
@@ -94,7 +95,7 @@ class Collector:
         self.counts: dict[str, int] = dict.fromkeys(
             ("units", "transactions", "durations", "server_errors", "bind_parse", "connections",
              "units_split", "units_signature", "units_rhythm", "plain_reads", "duration_statements",
-             "filtered_out", "filter_unknown"), 0)
+             "filtered_out", "filter_unknown", "own_statements"), 0)
         self.min_duration_ms: float | None = None  # fastest statement logged with its duration
         self.other_severities: dict[str, int] = {}
         self.other_log = 0  # LOG messages that are neither statements nor known events
@@ -112,12 +113,12 @@ class Collector:
                 self.other_severities[sev] = self.other_severities.get(sev, 0) + 1
             return
         if msg.startswith("statement: "):
-            if self.statement(session, ts, msg[11:], None, None).read:
+            if (q := self.statement(session, ts, msg[11:], None, None)) is not None and q.read:
                 self.counts["plain_reads"] += 1
         elif msg.startswith("execute "):
             if not msg.startswith("execute fetch from"):
                 cut = msg.find(": ", 8)
-                if cut > 0 and self.statement(session, ts, msg[cut + 2:], detail, None).read:
+                if cut > 0 and (q := self.statement(session, ts, msg[cut + 2:], detail, None)) is not None and q.read:
                     self.counts["plain_reads"] += 1
         elif msg.startswith("duration: "):
             self._duration(session, ts, msg, detail)
@@ -200,7 +201,10 @@ class Collector:
 
     # -- statements -----------------------------------------------------------------------------
     def statement(self, session: str, ts: float | None, text: str, params: str | None,
-                  ms: float | None) -> _Query:
+                  ms: float | None) -> _Query | None:
+        if text.startswith(OWN_TAG):  # apiaudit's own catalog queries and EXPLAINs: not the workload
+            self.counts["own_statements"] += 1
+            return None
         q = self._raw.get(text)
         if q is None:
             q = self._shape(text)
