@@ -176,7 +176,7 @@ class ScanClient:
             raise HostBackedOff(f"{host}: {why}")
         self._check_deadline()
         self._take_budget()
-        if (wait := self.pacer.delay(host)) > 0 and not purpose.startswith("burst-"):
+        if not purpose.startswith("burst-") and (wait := self.pacer.slot(host)) > 0:
             if self.deadline is not None and wait >= self.deadline.remaining():
                 raise DeadlineReached(self.deadline.reached("while waiting for Retry-After"))
             await asyncio.sleep(wait)
