@@ -242,3 +242,14 @@ def test_deep_jsonlog_line_drops_only_itself(tmp_path: Path) -> None:
     per_file = {Path(f["file"]).name: f for f in rep["stats"]["log_per_file"]}
     assert per_file["nplus_deep.json"]["lines_total"] == 21 and per_file["nplus_deep.json"]["lines_unparsed"] == 1
     assert per_file["clean.json"] == {**per_file["clean.json"], "lines_total": 1, "lines_unparsed": 0}
+
+
+def test_seed_file_of_140_kb_is_analysed_well_under_a_second(tmp_path: Path) -> None:
+    """The red-team file: 60 s in 0.1.0 (each ';' line rescanned the whole pending statement)."""
+    path = tmp_path / "quad.sql"
+    path.write_text(ADVERSARIAL["seed-in-list"])
+    start = time.process_time()
+    ev = analyze_logs([str(path)], fmt=None, prefix=None)
+    took = time.process_time() - start
+    assert ev.stats["log_statements"] == 1 and ev.stats["log_unparsed"] == 0
+    assert took < 1.0, took
