@@ -155,6 +155,8 @@ class ChecklistStatus:
 class Report:
     """One audit's result; ``to_dict`` is the JSON contract (schema_version 1).
 
+    ``skipped`` (work not done and why) is an addition too, next to ``errors``.
+
     ``measurements`` is an addition to DESIGN.md's contract: figures the renderers chart
     (latency percentiles per endpoint, sizes per coding, top queries, N+1 patterns) so that no
     renderer has to recompute anything from evidence.
@@ -171,6 +173,9 @@ class Report:
     stats: dict[str, Any] = field(default_factory=dict)
     errors: list[dict[str, str]] = field(default_factory=list)
     measurements: dict[str, Any] = field(default_factory=dict)
+    # Work the audit meant to do and did not (budget spent, probe refused, query denied):
+    # {"where": url/query/server, "what": probe or requirement, "reason": why}. Renderers print it.
+    skipped: list[dict[str, str]] = field(default_factory=list)
     tool: dict[str, str] = field(default_factory=lambda: {"name": "apiaudit", "version": _version()})
     schema_version: int = SCHEMA_VERSION
 
@@ -197,6 +202,7 @@ class Report:
             "workload": list(self.workload),
             "stats": dict(self.stats),
             "errors": list(self.errors),
+            "skipped": list(self.skipped),
             "measurements": dict(self.measurements),
         }
 
@@ -219,6 +225,7 @@ class Report:
             stats=dict(data.get("stats") or {}),
             errors=list(data.get("errors") or []),
             measurements=dict(data.get("measurements") or {}),
+            skipped=[dict(s) for s in data.get("skipped") or [] if isinstance(s, dict)],
             tool=dict(data.get("tool") or {"name": "apiaudit", "version": _version()}),
         )
 

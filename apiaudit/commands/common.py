@@ -6,6 +6,7 @@ Kept import-light: heavy modules (rich renderers, httpx, psycopg) load inside fu
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 from dataclasses import dataclass
@@ -58,6 +59,11 @@ ColorOpt = Annotated[
     str, typer.Option("--color", help="Colour on the terminal: auto (default; off when NO_COLOR is set or "
                       "output is not a terminal), always, never.")
 ]
+DeadlineOpt = Annotated[
+    float | None,
+    typer.Option("--deadline", help="Stop collecting after SECONDS and report what was finished "
+                 "(default: scan 300, db 120, cache 60; config http/db/cache.deadline_s)."),
+]
 
 
 @dataclass
@@ -84,6 +90,7 @@ class CommonOptions:
                 raise UsageError(f"--format: unknown format {fmt!r} (choose from {', '.join(FORMAT_NAMES)})")
             if fmt not in FORMATS:
                 raise UsageError(f"--format: {fmt} output is not available in this version")
+        check_number("--min-score", self.min_score)
         if self.min_score is not None and not 0 <= self.min_score <= 100:
             raise UsageError(f"--min-score must be between 0 and 100 (got {self.min_score})")
         if self.fail_on is not None:
@@ -113,6 +120,35 @@ def format_for_path(path: str) -> str:
     if name.endswith("gl-code-quality-report.json") or name.endswith(".codequality.json"):
         return "gitlab"
     return EXTENSION_FORMATS.get(Path(name).suffix, "json")
+
+
+def check_number(name: str, value: float | None, *, positive: bool = False, maximum: float | None = None) -> None:
+    """A numeric option must be finite and not negative (``positive``: above zero); one-line UsageError.
+
+    typer turns ``nan``, ``inf`` and ``1e309`` into floats without complaint; unchecked, a NaN timeout
+    crashes deep inside the event loop and an infinite one switches every bound off."""
+    if value is None:
+        return
+    if isinstance(value, float) and not math.isfinite(value):
+        raise UsageError(f"{name} must be a finite number (got {value})")
+    if value < 0 or (positive and value == 0):
+        raise UsageError(f"{name} must be {'above zero' if positive else 'zero or more'} (got {value:g})")
+    if maximum is not None and value > maximum:
+        raise UsageError(f"{name} must be at most {maximum:g} (got {value:g})")
+
+
+def deadline_seconds(command: str, given: float | None, section: dict[str, Any] | None) -> float:
+    """``--deadline`` if given, else the config section's ``deadline_s``, else the command's default."""
+    from apiaudit.deadline import DEFAULT_DEADLINE_S, MAX_SECONDS
+
+    check_number("--deadline", given, positive=True, maximum=MAX_SECONDS)
+    if given is not None:
+        return float(given)
+    configured = (section or {}).get("deadline_s")
+    if configured is not None:
+        check_number("deadline_s (config)", configured, positive=True, maximum=MAX_SECONDS)
+        return float(configured)
+    return DEFAULT_DEADLINE_S[command]
 
 
 def _parse_fail_on(text: str) -> Any:
@@ -195,9 +231,11 @@ def write_outputs(report: Any, opts: CommonOptions, *, ruleset: Any = None) -> N
             _write(out_dir / FORMATS[fmt][1], render(fmt, report, files), named=False)
         if not opts.quiet and "table" not in formats:
             print(render("table", report, screen), end="")
+        _append_step_summary(report, files)
         return
     if opts.output:
         _write(Path(opts.output), render(formats[0], report, files))
+        _append_step_summary(report, files)
         return
     if len(formats) > 1:
         raise UsageError("several --format values need --output-dir")

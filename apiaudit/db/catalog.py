@@ -1,15 +1,17 @@
 """Collect catalog evidence: one set-based query per question, never one per table.
 
 Each collector returns rows or ``None`` and records the failure, so one refused view (a role
-without rights, a statement timeout) costs one item, not the audit.
+without rights, a statement timeout) costs one item, not the audit. Every query runs in its own
+read-only, rolled-back transaction with the search_path pinned to pg_catalog (``connect.readonly``).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from apiaudit.db.connect import readonly
 from apiaudit.db.evidence import DbEvidence, Row
-from apiaudit.db.sqlfiles import fetch_all, scope_params
+from apiaudit.db.sqlfiles import load_sql, scope_params
 from apiaudit.redact import redact_text
 
 # Settings the pool/transaction checks read (PostgreSQL docs, "Client Connection Defaults").
@@ -31,14 +33,32 @@ class Collector:
         self.errors = errors
         self.queries = 0
 
-    def rows(self, name: str, params: dict[str, Any] | None = None) -> list[Row] | None:
+    def rows(self, name: str, params: dict[str, Any] | None = None, *, pgss_schema: str | None = None
+             ) -> list[Row] | None:
         try:
             self.queries += 1
-            return fetch_all(self.conn, name, params)
+            return fetch_all(self.conn, name, params, pgss_schema=pgss_schema)
         except Exception as exc:  # psycopg.Error, timeouts: recorded, the audit goes on
             self.errors.append({"where": f"db query {name}", "message": redact_text(_first_line(exc))})
             _recover(self.conn)
             return None
+
+
+def fetch_all(
+    conn: Any, name: str, params: dict[str, Any] | None = None, *, pgss_schema: str | None = None
+) -> list[Row]:
+    """Run one named query of ``apiaudit/db/sql`` (pinned, read-only, rolled back); rows as dicts.
+    ``pgss_schema``: where pg_stat_statements lives (the pinned search_path does not reach it)."""
+    from psycopg.rows import dict_row
+
+    from apiaudit.db.naming import quote_ident
+
+    text = load_sql(name)
+    if pgss_schema:
+        text = text.replace("FROM pg_stat_statements s", f"FROM {quote_ident(pgss_schema)}.pg_stat_statements s")
+    with readonly(conn, row_factory=dict_row) as cur:
+        cur.execute(text, params or {})
+        return [dict(r) for r in cur.fetchall()]
 
 
 def _first_line(exc: BaseException) -> str:
@@ -48,8 +68,8 @@ def _first_line(exc: BaseException) -> str:
 
 def _recover(conn: Any) -> None:
     try:
-        if not conn.autocommit:
-            conn.rollback()
+        if conn.info.transaction_status != 0:  # not idle: a failed ROLLBACK left a transaction open
+            conn.execute("ROLLBACK")
     except Exception:  # the connection may be gone; later queries will say so
         pass
 

@@ -30,6 +30,7 @@ def to_dict(ev: DbEvidence) -> dict[str, Any]:
     data["column_stats"] = None if ev.column_stats is None else [[*k, v] for k, v in ev.column_stats.items()]
     data["raw_samples"] = dict(ev.raw_samples)
     data["notices"] = list(ev.notices)
+    data["refused"] = dict(ev.refused)
     return data
 
 
@@ -46,6 +47,7 @@ def from_dict(data: dict[str, Any]) -> DbEvidence:
     ev.column_stats = None if stats is None else {(s, t, c): float(v) for s, t, c, v in stats}
     ev.raw_samples = {str(k): str(v) for k, v in (data.get("raw_samples") or {}).items()}
     ev.notices = [str(n) for n in data.get("notices") or []]
+    ev.refused = {str(k): str(v) for k, v in (data.get("refused") or {}).items()}
     return ev
 
 

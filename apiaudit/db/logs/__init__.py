@@ -13,12 +13,13 @@ from __future__ import annotations
 
 from typing import IO, Any
 
-from apiaudit.db.logs import csvlog, jsonlog, sqlfile, stderr
+from apiaudit.db.logs import csvlog, jsonlog, sqlfile, stderr, wrappers
 from apiaudit.db.logs.collector import DEFAULT_RESETS, Collector
 from apiaudit.db.logs.evidence import HotRead, LogEvidence, NPlusOnePattern, SessionStats, SingleSelectTx
+from apiaudit.db.logs.filters import from_options
 from apiaudit.db.logs.prefix import Prefix, compile_prefix, detect_prefix
 from apiaudit.db.logs.sources import BAD_BYTES, FORMATS, Lines, expand, open_binary, sniff, split_lines
-from apiaudit.db.logs.summary import summarise
+from apiaudit.db.logs.summary import report_filter, summarise
 from apiaudit.errors import UsageError
 from apiaudit.redact import redact_text
 
@@ -41,8 +42,9 @@ def analyze_logs(paths: list[str], *, fmt: str | None, prefix: str | None,
     if min_repeats < 2:
         raise UsageError("logs.nplusone_min_repeats must be at least 2")
     resets = DEFAULT_RESETS + tuple(str(s) for s in options.get("reset_statements") or ())
+    keep = from_options(options)
     coll = Collector(min_repeats=min_repeats, idle_gap_ms=float(options.get("idle_gap_ms") or 1000.0),
-                     reset_statements=resets)
+                     reset_statements=resets, keep=keep)
     ev = LogEvidence(min_repeats=min_repeats)
     counts = {"lines": 0, "parsed": 0, "unparsed": 0}
     formats: dict[str, int] = {}
@@ -72,6 +74,8 @@ def analyze_logs(paths: list[str], *, fmt: str | None, prefix: str | None,
             ev.errors.append({"where": where, "message": why})
     coll.finish()
     summarise(coll, ev, counts, formats, files)
+    if keep is not None:
+        report_filter(coll, ev, keep)
     ev.stats["log_invalid_utf8_bytes"] = BAD_BYTES[0]
     ev.stats["log_per_file"] = per_file
     if no_grouping and len(no_grouping) == sum(formats.values()):
@@ -105,12 +109,22 @@ def _parse(path: str, head: bytes, stream: IO[bytes], fmt: str, fixed: Prefix | 
     if not head.strip():
         return None, "empty file"
     seen = fmt if fmt != "auto" else sniff(head, path)
+    if fixed is not None and fmt == "auto" and seen == "sql":
+        seen = "stderr"  # --log-prefix only means something for a stderr log: never read it as a script
+    head_lines = split_lines(head.decode("utf-8", "replace"))[:400]
+    if seen is None and fixed is None and detect_prefix(head_lines):
+        seen = "stderr"  # a prefix whose last character is glued to the severity (Azure's "%t-%c-")
     if seen is None:
         return None, "not a PostgreSQL log or SQL file (binary or unrecognised content); see --log-format"
     why = None
-    lines = Lines(stream)  # split on "\n" only: a CR inside a logged value is data, never a new entry
-    if seen == "stderr":
-        pfx = fixed or detect_prefix(split_lines(head.decode("utf-8", "replace"))[:400])
+    reader = Lines(stream)  # split on "\n" only: a CR inside a logged value is data, never a new entry
+    lines: Any = reader
+    wrapper = wrappers.detect(head_lines) if seen in ("stderr", "jsonlog") else None
+    if seen == "stderr" or wrapper:
+        if wrapper:  # syslog, Heroku logplex, Cloud SQL export: stderr lines inside another record
+            head_lines, lines = list(wrappers.unwrap(head_lines, wrapper)), wrappers.unwrap(reader, wrapper)
+            fixed = fixed or (compile_prefix(wrappers.LOGPLEX_PREFIX) if wrapper == "logplex" else None)
+        pfx = fixed or detect_prefix(head_lines)
         if pfx is None:
             return None, ("could not recognise the log_line_prefix of this stderr log; pass it with "
                           "--log-prefix (SHOW log_line_prefix), or use csvlog/jsonlog")
@@ -118,14 +132,15 @@ def _parse(path: str, head: bytes, stream: IO[bytes], fmt: str, fixed: Prefix | 
         if why:
             why += ": statements cannot be grouped into sessions; N+1 and transaction checks are skipped"
         got = stderr.parse(lines, pfx, coll)
+        seen = f"stderr ({wrapper})" if wrapper else seen
     elif seen == "csvlog":
         got = csvlog.parse(lines, coll)
     elif seen == "jsonlog":
         got = jsonlog.parse(lines, coll)
     else:
         got = sqlfile.parse(lines, coll, session=path)
-    got["lines"] += lines.overlong
-    got["unparsed"] += lines.overlong
+    got["lines"] += reader.overlong
+    got["unparsed"] += reader.overlong
     for key in counts:
         counts[key] += got[key]
     return seen, why

@@ -1,6 +1,7 @@
 """The csvlog format (PostgreSQL docs "19.8.4. Using CSV-Format Log Output"): one CSV record per
 message, quoted fields may span lines. Columns used: 0 log_time, 3 process_id, 5 session_id,
-11 error_severity, 13 message, 14 detail."""
+11 error_severity, 13 message, 14 detail
+(and 2 database_name, 1 user_name, 22 application_name for --log-database/user/application)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ def parse(lines: Iterable[str], sink: Collector) -> dict[str, int]:
     """
     reader = csv.reader(lines)
     message = sink.message
+    filtering = sink.filter is not None  # columns 2 database_name, 1 user_name, 22 application_name
     records = bad = tail = 0
     skipped = getattr(lines, "overlong", 0)
     while True:
@@ -45,7 +47,8 @@ def parse(lines: Iterable[str], sink: Collector) -> dict[str, int]:
                 bad += 1
             continue
         ts = seconds(row[0])
-        message(row[5] or row[3], ts, row[11], row[13], row[14] if len(row) > 14 and row[14] else None)
+        who = (row[2], row[1], row[22] if len(row) > 22 else None) if filtering else None
+        message(row[5] or row[3], ts, row[11], row[13], row[14] if len(row) > 14 and row[14] else None, who)
         if records % EVICT_EVERY == 0 and ts is not None:
             sink.evict_idle(ts)
     return {"lines": reader.line_num + tail, "parsed": records - bad, "unparsed": bad + tail}

@@ -17,6 +17,7 @@ EVICT_EVERY = 100_000  # lines
 
 def parse(lines: Iterable[str], sink: Collector) -> dict[str, int]:
     message = sink.message
+    filtering = sink.filter is not None
     loads = json.loads
     n = parsed = unparsed = 0
     for line in lines:
@@ -33,7 +34,8 @@ def parse(lines: Iterable[str], sink: Collector) -> dict[str, int]:
             unparsed += 1
             continue
         parsed += 1
-        message(session, ts, sev, msg, None if detail is None else str(detail))
+        who = (rec.get("dbname"), rec.get("user"), rec.get("application_name")) if filtering else None
+        message(session, ts, sev, msg, None if detail is None else str(detail), who)
         if n % EVICT_EVERY == 0 and ts is not None:
             sink.evict_idle(ts)
     return {"lines": n, "parsed": parsed, "unparsed": unparsed}

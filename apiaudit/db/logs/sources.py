@@ -38,7 +38,8 @@ _CONTROL = re.compile(r"[\x01-\x08\x0e-\x1f\x7f]")
 # log in a legacy 8-bit encoding (Latin-1, cp1251 messages) has many U+FFFD but no controls.
 BINARY_CONTROLS = 0.02
 BINARY_INVALID = 0.5
-_STDERR_HEAD = re.compile(r"(?:^|[\s\]):>])[^\W\d_][^\W_]*:  ")  # "... LOG:  ", also with no prefix
+# "... LOG:  ", also with no prefix, or after any punctuation ending a prefix (Azure's "%t-%c-": "-LOG:  ")
+_STDERR_HEAD = re.compile(r"(?:^|(?<!\w))[^\W\d_][^\W_]*:  ")
 
 BAD_BYTES = [0]
 
