@@ -253,3 +253,18 @@ def test_seed_file_of_140_kb_is_analysed_well_under_a_second(tmp_path: Path) -> 
     took = time.process_time() - start
     assert ev.stats["log_statements"] == 1 and ev.stats["log_unparsed"] == 0
     assert took < 1.0, took
+
+
+def test_syslog_unwrapping_keeps_crs_as_data(tmp_path: Path) -> None:
+    """rsyslog's #012 (a newline) is split on; a raw CR next to it is still data."""
+    pre = "2026-12-05 02:30:00.000 UTC [4242] 6569a1b2.1092 0 app@shop "
+    fake = "".join(f"\r{pre}LOG:  statement: SELECT * FROM {CANARY} WHERE id = {i}" for i in range(1, 9))
+    lines = [f"Dec  5 02:30:00 host postgres[4242]: [{i}-1] {pre}LOG:  statement: SELECT * FROM c WHERE id = {i}"
+             for i in range(1, 4)]
+    lines.append(f"Dec  5 02:30:00 host postgres[4242]: [9-1] {pre}LOG:  statement: "
+                 f"INSERT INTO c(name) VALUES ('Bob{fake}#012more')")
+    path = tmp_path / "syslog.log"
+    path.write_bytes(("\n".join(lines) + "\n").encode())
+    ev = analyze_logs([str(path)], fmt=None, prefix=None)
+    assert ev.stats["log_formats"] == {"stderr (syslog)": 1}
+    assert not [w for w in ev.workload if CANARY in w.sample and w.sample.startswith("SELECT")], ev.workload
