@@ -96,8 +96,11 @@ def _fields(m: re.Match[str], logplex: bool) -> tuple[str, str | None, str | Non
 def _lines(chunks: list[str]) -> Iterator[str]:
     """rsyslog's ``#012`` (a newline, with syslog_split_messages off) ends a line."""
     for text in chunks:
-        if "#012" in text:
-            yield from text.replace("#012", "\n").splitlines(keepends=True)
+        if "#012" in text:  # split on "\n" only (never splitlines: a CR in a logged value is data)
+            *whole, last = text.replace("#012", "\n").split("\n")
+            yield from (line + "\n" for line in whole)
+            if last:
+                yield last
         else:
             yield text
 
