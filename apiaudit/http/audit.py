@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from apiaudit.assemble import assemble, utc_now
 from apiaudit.checks import CheckContext, run_checks
@@ -183,9 +183,12 @@ async def collect(options: ScanOptions, cfg: Any) -> ScanEvidence:
         pending: list[discover.Pending] = []
         if options.openapi:
             found = await _openapi(client, evidence, options, endpoints, api)
-            for ep in found.endpoints:  # only a local file's servers URL (the user's) can add an origin
-                if options.openapi != "auto" and not options.openapi.startswith(("http://", "https://")):
+            if options.openapi != "auto" and not options.openapi.startswith(("http://", "https://")):
+                for ep in found.endpoints:  # a local file is the user's: its servers URL may add an origin
                     client.guard.trust(ep.url)
+            if options.openapi == "auto" and (found.endpoints or found.pending):
+                # The origin given to look under is where the document was found, not an endpoint.
+                endpoints = [ep for ep in endpoints if ep.source != "cli" or urlsplit(ep.url).path not in ("", "/")]
             known = {ep.url for ep in endpoints}
             endpoints += [ep for ep in found.endpoints if ep.url not in known]
             pending, evidence.skipped = found.pending, evidence.skipped + found.skipped
