@@ -37,7 +37,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 TARGETS = ["apiaudit/score.py", "apiaudit/gate.py", "apiaudit/http/checks", "apiaudit/db/checks",
            "apiaudit/cache/checks"]
-TESTS = ["tests/unit/test_rule_cases.py", "tests/unit/test_score_gate.py", "tests/http/core/test_checks_pure.py",
+TESTS = ["tests/unit/test_rule_cases.py", "tests/unit/test_score_gate.py", "tests/unit/test_score_gate_boundaries.py",
+         "tests/unit/test_evidence_contract.py", "tests/http/core/test_checks_pure.py",
          "tests/http/api/test_checks.py",
          "tests/db/test_db_pure.py", "tests/cache/test_checks.py", "tests/http/core/test_report_says.py"]
 
