@@ -267,7 +267,7 @@ class MutationPlugin:
         self.results: list[dict[str, Any]] = []
 
     def pytest_runtestloop(self, session: Any) -> bool:
-        import importlib
+        import tempfile
 
         items = list(session.items)
         t0 = time.monotonic()
@@ -278,14 +278,42 @@ class MutationPlugin:
         print(f"\nbaseline: {len(items)} tests pass in {base_s:.1f} s", file=sys.stderr)
         targets = _targets(self.args.targets)
         hits, durations = _coverage(items, {str(p) for p in targets})
-        fastest = sorted(range(len(items)), key=lambda i: durations[i])
+        out = Path(tempfile.mkdtemp(prefix="apiaudit-mutation-")) / "results.jsonl"
+        shards = []
+        for shard in range(self.args.jobs):  # --jobs shards, each forking one child per mutant
+            pid = os.fork()
+            if pid == 0:
+                try:
+                    self._shard(items, targets, hits, durations, base_s, shard, out)
+                finally:
+                    os._exit(0)
+            shards.append(pid)
+        for pid in shards:
+            os.waitpid(pid, 0)
+        order = {str(p.relative_to(ROOT)): i for i, p in enumerate(targets)}
+        self.results = sorted((json.loads(line) for line in out.read_text().splitlines()),
+                              key=lambda r: (order[r["file"]], r["index"]))
         for path in targets:
-            name = _module_name(path)
-            module = importlib.import_module(name)
+            done = [r for r in self.results if r["file"] == str(path.relative_to(ROOT))]
+            killed = sum(r["outcome"] in ("killed", "timeout") for r in done)
+            print(f"{path.relative_to(ROOT)}: {killed}/{len(done)} killed", file=sys.stderr)
+        self.report(time.monotonic() - t0)
+        return True
+
+    def _shard(self, items: list[Any], targets: list[Path], hits: dict[str, dict[int, list[int]]],
+               durations: list[float], base_s: float, shard: int, out: Path) -> None:
+        import importlib
+
+        fastest = sorted(range(len(items)), key=lambda i: durations[i])
+        counter = 0
+        for path in targets:
+            module = importlib.import_module(_module_name(path))
             source = path.read_text()
             lines = hits.get(str(path), {})
-            n = len(_sites(ast.parse(source)))
-            for i in range(n):
+            for i in range(len(_sites(ast.parse(source)))):
+                counter += 1
+                if counter % self.args.jobs != shard:
+                    continue
                 tree, site = mutate(source, str(path), i)
                 # Only the tests that run the mutated line, fastest first (all of them for module level).
                 if site.in_function:
@@ -298,16 +326,12 @@ class MutationPlugin:
                 else:
                     outcome, detail = _run_child(chosen, lambda t=tree, m=module: apply(m, t),
                                                  self.args.timeout_factor * base_s + 5)
-                rec = {"file": str(path.relative_to(ROOT)), "line": site.line, "mutation": site.what,
+                rec = {"file": str(path.relative_to(ROOT)), "index": i, "line": site.line, "mutation": site.what,
                        "outcome": outcome, "detail": detail}
-                self.results.append(rec)
+                with out.open("a") as fh:
+                    fh.write(json.dumps(rec) + "\n")
                 if outcome == "survived" and self.args.verbose:
                     print(f"  survived {rec['file']}:{rec['line']} {rec['mutation']}", file=sys.stderr)
-            done = [r for r in self.results if r["file"] == str(path.relative_to(ROOT))]
-            killed = sum(r["outcome"] in ("killed", "timeout") for r in done)
-            print(f"{path.relative_to(ROOT)}: {killed}/{len(done)} killed", file=sys.stderr)
-        self.report(time.monotonic() - t0)
-        return True
 
     def report(self, elapsed: float) -> None:
         total = len(self.results)
@@ -334,7 +358,8 @@ def main() -> int:
     parser.add_argument("--tests", nargs="*", default=TESTS, help="pytest selection run against each mutant")
     parser.add_argument("--json", help="write every mutant and its outcome here")
     parser.add_argument("--timeout-factor", type=float, default=3.0, help="timeout = factor x baseline + 5 s")
-    parser.add_argument("--verbose", action="store_true")
+    parser.add_argument("--jobs", type=int, default=1, help="mutants run in this many processes at once")
+    parser.add_argument("--verbose", action="store_true", help="print each survivor as it is found")
     args, extra = parser.parse_known_args()  # anything else goes to pytest (e.g. -k EXPR)
     os.chdir(ROOT)
     os.environ.setdefault("APIAUDIT_RULE_TRACE", os.devnull)  # a nested session: no rule-coverage gate
