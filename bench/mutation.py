@@ -306,6 +306,8 @@ class MutationPlugin:
 
         fastest = sorted(range(len(items)), key=lambda i: durations[i])
         counter = 0
+        killers: list[int] = []  # tests that killed an earlier mutant: tried first (neighbours die alike)
+        index_of = {item.nodeid: i for i, item in enumerate(items)}
         for path in targets:
             module = importlib.import_module(_module_name(path))
             source = path.read_text()
@@ -318,14 +320,18 @@ class MutationPlugin:
                 # Only the tests that run the mutated line, fastest first (all of them for module level).
                 if site.in_function:
                     covering = {t for ln in range(site.line, site.end_line + 1) for t in lines.get(ln, ())}
-                    chosen = [items[t] for t in fastest if t in covering]
                 else:
-                    chosen = [items[t] for t in fastest]
+                    covering = set(range(len(items)))
+                ranked = [t for t in killers if t in covering] + [t for t in fastest if t in covering]
+                chosen = [items[t] for t in dict.fromkeys(ranked)][: self.args.max_tests]
                 if not chosen:
                     outcome, detail = "survived", "no test runs this line"
                 else:
                     outcome, detail = _run_child(chosen, lambda t=tree, m=module: apply(m, t),
                                                  self.args.timeout_factor * base_s + 5)
+                if outcome == "killed" and detail in index_of:
+                    killers[:0] = [index_of[detail]]
+                    del killers[50:]
                 rec = {"file": str(path.relative_to(ROOT)), "index": i, "line": site.line, "mutation": site.what,
                        "outcome": outcome, "detail": detail}
                 with out.open("a") as fh:
@@ -359,6 +365,9 @@ def main() -> int:
     parser.add_argument("--json", help="write every mutant and its outcome here")
     parser.add_argument("--timeout-factor", type=float, default=3.0, help="timeout = factor x baseline + 5 s")
     parser.add_argument("--jobs", type=int, default=1, help="mutants run in this many processes at once")
+    parser.add_argument("--max-tests", type=int, default=80,
+                        help="run at most this many covering tests per mutant (earlier killers first, then fastest);"
+                             " a mutant only a later test would kill counts as survived: the score is a lower bound")
     parser.add_argument("--verbose", action="store_true", help="print each survivor as it is found")
     args, extra = parser.parse_known_args()  # anything else goes to pytest (e.g. -k EXPR)
     os.chdir(ROOT)
