@@ -320,8 +320,8 @@ class MutationPlugin:
                 # Only the tests that run the mutated line, fastest first (all of them for module level).
                 if site.in_function:
                     covering = {t for ln in range(site.line, site.end_line + 1) for t in lines.get(ln, ())}
-                else:
-                    covering = set(range(len(items)))
+                else:  # module level (constants, tables): every test that runs any line of this module
+                    covering = {t for tests in lines.values() for t in tests}
                 ranked = [t for t in killers if t in covering] + [t for t in fastest if t in covering]
                 chosen = [items[t] for t in dict.fromkeys(ranked)][: self.args.max_tests]
                 if not chosen:
