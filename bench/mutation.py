@@ -320,10 +320,13 @@ class MutationPlugin:
                 # Only the tests that run the mutated line, fastest first (all of them for module level).
                 if site.in_function:
                     covering = {t for ln in range(site.line, site.end_line + 1) for t in lines.get(ln, ())}
-                else:  # module level (constants, tables): every test that runs any line of this module
-                    covering = {t for tests in lines.values() for t in tests}
+                else:  # module level (constants, tables): every test that runs this module, no cap,
+                    covering = {t for tests in lines.values() for t in tests}  # the busiest first
                 ranked = [t for t in killers if t in covering] + [t for t in fastest if t in covering]
-                chosen = [items[t] for t in dict.fromkeys(ranked)][: self.args.max_tests]
+                if not site.in_function:
+                    ranked = sorted(covering, key=lambda t: -sum(t in tests for tests in lines.values()))
+                cap = self.args.max_tests if site.in_function else len(items)
+                chosen = [items[t] for t in dict.fromkeys(ranked)][:cap]
                 if not chosen:
                     outcome, detail = "survived", "no test runs this line"
                 else:
