@@ -1,4 +1,5 @@
-"""Shared by tests/http/accuracy (issue 14): a FastAPI app on real third-party middleware: Starlette's GZipMiddleware, slowapi's
+"""Shared by tests/http/accuracy (issue 14): a FastAPI app on real third-party middleware: Starlette's
+GZipMiddleware, slowapi's
 limiter with its X-RateLimit headers, fastapi-pagination's ``Page``. Served by uvicorn on 127.0.0.1.
 
 The payloads are the shapes the issue names: single resources holding lists (an order with 30 line

@@ -2,7 +2,12 @@
 timeouts, bounded reads, our own bounded decoding, same-host redirects and Retry-After.
 
 Every request becomes an :class:`Exchange`; transport failures become an Exchange with ``error`` set
-(never an exception), except :class:`BudgetExhausted` when the budget is spent.
+(never an exception), except :class:`BudgetExhausted` when the budget is spent, and its subclasses
+:class:`OffTarget` (the URL is not on a scanned origin: never sent) and :class:`DeadlineReached`
+(the scan's ``--deadline`` has passed). All three end up as skipped probes with their reason.
+
+This is the one send path of a scan: the SSRF guard (:mod:`apiaudit.http.targeting`) and the deadline
+are enforced here, for every request and every redirect hop, whatever code built the URL.
 """
 
 from __future__ import annotations
@@ -17,17 +22,27 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
+from apiaudit.deadline import Deadline
 from apiaudit.http.decode import decode
 from apiaudit.http.evidence import BODY_KEEP_BYTES, HEAD_KEEP_BYTES, RETAINED_BODY_BUDGET, Exchange, keeps_body
 from apiaudit.http.pacing import Pacer
 from apiaudit.http.probes import BudgetExhausted, HostBackedOff
-from apiaudit.http.secrets import mask_headers
-from apiaudit.redact import redact_text
+from apiaudit.http.secrets import is_secret_header, mask_headers
+from apiaudit.http.targeting import TargetGuard
+from apiaudit.redact import redact_text, register_secret
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 MAX_REDIRECTS = 5
 # What a browser offers; probes ask for one coding at a time.
 DEFAULT_ACCEPT_ENCODING = "gzip, deflate, br, zstd"
+
+
+class OffTarget(BudgetExhausted):
+    """The URL points outside the scanned origins (and http.allow_hosts): not sent."""
+
+
+class DeadlineReached(BudgetExhausted):
+    """The scan's overall deadline has passed: no further request is sent."""
 
 
 @dataclass
@@ -63,10 +78,18 @@ def retry_after_seconds(value: str | None, now: float | None = None) -> float | 
 
 
 class ScanClient:
-    """Use as ``async with ScanClient(settings) as client: ex = await client.fetch(url, purpose=...)``."""
+    """Use as ``async with ScanClient(settings, targets=[...]) as client: ex = await client.fetch(url, ...)``.
 
-    def __init__(self, settings: ClientSettings) -> None:
+    ``targets``: the URLs the user gave; only their origins (and ``allow_hosts``) are ever sent to.
+    Without ``targets`` (tests driving a single server), the origin of the first URL fetched is the
+    target. ``deadline``: no request starts after it, and none runs past it."""
+
+    def __init__(self, settings: ClientSettings, *, targets: list[str] | None = None,
+                 deadline: Deadline | None = None) -> None:
         self.settings = settings
+        self.guard = TargetGuard(targets or (), settings.allow_hosts)
+        self._first_is_target = targets is None
+        self.deadline = deadline
         self.requests_made = 0
         self._t0 = time.monotonic()
         self._sems: dict[str, asyncio.Semaphore] = {}
@@ -103,10 +126,19 @@ class ScanClient:
             self._sems[host] = asyncio.Semaphore(max(1, self.settings.concurrency))
         return self._sems[host]
 
-    def _host_allowed(self, origin: str, target: str) -> bool:
-        if urlsplit(origin).netloc.lower() == urlsplit(target).netloc.lower():
-            return True
-        return (urlsplit(target).hostname or "") in self.settings.allow_hosts
+    def refusal(self, url: str) -> str | None:
+        """Why ``url`` would not be sent (off the target), or None."""
+        if self._first_is_target and not self.guard.origins:
+            self.guard.trust(url)
+        return self.guard.refusal(url)
+
+    def cap(self, seconds: float) -> float:
+        """``seconds``, shortened to what is left of the deadline."""
+        return self.deadline.cap(seconds) if self.deadline is not None else max(0.0, seconds)
+
+    def _check_deadline(self) -> None:
+        if self.deadline is not None and self.deadline.expired():
+            raise DeadlineReached(self.deadline.reached("(request not sent)"))
 
     async def fetch(self, url: str, *, purpose: str, headers: Mapping[str, str] | None = None,
                     method: str = "GET") -> Exchange:
@@ -121,8 +153,9 @@ class ScanClient:
             if not location or not self.settings.follow_redirects:
                 break
             target = urljoin(current, location)
-            if not self._host_allowed(url, target):
-                ex.error = f"redirected off the target host to {redact_text(target)} (not followed)"
+            why = self.refusal(target)
+            if why is not None:
+                ex.error = f"redirected to {redact_text(target)}: {why} (not followed)"
                 break
             if len(hops) >= MAX_REDIRECTS or target in hops or target == url:
                 ex.error = f"redirect loop or more than {MAX_REDIRECTS} redirects ({len(hops) + 1} hops)"
@@ -134,25 +167,40 @@ class ScanClient:
 
     async def _one(self, url: str, *, purpose: str, headers: Mapping[str, str] | None,
                    method: str) -> Exchange:
+        why = self.refusal(url)
+        if why is not None:  # never sent, whoever built the URL
+            raise OffTarget(f"{redact_text(url)}: {why}")
         host = urlsplit(url).netloc.lower()
         if (why := self.pacer.blocked(host)) is not None:
             raise HostBackedOff(f"{host}: {why}")
+        self._check_deadline()
         self._take_budget()
         if not purpose.startswith("burst-") and (wait := self.pacer.slot(host)) > 0:
+            if self.deadline is not None and wait >= self.deadline.remaining():
+                raise DeadlineReached(self.deadline.reached("while waiting for Retry-After"))
             await asyncio.sleep(wait)
         merged = {"Accept-Encoding": DEFAULT_ACCEPT_ENCODING, **self.settings.headers, **(headers or {})}
+        for name, value in merged.items():  # echoed credentials are redacted from bodies and reports
+            if is_secret_header(name):
+                register_secret(value)
         self._ids += 1
         ex = Exchange(id=f"x{self._ids}", purpose=purpose, method=method, url=url,
                       request_headers=mask_headers(list(merged.items())))
         async with self._sem(url):
+            self._check_deadline()  # the wait for a slot may have used up the deadline
             start = time.monotonic()
             ex.started_ms = round((start - self._t0) * 1000, 2)
+            # A wall-clock cap per request too: per-read timeouts alone let a trickling server run
+            # for ever; and no request outlives the scan's deadline.
+            limit = self.cap(self.settings.timeout_s * 3)
             try:
-                # An overall deadline too: per-phase timeouts alone let a trickling server run forever.
-                async with asyncio.timeout(self.settings.timeout_s * 3):
+                async with asyncio.timeout(limit):
                     await self._send(ex, merged, start)
             except TimeoutError:
-                ex.error = f"timed out after {self.settings.timeout_s * 3:.0f} s"
+                if self.deadline is not None and self.deadline.expired():
+                    # Our limit, not the API's failure: the exchange is dropped, not counted as an error.
+                    raise DeadlineReached(self.deadline.reached("during the request (answer not used)")) from None
+                ex.error = f"timed out after {limit:.0f} s"
             except httpx.HTTPError as exc:
                 ex.error = redact_text(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
             except Exception as exc:  # invalid header values, TLS oddities: report, never crash the scan

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from apiaudit.http.client import ScanClient
+from apiaudit.http.client import DeadlineReached, ScanClient
 from apiaudit.http.evidence import Endpoint, Exchange, ScanEvidence
 from apiaudit.http.pacing import THROTTLED_BASE
 from apiaudit.http.probes import PROBES, BudgetExhausted
@@ -52,7 +52,7 @@ class EndpointSession:
         return self.client.remaining()
 
     async def sleep(self, seconds: float) -> None:
-        await asyncio.sleep(max(0.0, min(seconds, MAX_SLEEP_S)))
+        await asyncio.sleep(self.client.cap(min(seconds, MAX_SLEEP_S)))
 
 
 def probe_modules(errors: list[dict[str, str]]) -> list[tuple[str, Any]]:
@@ -105,9 +105,13 @@ async def run_probes(client: ScanClient, evidence: ScanEvidence, endpoints: list
 
     async def one(ep: Endpoint, modules: list[tuple[str, Any]] = modules) -> None:
         session = EndpointSession(client, evidence, ep, options, once_keys)
-        for name, module in modules:
+        for i, (name, module) in enumerate(modules):
             try:
                 await module.probe(session, ep)
+            except DeadlineReached as exc:  # the rest of this endpoint's probes are cut too
+                left = ", ".join(n for n, _ in modules[i:])
+                evidence.skipped.append({"url": ep.url, "purpose": left, "reason": str(exc)})
+                return
             except BudgetExhausted as exc:
                 evidence.skipped.append({"url": ep.url, "purpose": name, "reason": str(exc)})
             except Exception as exc:  # a broken probe must not sink the scan

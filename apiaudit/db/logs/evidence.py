@@ -67,6 +67,10 @@ class LogEvidence:
     stats: dict[str, Any] = field(default_factory=dict)
     grouping: str | None = None  # None: units of work could be formed; else why not
     durations: bool = False  # some statement durations were logged
+    # Written with log_min_duration_statement > 0 (only statements slower than it): what is missing cannot
+    # be judged (transactions, repeated reads), and N+1 from it is at most possible.
+    sampled: bool = False
+    min_duration_ms: float | None = None  # the fastest statement logged with its duration
     min_repeats: int = 5
     nplusone: list[NPlusOnePattern] = field(default_factory=list)
     single_select_tx: list[SingleSelectTx] = field(default_factory=list)

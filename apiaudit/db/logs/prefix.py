@@ -28,11 +28,13 @@ _ESCAPES: dict[str, str] = {
     "s": r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?: [A-Za-z0-9+\-:]+)?",
     "e": r"[0-9A-Z]{5}",
     "Q": r"-?\d+",
-    "u": r"(?P<user>[^\s@,:\[\]]*)",
-    "d": r"(?P<db>[^\s@,:\[\]]*)",
-    "a": r"[^\[\]]*?",
-    "r": r"[^\s\[\]]*?",
-    "h": r"[^\s\[\]]*?",
+    # "[unknown]" before authentication (log_connections' "connection received" line), "[local]" for a
+    # Unix-socket client: both are bracketed, so a bracket-free pattern alone would reject those lines.
+    "u": r"(?P<user>\[unknown\]|[^\s@,:\[\]]*)",
+    "d": r"(?P<db>\[unknown\]|[^\s@,:\[\]]*)",
+    "a": r"(?P<app>\[unknown\]|[^\[\]]*?)",
+    "r": r"(?:\[local\]|[^\s\[\]]*?)",
+    "h": r"(?:\[local\]|[^\s\[\]]*?)",
     "i": r"[^\[\]]*?",
     "b": r"[^\[\]]*?",
     "%": "%",

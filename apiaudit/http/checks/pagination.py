@@ -19,6 +19,7 @@ from apiaudit.http.collections import ID_KEYS, find_collection, is_document, nam
 from apiaudit.http.evidence import Endpoint, Exchange, ScanEvidence
 from apiaudit.http.headers import join_url, next_link
 from apiaudit.model import Finding
+from apiaudit.requirements import Req
 
 # Page-size parameter names in common use (Rails/Django/Spring/JSON Server/OData/GraphQL-style).
 LIMIT_PARAMS: tuple[str, ...] = (
@@ -188,7 +189,8 @@ def _where(ep: Endpoint) -> dict[str, str]:
     return {"url": ep.url, "method": "GET"}
 
 
-@check("http.pagination.unbounded", "http.pagination.no-metadata", "http.pagination.unsure", kind="scan")
+@check("http.pagination.unbounded", "http.pagination.no-metadata", "http.pagination.unsure", kind="scan",
+       requires=(Req.BASE_ANSWER,))
 def check_page_size(ev: ScanEvidence, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
     """Items per response above the maximum; many items and no way to reach the next page.
 
@@ -235,7 +237,8 @@ def _unsure_why(document: bool, ep: Endpoint, max_items: int) -> str:
     return f"the list is within the {max_items}-item maximum and nothing showed that more items exist"
 
 
-@check("http.pagination.limit-not-capped", "http.pagination.limit-capped", kind="scan")
+@check("http.pagination.limit-not-capped", "http.pagination.limit-capped", kind="scan",
+       requires=(Req.PROBE_PAGINATION,))
 def check_limit_param(ev: ScanEvidence, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
     """An oversized page size under a recognised parameter name: honoured above the max, capped or 400."""
     max_items = int(ctx.threshold("max_page_size"))
@@ -272,7 +275,8 @@ def _behaviour(ex: Exchange, status: int, count: int, max_items: int) -> str:
     return "within the maximum (the collection is smaller, so the cap was not observed)"
 
 
-@check("http.pagination.next-broken", "http.pagination.page-overlap", kind="scan")
+@check("http.pagination.next-broken", "http.pagination.page-overlap", kind="scan",
+       requires=(Req.PROBE_PAGINATION,))
 def check_page_walk(ev: ScanEvidence, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
     """Following next: every page is a collection, pages do not overlap, the next link moves on."""
     walked = False
@@ -317,7 +321,8 @@ def _walk(ep: Endpoint, pages: list[Exchange]) -> Iterator[Finding]:
         previous = set(keys)
 
 
-@check("http.pagination.offset", "http.pagination.deep-offset-slow", kind="scan")
+@check("http.pagination.offset", "http.pagination.deep-offset-slow", kind="scan",
+       requires=(Req.PROBE_PAGINATION,))
 def check_offset(ev: ScanEvidence, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
     """Offset/page-number pagination (info: cursors recommended) and the cost of a deep offset."""
     ratio_warn = ctx.threshold("deep_offset_ratio_warn")

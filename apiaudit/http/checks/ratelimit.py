@@ -15,6 +15,7 @@ from apiaudit.http.evidence import Exchange, ScanEvidence
 from apiaudit.http.headers import Quota, parse_ratelimits
 from apiaudit.http.pacing import limiter_answers, wait_hint
 from apiaudit.model import Finding
+from apiaudit.requirements import Req
 
 MIN_COUNTDOWN_SAMPLES = 3  # fewer responses than this cannot show a countdown
 
@@ -32,7 +33,7 @@ def _where(url: str) -> dict[str, str]:
 
 
 @check("http.ratelimit.none", "http.ratelimit.no-countdown", "http.ratelimit.invalid-header",
-       "http.ratelimit.limited", "http.ratelimit.503-not-429", kind="scan")
+       "http.ratelimit.limited", "http.ratelimit.503-not-429", kind="scan", requires=(Req.BASE_ANSWER,))
 def check_headers(ev: ScanEvidence, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
     responses = [ex for ex in ev.all_exchanges() if ex.ok]
     if not responses:
@@ -117,7 +118,8 @@ def _refill_hides_countdown(points: list[tuple[Exchange, Quota]]) -> bool:
     return quiet_pairs < MIN_COUNTDOWN_SAMPLES - 1
 
 
-@check("http.ratelimit.429-no-retry-after", "http.ratelimit.burst-not-limited", kind="scan")
+@check("http.ratelimit.429-no-retry-after", "http.ratelimit.burst-not-limited", kind="scan",
+       requires=(Req.PROBE_RATELIMIT,))
 def check_burst(ev: ScanEvidence, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
     """429 responses must say how long to wait; an opt-in burst should meet a 429."""
     seen: set[str] = set()
