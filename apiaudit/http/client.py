@@ -155,7 +155,7 @@ class ScanClient:
             target = urljoin(current, location)
             why = self.refusal(target)
             if why is not None:
-                ex.error = f"redirected to {redact_text(target)}: {why} (not followed)"
+                ex.error = f"redirected off the target host to {redact_text(target)} ({why}; not followed)"
                 break
             if len(hops) >= MAX_REDIRECTS or target in hops or target == url:
                 ex.error = f"redirect loop or more than {MAX_REDIRECTS} redirects ({len(hops) + 1} hops)"

@@ -76,6 +76,8 @@ class LogEvidence:
     single_select_tx: list[SingleSelectTx] = field(default_factory=list)
     hot_reads: list[HotRead] = field(default_factory=list)
     sessions: SessionStats = field(default_factory=SessionStats)
+    # fingerprint -> a few (raw text with literals, logged "$1 = '...'" parameters) of that query
+    literal_samples: dict[str, list[tuple[str, str | None]]] = field(default_factory=dict)
 
     @property
     def read_any(self) -> bool:

@@ -118,6 +118,7 @@ def _error_counts(ev: ScanEvidence) -> dict[str, Any]:
 def _pct(part: int, whole: int) -> float:
     return round(100 * part / whole, 2) if whole else 0.0
 
+
 OWN_TIMING = ("apiaudit's own timings are not monitoring evidence: no latency histogram on /metrics and no "
               "Server-Timing header was seen")
 
