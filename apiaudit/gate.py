@@ -27,8 +27,22 @@ def mark_known(report: Report, baseline_fingerprints: set[str]) -> None:
         finding.known = finding.fingerprint in baseline_fingerprints
 
 
+CRASH_PREFIX = "check "  # errors whose "where" starts so: a check raised (apiaudit.checks.run_checks)
+
+
+def crashed_checks(report: Report) -> list[str]:
+    return [str(e.get("where", ""))[len(CRASH_PREFIX):] for e in report.errors
+            if str(e.get("where", "")).startswith(CRASH_PREFIX)]
+
+
 def decide(report: Report, *, fail_on: Severity | None, min_score: int | None) -> GateResult:
+    """Exit 1 on a finding at/above ``fail_on`` (not in the baseline), a score below ``min_score``, or
+    a crashed check: a check that broke judged nothing, and a green gate must mean "measured and
+    fine" (README "What PASS, not assessed and exit 3 mean"), whatever --fail-on says."""
     reasons: list[str] = []
+    crashed = crashed_checks(report)
+    if crashed:
+        reasons.append(f"{len(crashed)} check(s) crashed, so the audit is incomplete: {', '.join(crashed[:3])}")
     failing = [f for f in report.findings if fail_on is not None and not f.known and f.severity >= fail_on]
     if failing and fail_on is not None:
         worst = max(f.severity for f in failing)

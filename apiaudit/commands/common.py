@@ -6,6 +6,7 @@ Kept import-light: heavy modules (rich renderers, httpx, psycopg) load inside fu
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 from dataclasses import dataclass
@@ -58,6 +59,11 @@ ColorOpt = Annotated[
     str, typer.Option("--color", help="Colour on the terminal: auto (default; off when NO_COLOR is set or "
                       "output is not a terminal), always, never.")
 ]
+DeadlineOpt = Annotated[
+    float | None,
+    typer.Option("--deadline", help="Stop collecting after SECONDS and report what was finished "
+                 "(default: scan 300, db 120, cache 60; config http/db/cache.deadline_s)."),
+]
 
 
 @dataclass
@@ -84,6 +90,7 @@ class CommonOptions:
                 raise UsageError(f"--format: unknown format {fmt!r} (choose from {', '.join(FORMAT_NAMES)})")
             if fmt not in FORMATS:
                 raise UsageError(f"--format: {fmt} output is not available in this version")
+        check_number("--min-score", self.min_score)
         if self.min_score is not None and not 0 <= self.min_score <= 100:
             raise UsageError(f"--min-score must be between 0 and 100 (got {self.min_score})")
         if self.fail_on is not None:
@@ -113,6 +120,35 @@ def format_for_path(path: str) -> str:
     if name.endswith("gl-code-quality-report.json") or name.endswith(".codequality.json"):
         return "gitlab"
     return EXTENSION_FORMATS.get(Path(name).suffix, "json")
+
+
+def check_number(name: str, value: float | None, *, positive: bool = False, maximum: float | None = None) -> None:
+    """A numeric option must be finite and not negative (``positive``: above zero); one-line UsageError.
+
+    typer turns ``nan``, ``inf`` and ``1e309`` into floats without complaint; unchecked, a NaN timeout
+    crashes deep inside the event loop and an infinite one switches every bound off."""
+    if value is None:
+        return
+    if isinstance(value, float) and not math.isfinite(value):
+        raise UsageError(f"{name} must be a finite number (got {value})")
+    if value < 0 or (positive and value == 0):
+        raise UsageError(f"{name} must be {'above zero' if positive else 'zero or more'} (got {value:g})")
+    if maximum is not None and value > maximum:
+        raise UsageError(f"{name} must be at most {maximum:g} (got {value:g})")
+
+
+def deadline_seconds(command: str, given: float | None, section: dict[str, Any] | None) -> float:
+    """``--deadline`` if given, else the config section's ``deadline_s``, else the command's default."""
+    from apiaudit.deadline import DEFAULT_DEADLINE_S, MAX_SECONDS
+
+    check_number("--deadline", given, positive=True, maximum=MAX_SECONDS)
+    if given is not None:
+        return float(given)
+    configured = (section or {}).get("deadline_s")
+    if configured is not None:
+        check_number("deadline_s (config)", configured, positive=True, maximum=MAX_SECONDS)
+        return float(configured)
+    return DEFAULT_DEADLINE_S[command]
 
 
 def _parse_fail_on(text: str) -> Any:
@@ -192,7 +228,7 @@ def write_outputs(report: Any, opts: CommonOptions, *, ruleset: Any = None) -> N
         out_dir = Path(opts.output_dir)
         _mkdir(out_dir)
         for fmt in formats:
-            _write(out_dir / FORMATS[fmt][1], render(fmt, report, files))
+            _write(out_dir / FORMATS[fmt][1], render(fmt, report, files), named=False)
         if not opts.quiet and "table" not in formats:
             print(render("table", report, screen), end="")
         return
@@ -202,7 +238,7 @@ def write_outputs(report: Any, opts: CommonOptions, *, ruleset: Any = None) -> N
     if len(formats) > 1:
         raise UsageError("several --format values need --output-dir")
     if not opts.quiet:
-        sys.stdout.write(render(formats[0], report, screen))
+        sys.stdout.write(render(formats[0], report, screen).encode("utf-8", "replace").decode("utf-8"))
     _append_step_summary(report, files)
 
 
@@ -223,12 +259,17 @@ def terminal_width(tty: bool) -> int | None:
 
 
 def _append_step_summary(report: Any, opts: Any) -> None:
+    from apiaudit.fileio import atomic_append
     from apiaudit.report import FORMATS, render
 
     path = os.environ.get("GITHUB_STEP_SUMMARY")
     if path and "markdown" in FORMATS:
-        with open(path, "a", encoding="utf-8") as fh:
-            fh.write(render("markdown", report, opts))
+        # The summary is a courtesy: a file the runner made unwritable must not change the gate's exit code.
+        try:
+            atomic_append(path, render("markdown", report, opts), named=True)
+        except (OSError, UnicodeDecodeError) as exc:
+            print(f"apiaudit: warning: cannot write GITHUB_STEP_SUMMARY {path}: "
+                  f"{getattr(exc, 'strerror', None) or exc}", file=sys.stderr)
 
 
 def _mkdir(path: Path) -> None:
@@ -238,18 +279,22 @@ def _mkdir(path: Path) -> None:
         raise UsageError(f"cannot create output directory {path}: {exc.strerror or exc}") from None
 
 
-def _write(path: Path, text: str) -> None:
+def _write(path: Path, text: str, *, named: bool = True) -> None:
+    """``named``: the user gave exactly this path (see apiaudit.fileio for the symlink rule)."""
+    from apiaudit.fileio import atomic_write
+
     try:
-        path.write_text(text, encoding="utf-8")
+        atomic_write(path, text, named=named)
     except OSError as exc:
         raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 def read_report_file(path: str) -> Any:
+    from apiaudit.fileio import bounded_text
     from apiaudit.model import Report
 
     try:
-        raw = Path(path).read_text(encoding="utf-8")
+        raw = bounded_text(path)
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"cannot read report {path}: {getattr(exc, 'strerror', None) or exc}") from None
     try:
@@ -265,8 +310,10 @@ def read_report_file(path: str) -> Any:
 
 def read_baseline(path: str) -> set[str]:
     """Fingerprints from a baseline: a full JSON report or a ``{"fingerprints": [...]}`` file."""
+    from apiaudit.fileio import bounded_text
+
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        data = json.loads(bounded_text(path))
     except RecursionError:
         raise UsageError(f"cannot read baseline {path}: nested too deeply") from None
     except (OSError, UnicodeDecodeError, ValueError) as exc:

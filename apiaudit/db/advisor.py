@@ -17,7 +17,7 @@ from apiaudit.db import candidates as cand
 from apiaudit.db import plan as planlib
 from apiaudit.db.catalog import Collector
 from apiaudit.db.evidence import DbEvidence, PlanResult
-from apiaudit.db.explain import explain, explain_with_hypothetical, param_count
+from apiaudit.db.explain import UserCodeRefused, explain, explain_with_hypothetical, param_count
 from apiaudit.db.safety import is_plain_select, judge, judge_volatility
 from apiaudit.db.workload import WorkloadQuery
 from apiaudit.redact import redact_text
@@ -135,6 +135,9 @@ def advise_one(
         return result
     try:
         node = explain(conn, q.sample, version)
+    except UserCodeRefused as exc:  # would run the database users' own code: a note, not an error
+        result.refused = str(exc)
+        return result
     except Exception as exc:  # a timeout or an unknown relation: say so, go on with the next
         result.error = _error_text(exc)
         return result

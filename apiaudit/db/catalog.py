@@ -1,15 +1,17 @@
 """Collect catalog evidence: one set-based query per question, never one per table.
 
 Each collector returns rows or ``None`` and records the failure, so one refused view (a role
-without rights, a statement timeout) costs one item, not the audit.
+without rights, a statement timeout) costs one item, not the audit. Every query runs in its own
+read-only, rolled-back transaction with the search_path pinned to pg_catalog (``connect.readonly``).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from apiaudit.db.connect import readonly
 from apiaudit.db.evidence import DbEvidence, Row
-from apiaudit.db.sqlfiles import fetch_all, scope_params
+from apiaudit.db.sqlfiles import load_sql, scope_params
 from apiaudit.redact import redact_text
 
 # Settings the pool/transaction checks read (PostgreSQL docs, "Client Connection Defaults").
@@ -43,6 +45,15 @@ class Collector:
             return None
 
 
+def fetch_all(conn: Any, name: str, params: dict[str, Any] | None = None) -> list[Row]:
+    """Run one named query of ``apiaudit/db/sql`` (pinned, read-only, rolled back); rows as dicts."""
+    from psycopg.rows import dict_row
+
+    with readonly(conn, row_factory=dict_row) as cur:
+        cur.execute(load_sql(name), params or {})
+        return [dict(r) for r in cur.fetchall()]
+
+
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0] if text else ''}"
@@ -50,8 +61,8 @@ def _first_line(exc: BaseException) -> str:
 
 def _recover(conn: Any) -> None:
     try:
-        if not conn.autocommit:
-            conn.rollback()
+        if conn.info.transaction_status != 0:  # not idle: a failed ROLLBACK left a transaction open
+            conn.execute("ROLLBACK")
     except Exception:  # the connection may be gone; later queries will say so
         pass
 

@@ -48,6 +48,13 @@ class DbEvidence:
     logs: Any = None  # apiaudit.db.logs.LogEvidence when --log was given
     workload: list[WorkloadQuery] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
+    refused: dict[str, str] = field(default_factory=dict)  # catalog query name -> why it failed
+
+    def available(self, req: Any) -> bool | str:
+        """The evidence contract (apiaudit.requirements): True, or why ``req`` was not measured."""
+        from apiaudit.db.availability import available
+
+        return available(self, req)
 
     @property
     def connected(self) -> bool:

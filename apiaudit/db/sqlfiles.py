@@ -1,7 +1,8 @@
 """Load the catalog queries in ``apiaudit/db/sql/`` and run them (one round-trip each).
 
 Every query we send is tagged ``/* apiaudit */`` so pg_stat_statements rows of our own session
-are recognisable and left out of the workload.
+are recognisable and left out of the workload. They are run by ``catalog.fetch_all`` (read-only
+transaction, search_path pinned to pg_catalog).
 """
 
 from __future__ import annotations
@@ -17,16 +18,8 @@ EXCLUDED_SCHEMAS = ["pg_catalog", "information_schema"]
 @lru_cache(maxsize=32)
 def load_sql(name: str) -> str:
     text = resources.files("apiaudit.db").joinpath("sql", f"{name}.sql").read_text(encoding="utf-8")
-    return f"{TAG}\n{text}"
-
-
-def fetch_all(conn: Any, name: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    """Run one named query; rows as dicts."""
-    from psycopg.rows import dict_row
-
-    with conn.cursor(row_factory=dict_row) as cur:
-        cur.execute(load_sql(name), params or {})
-        return [dict(r) for r in cur.fetchall()]
+    # Leading and trailing: PostgreSQL 18's pg_stat_statements drops a statement's leading comments.
+    return f"{TAG}\n{text.rstrip()}\n{TAG}"
 
 
 def scope_params(schemas: list[str] | None) -> dict[str, Any]:

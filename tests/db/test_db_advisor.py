@@ -100,8 +100,8 @@ def test_writes_in_the_workload_are_refused_and_not_run(pg, fresh_db, audit) -> 
 def test_unparseable_query_is_kept_and_said(pg, fresh_db, audit) -> None:  # type: ignore[no-untyped-def]
     dsn = _load(pg, fresh_db, hypopg=False)
     report = audit(dsn)
-    assert any("using >" in w["sample"] for w in report.workload)  # kept in the workload
-    plan = _plan_for(report, "using >")
+    assert any("USING >" in w["sample"] for w in report.workload)  # kept in the workload
+    plan = _plan_for(report, "USING >")
     assert plan["refused"].startswith("not parseable")
     assert any("could not be parsed by sqlglot" in e["message"] for e in report.errors)
 
@@ -179,7 +179,7 @@ def test_session_is_read_only_with_timeouts(fresh_db) -> None:  # type: ignore[n
         conn.close()
 
 
-def test_antipatterns_from_pg_stat_statements(pg, fresh_db, audit) -> None:  # type: ignore[no-untyped-def]
+def test_antipatterns_from_pg_stat_statements(pg, fresh_db, audit, pg_version) -> None:  # type: ignore[no-untyped-def]
     cols = ", ".join(f"c{i} int" for i in range(12))
     dsn = fresh_db(
         f"CREATE TABLE wide (id int PRIMARY KEY, {cols});INSERT INTO wide (id) SELECT generate_series(1, 50);"
@@ -193,7 +193,9 @@ def test_antipatterns_from_pg_stat_statements(pg, fresh_db, audit) -> None:  # t
         db,
     )
     report = audit(dsn)
-    assert [f.evidence for f in findings(report, "db.query.huge-in-list")] == [{"values": 150}]
+    # PostgreSQL 18's pg_stat_statements squashes a constant list to "IN ($1 /*, ... */)": no count.
+    expected = [] if pg_version >= 180000 else [{"values": 150}]
+    assert [f.evidence for f in findings(report, "db.query.huge-in-list")] == expected
     (star,) = findings(report, "db.query.select-star")
     assert "wide where id = $1" in star.location["sample"].lower()
     assert len(findings(report, "db.query.order-by-random")) == 1
@@ -234,3 +236,4 @@ def test_refused_statements_leave_the_explain_slots_to_selects_and_failures_reac
     assert [w["source"] for w in report.workload[:5]] == ["pg_stat_statements"] * 5  # the log's SELECT ranks late
     (err,) = [e for e in report.errors if e["where"] == f"explain {plan['fingerprint']}"]
     assert err["message"].startswith("not EXPLAINed: LockNotAvailable") and "FROM parent WHERE" in err["message"]
+

@@ -92,7 +92,7 @@ def test_calls_ratio_from_pg_stat_statements(log_cluster: LogLab) -> None:
     run = run_checks("db", Ev(), ctx)
     found = {f.location["sample"]: f for f in run.findings if f.rule_id == "db.nplusone.calls-ratio"}
     comments = ("SELECT comments.id, comments.post_id, comments.body FROM comments "
-                "WHERE CAST($1 AS INT) = comments.post_id")
+                "WHERE $1::INTEGER = comments.post_id")
     assert comments in found
     assert found[comments].evidence["child_calls"] == 3 * w.POSTS
     assert found[comments].vars["parent_sample"].startswith("SELECT posts.id")

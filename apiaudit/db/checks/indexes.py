@@ -20,6 +20,7 @@ from apiaudit.db.checks.fk import covers
 from apiaudit.db.evidence import NO_TABLES, DbEvidence, Row
 from apiaudit.db.naming import qualified
 from apiaudit.model import Finding
+from apiaudit.requirements import Req
 
 
 def _loc(ix: Row) -> dict[str, Any]:
@@ -83,7 +84,8 @@ def _rank(ix: Row) -> tuple[int, int, int, str]:
     )
 
 
-@check("db.index.invalid", "db.index.duplicate", "db.index.redundant", kind="db")
+@check("db.index.invalid", "db.index.duplicate", "db.index.redundant", kind="db",
+       requires=(Req.CATALOG_INDEXES, Req.CATALOG_TABLES))
 def check_index_shapes(ev: DbEvidence, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
     if ev.indexes is None:
         yield NotApplicable(ev.unavailable("indexes"))
@@ -160,7 +162,7 @@ def _age_text(age_s: float | None) -> str:
     return f"statistics collected over {age_s / 86400:.1f} days"
 
 
-@check("db.index.unused", kind="db")
+@check("db.index.unused", kind="db", requires=(Req.CATALOG_INDEXES, Req.CATALOG_TABLES, Req.CATALOG_SERVER))
 def check_unused(ev: DbEvidence, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
     if ev.indexes is None or ev.server is None:
         yield NotApplicable(ev.unavailable("indexes or statistics"))
@@ -209,7 +211,8 @@ def _distinct(ix: Row, rows: int, stats: dict[tuple[str, str, str], float]) -> f
     return float(nd) if nd >= 0 else -float(nd) * rows  # negative: a fraction of the rows (pg_stats)
 
 
-@check("db.index.low-cardinality", "db.index.small-table", kind="db")
+@check("db.index.low-cardinality", "db.index.small-table", kind="db",
+       requires=(Req.CATALOG_INDEXES, Req.CATALOG_TABLES))
 def check_when_not_to_index(ev: DbEvidence, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
     if ev.indexes is None or ev.tables is None:
         yield NotApplicable(ev.unavailable("indexes"))

@@ -9,6 +9,7 @@ from typing import Any
 
 from apiaudit.checks import CheckContext, NotApplicable, check
 from apiaudit.model import Finding
+from apiaudit.requirements import Req
 
 NO_LOG = "no query log given (apiaudit db --log FILE)"
 _LOG_TARGET = {"target": "query log", "scope": "sessions"}
@@ -49,7 +50,8 @@ def log_unusable(ev: Any, *, grouped: bool, complete: bool = True) -> str | None
     return logs.grouping if grouped else None
 
 
-@check("db.tx.single-select", kind="db")
+@check("db.tx.single-select", kind="db", requires=(Req.LOG_STATEMENTS, Req.TRANSACTION_BOUNDARIES),
+       pass_requires=(Req.EVERY_STATEMENT_LOGGED,))
 def check_single_select_tx(ev: Any, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
     logs: Any = getattr(ev, "logs", None)
     if why := log_unusable(ev, grouped=True):
@@ -63,7 +65,8 @@ def check_single_select_tx(ev: Any, ctx: CheckContext) -> Iterator[Finding | Not
                           {"transactions": tx.transactions, "calls": tx.calls})
 
 
-@check("db.pool.connection-churn", kind="db")
+@check("db.pool.connection-churn", kind="db", requires=(Req.LOG_STATEMENTS, Req.TRANSACTION_BOUNDARIES),
+       pass_requires=(Req.EVERY_STATEMENT_LOGGED,))
 def check_connection_churn(ev: Any, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
     logs: Any = getattr(ev, "logs", None)
     if why := log_unusable(ev, grouped=True):
@@ -87,7 +90,8 @@ def check_connection_churn(ev: Any, ctx: CheckContext) -> Iterator[Finding | Not
                   s.to_dict())
 
 
-@check("db.cache.hot-read", kind="db")
+@check("db.cache.hot-read", kind="db", requires=(Req.LOG_STATEMENTS,),
+       pass_requires=(Req.EVERY_STATEMENT_LOGGED,))
 def check_hot_reads(ev: Any, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
     logs: Any = getattr(ev, "logs", None)
     if why := log_unusable(ev, grouped=False):

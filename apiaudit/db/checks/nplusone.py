@@ -18,6 +18,7 @@ from apiaudit.db.checks.logs import log_unusable, sampled_ms
 from apiaudit.db.logs.units import shape_kind
 from apiaudit.db.workload import WorkloadQuery
 from apiaudit.model import Finding
+from apiaudit.requirements import Req
 
 _TYPE = r"[\w\"]+(?:\s+[\w\"]+)*?"
 # ``= $1``, ``= CAST(CAST($1 AS UUID) AS UUID)``, ``= $1::uuid::UUID``: a parameter behind any chain of casts.
@@ -29,23 +30,33 @@ ROWS_PER_CALL_TOLERANCE = 0.5  # child calls within ±50 % of the parent's rows 
 
 
 def _array_param(m: re.Match[str]) -> str:
-    """``$n`` as an array of the parameter's outermost cast type: ``CAST($1 AS UUID[])``."""
+    """``$n`` as an array of the parameter's outermost cast type: ``$1::UUID[]``."""
     opened, number, closes, colons = m.group(1), m.group(2), m.group(3), m.group(4)
     if opened.count("(") != closes.count(")"):
         return ""
     cast = _LAST_TYPE.search(colons or closes or "")
-    return f"CAST(${number} AS {cast.group(1).strip()}[])" if cast else f"${number}"
+    return f"${number}::{cast.group(1).strip()}[]" if cast else f"${number}"
+
+
+_LIMIT = re.compile(r"\bLIMIT\b", re.I)
 
 
 def batched_sql(sample: str) -> str:
-    """The child query rewritten to fetch every key at once (``= $1`` → ``= ANY($1)``)."""
+    """The child query rewritten to fetch every key at once (``= $1`` → ``= ANY($1)``, keeping the
+    parameter's type). A child with a LIMIT (``ORDER BY ... LIMIT 1`` per parent) keeps its meaning
+    only per key, so it becomes a LATERAL join over the array of keys instead."""
     for pattern, key_first in ((_KEY_FIRST, True), (_BY_KEY, False)):
         for m in pattern.finditer(sample):
             array = _array_param(m)
             if not array:
                 continue
+            column = m.group(5) if key_first else ""
+            if _LIMIT.search(sample):
+                key = f"k.key = {column}" if key_first else "= k.key"
+                per_key = sample[: m.start()] + key + sample[m.end():]
+                return f"SELECT per_key.* FROM unnest({array}) AS k(key) CROSS JOIN LATERAL ({per_key}) AS per_key"
             if key_first:
-                return sample[: m.start()] + f"{m.group(5)} = ANY({array})" + sample[m.end():]
+                return sample[: m.start()] + f"{column} = ANY({array})" + sample[m.end():]
             return sample[: m.start()] + f"= ANY({array})" + sample[m.end():]
     return "WHERE key IN (…all parent keys…)"
 
@@ -63,7 +74,8 @@ def _rule_for(parent: str | None, sampled: bool) -> str:
     return "db.nplusone.lazy-load" if parent else NO_PARENT
 
 
-@check("db.nplusone.lazy-load", NO_PARENT, SAMPLED, kind="db")
+@check("db.nplusone.lazy-load", NO_PARENT, SAMPLED, kind="db",
+       requires=(Req.LOG_STATEMENTS, Req.TRANSACTION_BOUNDARIES), pass_requires=(Req.EVERY_STATEMENT_LOGGED,))
 def check_log_nplusone(ev: Any, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
     if why := log_unusable(ev, grouped=True, complete=False):
         yield NotApplicable(why)
@@ -90,7 +102,7 @@ def check_log_nplusone(ev: Any, ctx: CheckContext) -> Iterator[Finding | NotAppl
         )
 
 
-@check("db.nplusone.calls-ratio", kind="db")
+@check("db.nplusone.calls-ratio", kind="db", requires=(Req.WORKLOAD,))
 def check_calls_ratio(ev: Any, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
     if log_unusable(ev, grouped=True) is None:
         return  # the log shows every statement in real units of work; counters would only add guesses

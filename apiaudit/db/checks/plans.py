@@ -14,6 +14,7 @@ from typing import Any
 from apiaudit.checks import CheckContext, NotApplicable, check
 from apiaudit.db.evidence import DbEvidence, PlanResult, Row
 from apiaudit.model import Finding
+from apiaudit.requirements import Req
 
 
 def _issue_text(result: PlanResult, table: str) -> str:
@@ -81,7 +82,7 @@ def _loc(c: Row) -> dict[str, Any]:
     return {"schema": c["schema"], "table": c["table"], "columns": list(c["columns"])}
 
 
-@check("db.plan.missing-index", "db.plan.index-candidate", kind="db")
+@check("db.plan.missing-index", "db.plan.index-candidate", kind="db", requires=(Req.CATALOG_SERVER,))
 def check_plan_indexes(ev: DbEvidence, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
     if not ev.connected:
         yield NotApplicable(ev.unavailable("plans"))

@@ -1,5 +1,8 @@
 """The jsonlog format (PostgreSQL 15+, docs "19.8.5. Using JSON-Format Log Output"): one JSON object
-per line with ``timestamp``, ``pid``, ``session_id``, ``error_severity``, ``message``, ``detail``."""
+per line with ``timestamp``, ``pid``, ``session_id``, ``error_severity``, ``message``, ``detail``.
+
+A line that is not such an object (garbage, a truncated write, JSON nested past the parser's recursion
+limit) is counted as unparsed and skipped: it never costs the rest of the file."""
 
 from __future__ import annotations
 
@@ -27,7 +30,7 @@ def parse(lines: Iterable[str], sink: Collector) -> dict[str, int]:
             ts = seconds(rec.get("timestamp"))
             sev, msg = str(rec["error_severity"]), str(rec["message"])
             detail = rec.get("detail")
-        except (ValueError, KeyError, TypeError, AttributeError):
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
             unparsed += 1
             continue
         parsed += 1

@@ -15,6 +15,7 @@ from apiaudit.checks import CheckContext, NotApplicable, check
 from apiaudit.http.collections import find_collection
 from apiaudit.http.evidence import Endpoint, Exchange, ScanEvidence
 from apiaudit.model import Finding
+from apiaudit.requirements import Req
 
 # form name -> how it is written (JSON:API sparse fieldsets, OData $select, the guide's ?fields=)
 # Objects with fewer fields gain little from selection (asking for 1 of 3 saves a few bytes); not judged.
@@ -67,7 +68,7 @@ def honoured(base: Exchange, ex: Exchange) -> bool:
         and ex.body_size < base.body_size
 
 
-@check("http.fields.ignored", "http.fields.supported", kind="scan")
+@check("http.fields.ignored", "http.fields.supported", kind="scan", requires=(Req.PROBE_FIELDS,))
 def check_fields(ev: ScanEvidence, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
     judged = False
     for ep in ev.endpoints:

@@ -17,6 +17,7 @@ from apiaudit.checks import CheckContext, NotApplicable, check
 from apiaudit.http.evidence import Endpoint, Exchange, ScanEvidence
 from apiaudit.http.headers import parse_server_timing
 from apiaudit.model import Finding
+from apiaudit.requirements import Req
 
 PERCENTILE_METHOD = "nearest-rank"
 MAX_EXAMPLES = 3
@@ -112,11 +113,15 @@ def _error_counts(ev: ScanEvidence) -> dict[str, Any]:
 def _pct(part: int, whole: int) -> float:
     return round(100 * part / whole, 2) if whole else 0.0
 
+OWN_TIMING = ("apiaudit's own timings are not monitoring evidence: no latency histogram on /metrics and no "
+              "Server-Timing header was seen")
 
-@check("http.latency.p95-critical", "http.latency.p95-warn", "http.latency.server-timing", kind="scan")
+
+@check("http.latency.p95-critical", "http.latency.p95-warn", "http.latency.server-timing", kind="scan",
+       requires=(Req.BASE_ANSWER,))
 def check_latency(ev: ScanEvidence, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
     warn, crit = ctx.threshold("p95_warn_ms"), ctx.threshold("p95_critical_ms")
-    measured = False
+    measured = monitored = False
     for ep in ev.endpoints:
         values = [ex.elapsed_ms for ex in timed(ep)]
         if not values:
@@ -131,13 +136,19 @@ def check_latency(ev: ScanEvidence, ctx: CheckContext) -> Iterator[Finding | Not
             yield Finding("http.latency.p95-warn", where, {**stats, "threshold_ms": warn}, evidence)
         totals = _server_timing(ep)
         if totals:
+            monitored = True
             text = ", ".join(f"{name} {dur} ms" for name, dur in totals.items())
             yield Finding("http.latency.server-timing", where, {"metrics": text}, {"median_ms": totals})
     if not measured:
         yield NotApplicable("no successful response to time")
+    elif not monitored:
+        # Our own timings are findings about the API's speed, never proof that the team tracks latency.
+        yield NotApplicable(OWN_TIMING, items=("monitoring.latency",))
 
 
-@check("http.errors.rate-critical", "http.errors.rate-warn", "http.errors.client-rate", kind="scan")
+# Our own error count can report problems; only monitoring evidence (status metrics) can pass the item.
+@check("http.errors.rate-critical", "http.errors.rate-warn", "http.errors.client-rate", kind="scan",
+       requires=(Req.BASE_ANSWER,), findings_only=True)
 def check_error_rates(ev: ScanEvidence, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
     counts = _error_counts(ev)
     if not counts["requests"]:

@@ -16,6 +16,7 @@ from apiaudit.checks import CheckContext, NotApplicable, check
 from apiaudit.http.evidence import Exchange, ScanEvidence
 from apiaudit.model import Finding
 from apiaudit.redact import MASK
+from apiaudit.requirements import Req
 
 # Notes another rule of ours reports with more context (avoid saying the same thing twice).
 COVERED_ELSEWHERE = frozenset({"VARY_ASTERISK", "FRESHNESS_HEURISTIC"})
@@ -65,7 +66,7 @@ def _vars(note: Any) -> dict[str, str]:
 PROVOKED = ("page-limit-", "page-small-", "fields-", "burst-", "sample-cachebust", "coding-error")
 
 
-@check(*LEVELS.values(), kind="scan")
+@check(*LEVELS.values(), kind="scan", requires=(Req.BASE_ANSWER,))
 def check_httplint(ev: ScanEvidence, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
     linted = 0
     seen: set[tuple[str, str]] = set()

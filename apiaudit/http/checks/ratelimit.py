@@ -12,8 +12,10 @@ from urllib.parse import urlsplit
 
 from apiaudit.checks import CheckContext, NotApplicable, check
 from apiaudit.http.evidence import Exchange, ScanEvidence
-from apiaudit.http.headers import Quota, parse_ratelimits, parse_retry_after
+from apiaudit.http.headers import Quota, parse_ratelimits
+from apiaudit.http.pacing import wait_hint
 from apiaudit.model import Finding
+from apiaudit.requirements import Req
 
 MIN_COUNTDOWN_SAMPLES = 3  # fewer responses than this cannot show a countdown
 
@@ -30,19 +32,8 @@ def _where(url: str) -> dict[str, str]:
     return {"url": url, "method": "GET"}
 
 
-def wait_hint(ex: Exchange) -> float | None:
-    """Seconds the response tells the client to wait: Retry-After, else a RateLimit reset (``t``)."""
-    ra = parse_retry_after(ex.header("retry-after"), date_header=ex.header("date"))
-    if ra is not None and ra.kind != "invalid":
-        return ra.seconds if ra.seconds is not None else 0.0
-    for q in parse_ratelimits(ex.response_headers):
-        if q.reset_s is not None:
-            return q.reset_s
-    return None
-
-
 @check("http.ratelimit.none", "http.ratelimit.no-countdown", "http.ratelimit.invalid-header",
-       "http.ratelimit.limited", kind="scan")
+       "http.ratelimit.limited", kind="scan", requires=(Req.BASE_ANSWER,))
 def check_headers(ev: ScanEvidence, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
     responses = [ex for ex in ev.all_exchanges() if ex.ok]
     if not responses:
@@ -111,7 +102,8 @@ def _refill_hides_countdown(points: list[tuple[Exchange, Quota]]) -> bool:
     return quiet_pairs < MIN_COUNTDOWN_SAMPLES - 1
 
 
-@check("http.ratelimit.429-no-retry-after", "http.ratelimit.burst-not-limited", kind="scan")
+@check("http.ratelimit.429-no-retry-after", "http.ratelimit.burst-not-limited", kind="scan",
+       requires=(Req.PROBE_RATELIMIT,))
 def check_burst(ev: ScanEvidence, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
     """429 responses must say how long to wait; an opt-in burst should meet a 429."""
     seen: set[str] = set()

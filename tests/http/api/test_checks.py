@@ -78,10 +78,10 @@ def items(n: int, start: int = 1, **extra: Any) -> list[dict[str, Any]]:
 
 def test_unbounded_and_no_metadata_fire_above_the_thresholds() -> None:
     bad = Endpoint(U, exchanges=[ex("base", body=items(150))])
-    assert rules(run(pagination.check_page_size, ev_of(bad))) == [
-        "http.pagination.no-metadata",
-        "http.pagination.unbounded",
-    ]
+    # one fact, one finding: above the maximum with no metadata is one unbounded finding saying so
+    out = run(pagination.check_page_size, ev_of(bad))
+    assert rules(out) == ["http.pagination.unbounded"]
+    assert out[0].vars["metadata"] == "no pagination metadata"
     ok = Endpoint(
         U,
         exchanges=[
@@ -91,7 +91,13 @@ def test_unbounded_and_no_metadata_fire_above_the_thresholds() -> None:
     assert rules(run(pagination.check_page_size, ev_of(ok))) == []
     small = Endpoint(U, exchanges=[ex("base", body=items(10))])  # "a few items": not above the 10 threshold
     assert rules(run(pagination.check_page_size, ev_of(small))) == []
+    # above the metadata threshold but nothing shows more items exist: unsure (info), not a failure
     assert rules(run(pagination.check_page_size, ev_of(small), pagination_metadata_min_items=5)) == [
+        "http.pagination.unsure"
+    ]
+    more = Endpoint(U, exchanges=[ex("base", body=items(10)),
+                                  ex("page-limit-limit", url=U + "?limit=1000", body=items(40))])
+    assert rules(run(pagination.check_page_size, ev_of(more), pagination_metadata_min_items=5)) == [
         "http.pagination.no-metadata"
     ]
 
