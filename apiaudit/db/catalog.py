@@ -22,6 +22,8 @@ SETTING_NAMES = [
     "statement_timeout",
     "idle_session_timeout",
     "shared_buffers",
+    "log_min_duration_statement",  # with log_statement: is the query log sampled? (checks/logs.py)
+    "log_statement",
 ]
 
 
