@@ -11,7 +11,9 @@ stable statement that can be PREPAREd and EXPLAINed:
 * ``IN ($1, $2, $3)`` and multi-row ``VALUES`` collapse to one element (one shape per query,
   whatever the list length, as pg_stat_statements does on PostgreSQL 18);
 * whitespace folds to single spaces outside quoted identifiers;
-* parameters are renumbered in order of first appearance (a reused ``$1`` stays one parameter).
+* parameters are renumbered in order, one number per occurrence (``$2 ... $2 ... $1`` becomes
+  ``$1 ... $2 ... $3``): the regex mask that keys the cache cannot tell a reused parameter from a
+  new one, so neither may the sample; a generic plan does not care.
 
 The fingerprint basis is that text's token stream, unquoted words lower-cased (spacing and case do
 not matter; ``IN (...)`` and ``= $1`` stay apart: libpg_query's own fingerprint merges them, which
@@ -61,12 +63,10 @@ def _fold(text: str) -> str:
     if "(" in text:
         text = _IN_LIST.sub(r"\1\2", text)
         text = _VALUES.sub(r"\1", text)
-    numbers: dict[str, int] = {}
+    counter = iter(range(1, 1_000_000))
 
     def renumber(m: re.Match[str]) -> str:
-        if m.group(1) is not None:
-            return m.group(1)
-        return f"${numbers.setdefault(m.group(2), len(numbers) + 1)}"
+        return m.group(1) if m.group(1) is not None else f"${next(counter)}"
 
     return _PARAM.sub(renumber, text) if "$" in text else text
 
