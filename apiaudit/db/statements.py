@@ -55,6 +55,11 @@ def to_workload(
     return list(merged.values()), hidden
 
 
+def statements_query(version: int) -> str:
+    """Which statements*.sql fits the server: PG 17 renamed blk_read_time, PG 13 total_time."""
+    return "statements_pg17" if version >= 170000 else "statements" if version >= 130000 else "statements_pg12"
+
+
 def collect_statements(
     col: Collector, server: dict[str, Any], limit: int, notices: list[str], raw: dict[str, str] | None = None
 ) -> list[WorkloadQuery] | None:
@@ -64,7 +69,7 @@ def collect_statements(
             "(CREATE EXTENSION pg_stat_statements; it needs shared_preload_libraries)"
         )
         return None
-    name = "statements" if int(server.get("version_num") or 0) >= 130000 else "statements_pg12"
+    name = statements_query(int(server.get("version_num") or 0))
     rows = col.rows(name, {"limit": limit}, pgss_schema=server.get("pgss_schema") or "public")
     if rows is None:
         notices.append(
