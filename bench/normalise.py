@@ -21,10 +21,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from legacy_normaliser import legacy_sample  # noqa: E402
+from legacy_normaliser import legacy_sample
 
-from apiaudit.db import fingerprint as fpmod  # noqa: E402
-from apiaudit.db import pgnorm  # noqa: E402
+from apiaudit.db import fingerprint as fpmod
+from apiaudit.db import pgnorm
 
 PREFIX = "2026-01-01 00:00:{s:02d}.{ms:03d} UTC [{pid}] 6650a1b2.{pid:x} 0 app@shop LOG:  statement: "
 

@@ -36,11 +36,13 @@ _TYPES = (
     r"|tsquery|tsvector|oid|regclass|citext"
 )
 # The last word of each type name _TYPES knows ("double precision", "with time zone", "varying").
-_TYPE_WORDS = frozenset(
-    "interval date time timestamp timestamptz timetz zone uuid json jsonb inet cidr macaddr macaddr8 numeric "
-    "decimal bigint smallint integer int int2 int4 int8 real float4 float8 precision text varchar varying "
-    "bool boolean bytea money xml tsquery tsvector oid regclass citext".split()
-)
+_TYPE_WORDS = frozenset({
+    "interval", "date", "time", "timestamp", "timestamptz", "timetz", "zone", "uuid", "json", "jsonb", "inet",
+    "cidr", "macaddr", "macaddr8", "numeric", "decimal", "bigint", "smallint", "integer", "int", "int2",
+    "int4", "int8", "real", "float4", "float8", "precision", "text", "varchar", "varying", "bool", "boolean",
+    "bytea", "money", "xml", "tsquery", "tsvector", "oid", "regclass", "citext",
+})
+
 _FIELDS = r"(?:year|month|day|hour|minute|second)\b(?:\s+to\s+(?:month|hour|minute|second)\b)?"
 _TYPED = re.compile(rf'(?<![\w."$])({_TYPES})\s+(\$\d+)(\s+{_FIELDS})?', re.I)
 # EXTRACT(EPOCH FROM x): the field is a string constant to the parser, so it becomes "$n FROM", which
