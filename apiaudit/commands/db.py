@@ -96,7 +96,6 @@ def command(
     options.deadline_s = deadline_seconds("db", deadline, cfg.db)
     from apiaudit.db.logs.filters import cli_options
 
-    options.log_options.update(cli_options(options.dsn, database=log_database, user=log_user,
-                                           application=log_application))
+    options.log_options.update(cli_options(database=log_database, user=log_user, application=log_application))
     report = run_db_audit(options, cfg)
     return finish(report, common, cfg)

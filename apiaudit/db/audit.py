@@ -87,6 +87,10 @@ class DbOptions:
         if timeout < 1:
             raise UsageError(f"--statement-timeout must be at least 1 ms (got {timeout})")
         logs_cfg = dict(getattr(cfg, "logs", {}) or {})
+        if target:  # the default --log-database: a shared server log's other databases stay out
+            from apiaudit.db.logs.filters import dsn_database
+
+            logs_cfg["dsn_database"] = dsn_database(target)
         return cls(
             dsn=checked_dsn(target) if target else None,
             logs=paths,

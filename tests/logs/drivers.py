@@ -22,7 +22,8 @@ REQUESTS = 40
 
 
 def cid(i: int) -> uuid.UUID:
-    return uuid.UUID(int=0x6F1C2B1E_0000_4A4A_8888_000000000000 + i)
+    """The i-th customer's key (request i asks for customer i; past the last one, round again)."""
+    return uuid.UUID(int=0x6F1C2B1E_0000_4A4A_8888_000000000000 + 1 + (i - 1) % CUSTOMERS)
 
 
 SCHEMA = f"""
@@ -136,3 +137,21 @@ def django_requests(dsn: str, *, lazy_plans: bool = False) -> None:
                 for _sid, plan_id in subs:
                     conn.execute('SELECT "plans"."id", "plans"."name" FROM "plans" WHERE "plans"."id" = %s '
                                  'LIMIT 21', (plan_id,)).fetchall()
+
+
+def varied_requests(dsn: str, *, pause_s: float, requests: int = 24) -> None:
+    """Requests of different handlers in random order on one persistent autocommit connection (no request
+    signature to learn), each reading a customer by key after a handler-specific list; ``pause_s`` idle
+    time between requests, statements within a request back to back."""
+    import random
+    import time
+
+    lists = [f"SELECT {what} FROM {table}" for table in ("tags", "plans", "subscriptions", "invoices")
+             for what in ("count(*)", "min(1)")]
+    rng = random.Random(7)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        for i in range(1, requests + 1):
+            conn.execute(rng.choice(lists)).fetchall()
+            for query in (CUSTOMER, INVOICES):
+                conn.execute(query.replace("$1", "%s"), (cid(i),)).fetchall()
+            time.sleep(pause_s)

@@ -27,6 +27,7 @@ def runs(log_cluster: LogLab) -> dict[str, dict[str, Path]]:
         "sqla_lazy": lab.run("sqla_lazy", lambda dsn: d.sqlalchemy_psycopg2(dsn, lazy=True)),
         "django": lab.run("django", d.django_requests),
         "django_plans": lab.run("django_plans", lambda dsn: d.django_requests(dsn, lazy_plans=True)),
+        "varied_paused": lab.run("varied_paused", lambda dsn: d.varied_requests(dsn, pause_s=0.15)),
     }
 
 
@@ -78,3 +79,14 @@ def test_django_lazy_fk_with_repeated_keys_is_n_plus_one_not_cache(runs: dict[st
     assert f.evidence["parent_sample"].startswith('SELECT "subscriptions"."id"')
     assert f.evidence["units"] == d.REQUESTS and f.evidence["statements"] == 20 * d.REQUESTS
     assert "db.cache.hot-read" not in found
+
+
+def test_idle_gaps_relative_to_the_session_rhythm(runs: dict[str, dict[str, Path]]) -> None:
+    """Handlers in random order on one autocommit connection (nothing to learn a signature from), 150 ms
+    apart while a request's statements follow each other within milliseconds: far below the absolute
+    1 s idle gap, far above the session's own rhythm — one unit per request."""
+    ev, found = n_plus_one(runs["varied_paused"]["stderr"])
+    assert ev.stats["log_units_rhythm"] >= 15 and ev.stats["log_units"] >= 20
+    assert ev.nplusone == [] and "db.nplusone.lazy-load" not in found
+    patient = analyze(runs["varied_paused"]["stderr"], idle_gap_ms=60_000)  # the absolute gap plays no part
+    assert patient.stats["log_units_rhythm"] >= 15 and patient.nplusone == []

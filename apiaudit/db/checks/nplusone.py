@@ -127,7 +127,7 @@ def check_calls_ratio(ev: Any, ctx: CheckContext) -> Iterator[Finding | NotAppli
              "parent_sample": best.sample, "parent_rows": best.rows, "parent_calls": best.calls,
              "batched_sql": batched_sql(child.sample)},
             {"child_calls": child.calls, "parent_calls": best.calls, "parent_rows": best.rows,
-             "calls_per_parent_call": round(ratio, 2), "confidence": "low"},
+             "calls_per_parent_call": round(ratio, 2), "confidence": "guess"},
         )
 
 

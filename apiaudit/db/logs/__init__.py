@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import IO, Any
 
-from apiaudit.db.logs import csvlog, jsonlog, sqlfile, stderr
+from apiaudit.db.logs import csvlog, jsonlog, sqlfile, stderr, wrappers
 from apiaudit.db.logs.collector import DEFAULT_RESETS, Collector
 from apiaudit.db.logs.evidence import HotRead, LogEvidence, NPlusOnePattern, SessionStats, SingleSelectTx
 from apiaudit.db.logs.filters import from_options
@@ -111,12 +111,20 @@ def _parse(path: str, head: bytes, stream: IO[bytes], fmt: str, fixed: Prefix | 
     seen = fmt if fmt != "auto" else sniff(head, path)
     if fixed is not None and fmt == "auto" and seen == "sql":
         seen = "stderr"  # --log-prefix only means something for a stderr log: never read it as a script
+    head_lines = split_lines(head.decode("utf-8", "replace"))[:400]
+    if seen is None and fixed is None and detect_prefix(head_lines):
+        seen = "stderr"  # a prefix whose last character is glued to the severity (Azure's "%t-%c-")
     if seen is None:
         return None, "not a PostgreSQL log or SQL file (binary or unrecognised content); see --log-format"
     why = None
-    lines = Lines(stream)  # split on "\n" only: a CR inside a logged value is data, never a new entry
-    if seen == "stderr":
-        pfx = fixed or detect_prefix(split_lines(head.decode("utf-8", "replace"))[:400])
+    reader = Lines(stream)  # split on "\n" only: a CR inside a logged value is data, never a new entry
+    lines: Any = reader
+    wrapper = wrappers.detect(head_lines) if seen in ("stderr", "jsonlog") else None
+    if seen == "stderr" or wrapper:
+        if wrapper:  # syslog, Heroku logplex, Cloud SQL export: stderr lines inside another record
+            head_lines, lines = list(wrappers.unwrap(head_lines, wrapper)), wrappers.unwrap(reader, wrapper)
+            fixed = fixed or (compile_prefix(wrappers.LOGPLEX_PREFIX) if wrapper == "logplex" else None)
+        pfx = fixed or detect_prefix(head_lines)
         if pfx is None:
             return None, ("could not recognise the log_line_prefix of this stderr log; pass it with "
                           "--log-prefix (SHOW log_line_prefix), or use csvlog/jsonlog")
@@ -124,14 +132,15 @@ def _parse(path: str, head: bytes, stream: IO[bytes], fmt: str, fixed: Prefix | 
         if why:
             why += ": statements cannot be grouped into sessions; N+1 and transaction checks are skipped"
         got = stderr.parse(lines, pfx, coll)
+        seen = f"stderr ({wrapper})" if wrapper else seen
     elif seen == "csvlog":
         got = csvlog.parse(lines, coll)
     elif seen == "jsonlog":
         got = jsonlog.parse(lines, coll)
     else:
         got = sqlfile.parse(lines, coll, session=path)
-    got["lines"] += lines.overlong
-    got["unparsed"] += lines.overlong
+    got["lines"] += reader.overlong
+    got["unparsed"] += reader.overlong
     for key in counts:
         counts[key] += got[key]
     return seen, why

@@ -14,6 +14,7 @@ open sessions, never on the size of the log.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from statistics import median
 from typing import Any
@@ -28,6 +29,7 @@ DEFAULT_RESETS = ("DISCARD ALL", "RESET ALL", "SELECT PG_ADVISORY_UNLOCK_ALL()",
                   "UNLISTEN *", "SET SESSION AUTHORIZATION DEFAULT")
 RHYTHM_FACTOR = 20.0  # an idle gap 20x the session's usual gap between statements ends a unit...
 RHYTHM_FLOOR_S = 0.1  # ...when it is at least 100 ms (a request's statements follow each other within ms)
+RHYTHM_GAPS = 16  # "usual": the lower quartile of the session's last 16 gaps (inter-request gaps are fewer)
 SAMPLED_MIN_MS = 1.0  # the fastest statement logged with its duration took >= 1 ms: log_min_duration_statement > 0
 MAX_UNIT = 20_000  # statements; a longer "unit" is analysed and restarted (a batch job, not a request)
 MAX_RAW_CACHE = 50_000  # distinct raw statement texts remembered (extended protocol repeats them)
@@ -60,7 +62,7 @@ class _Session:
     tx_statements: int = 0
     tx_select: str | None = None  # fingerprint of the only statement so far, when a SELECT
     last: _Query | None = None  # the last statement, for log_duration's separate "duration:" line
-    rhythm: float = 0.05  # moving average of the gaps between this session's statements (s)
+    gaps: list[float] = field(default_factory=list)  # the last RHYTHM_GAPS gaps between its statements (s)
     head_again: int = -1  # where the unit's first statement came back (a new request, if its second follows)
     signature: tuple[str, str] | None = None  # the first two statements of this connection's requests
 
@@ -78,6 +80,7 @@ class Collector:
         self.queries: dict[str, _Query] = {}
         self.kinds: dict[str, str] = {}
         self._raw: dict[str, _Query] = {}
+        self._shapes: dict[str, _Query] = {}  # text with literals masked -> its query
         self.literal_queries: set[str] = set()
         self._sessions: dict[str, _Session] = {}
         self.book = PatternBook()
@@ -147,7 +150,7 @@ class Collector:
         if verdict is False:
             self.counts["filtered_out"] += 1
             return False
-        if verdict is None:
+        if verdict is None and msg.startswith(("statement: ", "execute ", "duration: ")):
             self.counts["filter_unknown"] += 1
         return True
 
@@ -243,15 +246,17 @@ class Collector:
     def _gap(self, st: _Session, gap: float, ts: float) -> None:
         """Close the unit on an idle gap: the absolute one, or one far beyond the session's own rhythm
         (only with sub-second timestamps: with whole seconds every second boundary looks like a gap)."""
-        limit = self.idle_gap_s
-        if ts != int(ts):
-            limit = min(limit, max(RHYTHM_FLOOR_S, RHYTHM_FACTOR * st.rhythm))
-        if gap > limit:
-            if gap <= self.idle_gap_s:
-                self.counts["units_rhythm"] += 1
+        gaps = st.gaps
+        if gap > self.idle_gap_s:
             self._close_unit(st)
-        else:
-            st.rhythm = 0.8 * st.rhythm + 0.2 * gap
+        elif gap > RHYTHM_FLOOR_S and len(gaps) >= 4 and ts != int(ts):
+            usual = sorted(gaps)[len(gaps) // 4]
+            if gap > RHYTHM_FACTOR * usual:
+                self.counts["units_rhythm"] += 1
+                self._close_unit(st)
+        gaps.append(gap)
+        if len(gaps) > RHYTHM_GAPS:
+            del gaps[0]
 
     def _signature(self, st: _Session, unit: list[Entry], fp: str) -> None:
         """A persistent autocommit connection (Django CONN_MAX_AGE, a worker loop) logs nothing between
@@ -286,6 +291,22 @@ class Collector:
             self._close_unit(st)
 
     def _shape(self, text: str) -> _Query:
+        # Simple-protocol texts (Django, psycopg2, ClientCursor) carry their literals: each is new, and a
+        # full fingerprint costs ~100 µs. Texts that differ only in quoted strings and numbers have the same
+        # fingerprint, so one C-level substitution keys a cache of shapes (``$`` texts: see _raw).
+        key = None if "$" in text else _LITERALS.sub("?", text)
+        if key is not None:
+            q = self._shapes.get(key)
+            if q is not None:
+                return q
+        q = self._fingerprinted(text)
+        if key is not None:
+            if len(self._shapes) >= MAX_RAW_CACHE:
+                self._shapes.clear()
+            self._shapes[key] = q
+        return q
+
+    def _fingerprinted(self, text: str) -> _Query:
         fp, sample = fingerprint(text)
         q = self.queries.get(fp)
         if q is None:
@@ -391,6 +412,8 @@ class Collector:
         return self.client_sessions, med_stmts, med_life, span
 
 
+# Quoted strings ('it''s', E'…' keeps its E), and numbers that stand alone (not the 1 of title_1).
+_LITERALS = re.compile(r"'(?:[^']|'')*'|(?<![\w.])\d+(?:\.\d+)?(?![\w.])")
 _CONTROL = frozenset({"begin", "commit", "rollback", "reset", "savepoint"})
 _KNOWN = frozenset({"DETAIL", "STATEMENT", "HINT", "CONTEXT", "WARNING", "FATAL", "PANIC", "NOTICE", "INFO",
                     "DEBUG", "DEBUG1", "DEBUG2", "DEBUG3", "DEBUG4", "DEBUG5", "LOCATION", "QUERY"})

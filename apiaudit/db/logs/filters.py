@@ -52,17 +52,16 @@ def from_options(options: dict[str, Any]) -> LogFilter | None:
     return LogFilter(database=default, defaulted=True) if default else None
 
 
-def cli_options(dsn: str | None, *, database: str | None, user: str | None,
-                application: str | None) -> dict[str, Any]:
-    """``logs`` options from the command line (they win over apiaudit.yaml) plus the DSN's database."""
+def cli_options(*, database: str | None, user: str | None, application: str | None) -> dict[str, Any]:
+    """``logs`` options from the command line; they win over apiaudit.yaml."""
     given = {"database": database, "user": user, "application": application}
-    return {**{k: v for k, v in given.items() if v}, "dsn_database": dsn_database(dsn)}
+    return {k: v for k, v in given.items() if v}
 
 
 def connection_who(msg: str) -> Who:
     """``connection authorized: user=app database=shop application_name=web`` → (shop, app, web)."""
-    fields = dict(_CONNECTION.findall(msg))
-    return fields.get("database"), fields.get("user"), fields.get("application_name")
+    fields = dict(_CONNECTION.findall(msg))  # application_name is left out when it is empty
+    return fields.get("database", ""), fields.get("user", ""), fields.get("application_name", "")
 
 
 def dsn_database(dsn: str | None) -> str | None:

@@ -40,15 +40,22 @@ _ESCAPES: dict[str, str] = {
     "%": "%",
 }
 
-# Prefixes seen in the wild, most specific first: this project's test clusters, Debian's default,
-# pgBadger's recommendation, Amazon RDS, bare timestamp + pid, and no prefix at all.
+# Prefixes seen in the wild, most specific first: this project's test clusters, Debian's default (and
+# its 9.x one), pgBadger's recommendation, Cloud SQL, Amazon RDS/Aurora, Azure, bare timestamp + pid,
+# and no prefix at all. Any other one: --log-prefix.
 COMMON_PREFIXES: tuple[str, ...] = (
     "%m [%p] %c %x %q%u@%d ",
     "%m [%p] %q%u@%d ",
+    "%t [%p-%l] %q%u@%d ",
     "%t [%p]: [%l-1] user=%u,db=%d,app=%a,client=%h ",
+    "%m [%p]: [%l-1] user=%u,db=%d,app=%a,client=%h ",
     "%t [%p]: user=%u,db=%d,app=%a,client=%h ",
+    "%m [%p]: [%l-1] db=%d,user=%u ",
     "%t [%p]: [%l-1] ",
     "%t:%r:%u@%d:[%p]:",
+    "%m:%r:%u@%d:[%p]:",
+    "%t-%c-",
+    "%m-%c-",
     "%m [%p] %c ",
     "%m %c ",
     "%m [%p] ",
