@@ -55,9 +55,19 @@ def to_workload(
     return list(merged.values()), hidden
 
 
-def statements_query(version: int) -> str:
-    """Which statements*.sql fits the server: PG 17 renamed blk_read_time, PG 13 total_time."""
-    return "statements_pg17" if version >= 170000 else "statements" if version >= 130000 else "statements_pg12"
+PG17_IO = "s.shared_blk_read_time + s.shared_blk_write_time + s.local_blk_read_time + s.local_blk_write_time"
+
+
+def statements_query(version: int, pgss_schema: str) -> tuple[str, dict[str, str]]:
+    """The statements*.sql that fits the server, and its substitutions: pg_stat_statements read through
+    its extension's schema (the pinned search_path does not reach it); PG 17 renamed blk_read_time and
+    blk_write_time (shared_/local_ variants); PG 12 has total_time (statements_pg12.sql)."""
+    from apiaudit.db.naming import quote_ident
+
+    replace = {"FROM pg_stat_statements s": f"FROM {quote_ident(pgss_schema)}.pg_stat_statements s"}
+    if version >= 170000:
+        replace["s.blk_read_time + s.blk_write_time"] = PG17_IO
+    return ("statements" if version >= 130000 else "statements_pg12"), replace
 
 
 def collect_statements(
@@ -69,8 +79,8 @@ def collect_statements(
             "(CREATE EXTENSION pg_stat_statements; it needs shared_preload_libraries)"
         )
         return None
-    name = statements_query(int(server.get("version_num") or 0))
-    rows = col.rows(name, {"limit": limit}, pgss_schema=server.get("pgss_schema") or "public")
+    name, replace = statements_query(int(server.get("version_num") or 0), server.get("pgss_schema") or "public")
+    rows = col.rows(name, {"limit": limit}, replace=replace)
     if rows is None:
         notices.append(
             "pg_stat_statements could not be read (missing rights or not preloaded): "

@@ -1,4 +1,5 @@
--- Top statements of the current database from pg_stat_statements (PG 13-16 column names),
+-- Top statements of the current database from pg_stat_statements (PG 13-16 column names; on 17+
+-- statements.py substitutes the shared_/local_ I/O timings for blk_read_time + blk_write_time),
 -- by total execution time. Transaction control, SET/SHOW, EXPLAIN/PREPARE (our own included) are
 -- left out (\y is a word boundary in PostgreSQL regular expressions; \b would be a backspace).
 SELECT
