@@ -22,8 +22,6 @@ SETTING_NAMES = [
     "statement_timeout",
     "idle_session_timeout",
     "shared_buffers",
-    "log_min_duration_statement",  # with log_statement: is the query log sampled? (checks/logs.py)
-    "log_statement",
 ]
 
 
@@ -35,12 +33,11 @@ class Collector:
         self.errors = errors
         self.queries = 0
 
-    def rows(
-        self, name: str, params: dict[str, Any] | None = None, schemas: dict[str, str] | None = None
-    ) -> list[Row] | None:
+    def rows(self, name: str, params: dict[str, Any] | None = None, *, replace: dict[str, str] | None = None
+             ) -> list[Row] | None:
         try:
             self.queries += 1
-            return fetch_all(self.conn, name, params, schemas)
+            return fetch_all(self.conn, name, params, replace=replace)
         except Exception as exc:  # psycopg.Error, timeouts: recorded, the audit goes on
             self.errors.append({"where": f"db query {name}", "message": redact_text(_first_line(exc))})
             _recover(self.conn)
@@ -48,17 +45,15 @@ class Collector:
 
 
 def fetch_all(
-    conn: Any, name: str, params: dict[str, Any] | None = None, schemas: dict[str, str] | None = None
+    conn: Any, name: str, params: dict[str, Any] | None = None, *, replace: dict[str, str] | None = None
 ) -> list[Row]:
     """Run one named query of ``apiaudit/db/sql`` (pinned, read-only, rolled back); rows as dicts.
-
-    ``schemas`` fills ``{key}`` placeholders with quoted schema names (an extension's schema: it
-    is not on the pinned search_path)."""
+    ``replace``: fixed text substitutions (an extension's schema, a version's column names)."""
     from psycopg.rows import dict_row
 
     text = load_sql(name)
-    for key, schema in (schemas or {}).items():
-        text = text.replace("{" + key + "}", '"' + schema.replace('"', '""') + '"')
+    for old, new in (replace or {}).items():
+        text = text.replace(old, new)
     with readonly(conn, row_factory=dict_row) as cur:
         cur.execute(text, params or {})
         return [dict(r) for r in cur.fetchall()]

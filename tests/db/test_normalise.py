@@ -49,9 +49,11 @@ def test_extract_interval_fields_and_casts() -> None:
 def test_pg_stat_statements_18_squashed_lists_and_reused_parameters() -> None:
     assert fingerprint("SELECT * FROM t WHERE id IN ($1 /*, ... */)")[0] == fingerprint(
         "SELECT * FROM t WHERE id IN (1, 2, 3)")[0]
-    # a reused parameter stays one parameter; numbering follows first appearance
+    # one number per occurrence, in order: the cache key (the regex mask) cannot see reuse either
     assert fingerprint("SELECT * FROM t WHERE a = $2 OR b = $2 OR c = $1")[1] == (
-        "SELECT * FROM t WHERE a = $1 OR b = $1 OR c = $2")
+        "SELECT * FROM t WHERE a = $1 OR b = $2 OR c = $3")
+    assert fingerprint("SELECT * FROM t WHERE a = 0 OR b = 0 OR c = 0")[0] == fingerprint(
+        "SELECT * FROM t WHERE a = $1 OR b = $1 OR c = $2")[0]
 
 
 @pytest.mark.pg
