@@ -32,7 +32,12 @@ class MonitorEvidence:
         return True  # each check says itself what it could not read (failed), with NotApplicable
 
     def to_measurements(self) -> dict[str, Any]:
+        from apiaudit.monitor.checks.alerts import covers
+
+        coverage = {kind: [r["name"] for r in self.alert_rules if covers(kind, r["expr"], self)]
+                    for kind in ("latency", "error rate", "saturation")}
         return {"monitoring": {
+            "alert_coverage": coverage,
             "server": self.server, "window": self.window, "job": self.job, "histogram": self.histogram,
             "route_label": self.route_label, "latency": self.latency, "errors": self.errors,
             "alert_rules": len(self.alert_rules), "targets_down": [t for t in self.targets if t["health"] != "up"],

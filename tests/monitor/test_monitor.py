@@ -7,6 +7,7 @@ one scrape job points at a closed port, one rule names a metric no target has.""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from prometheus_server import prometheus, sparse
@@ -19,7 +20,7 @@ def by_rule(report: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
     return out
 
 
-def test_latency_errors_alerts_and_targets_from_prometheus(run_cli: Any, monitored: str) -> None:
+def test_latency_errors_alerts_and_targets_from_prometheus(run_cli: Any, monitored: str, tmp_path: Path) -> None:
     res = run_cli("monitor", monitored, "--window", "5m", "--format", "json")
     assert res.code == 1, res  # the flaky route's 5xx rate and the down target are high
     report = json.loads(res.stdout)
@@ -42,6 +43,12 @@ def test_latency_errors_alerts_and_targets_from_prometheus(run_cli: Any, monitor
     # redis_exporter: 14 of 20 lookups hit = 70 %, between the 50 % critical and 80 % warning levels
     assert [f["rule"] for f in found.get("monitor.cache.hitrate-low", [])] == ["monitor.cache.hitrate-low"]
     assert status["caching.hit_rate"] == "warn"
+    coverage = report["measurements"]["monitoring"]["alert_coverage"]
+    assert coverage == {"latency": ["ApiLatencyP95High"], "error rate": ["ApiErrorRateHigh"],
+                        "saturation": ["ApiCpuHigh"]}
+    (tmp_path / "monitor.json").write_text(res.stdout)
+    html = run_cli("report", "monitor.json", "--format", "html", "--fail-on", "none")
+    assert "Production latency per route" in html.stdout and "Alert coverage (Prometheus)" in html.stdout
 
 
 def test_unlabelled_slow_api_with_one_rule_and_a_cold_cache(run_cli: Any) -> None:
