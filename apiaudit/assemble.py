@@ -93,9 +93,12 @@ def assemble(
     errors: list[dict[str, str]] | None = None,
     workload: list[dict[str, Any]] | None = None,
     measurements: dict[str, Any] | None = None,
+    skipped: list[dict[str, str]] | None = None,
 ) -> Report:
     findings = resolve(run.findings, ruleset)
-    checklist = build_checklist(ruleset.checklist, findings, run.covered, not_assessed_reasons(run, ruleset))
+    # Reasons may quote target URLs (and their passwords): redacted like every other string (issue 12).
+    checklist = build_checklist(ruleset.checklist, findings, run.covered,
+                                redact_value(not_assessed_reasons(run, ruleset)), redact_value(run.unmeasured))
     return Report(
         kind=kind,
         targets=[redact_value(t) for t in targets],
@@ -108,7 +111,42 @@ def assemble(
         stats=dict(stats or {}),
         errors=printable(redact_value(list(errors or []) + run.errors)),
         measurements=redact_value(dict(measurements or {})),
+        skipped=printable(redact_value(list(skipped or []))),
     )
+
+
+def judged_items(report: Report) -> tuple[set[str], dict[str, str], dict[str, str]]:
+    """From a finished checklist: items judged on evidence, reasons of the unjudged, and the items
+    that were only partly measured (judged by a problem finding, with the reason kept)."""
+    assessed = {c.id for c in report.checklist if c.status != "not_assessed" and not c.reason}
+    reasons = {c.id: c.reason for c in report.checklist if c.status == "not_assessed" and c.reason}
+    unmeasured = {c.id: c.reason for c in report.checklist if c.status != "not_assessed" and c.reason}
+    return assessed, reasons, unmeasured
+
+
+def reresolve(report: Report, ruleset: RuleSet) -> Report:
+    """A saved report judged again under ``ruleset`` (``apiaudit report``, the CI gate): severities and
+    ``off`` from the config applied, ``known`` flags dropped (only this run's --baseline may set them),
+    checklist and score rebuilt. Items a saved report did not assess stay not assessed unless a finding
+    now above info makes them warn/fail; an unknown rule keeps its saved severity."""
+    findings: list[ReportFinding] = []
+    for f in report.findings:
+        rule = ruleset.rules.get(f.rule)
+        if rule is not None and not rule.enabled:
+            continue
+        if rule is not None:
+            f.severity, f.checklist = rule.severity, rule.checklist
+        f.known = False
+        findings.append(f)
+    order = {item: i for i, item in enumerate(ruleset.checklist)}
+    findings.sort(key=lambda r: (-r.severity, order.get(r.checklist, 99), r.rule, r.fingerprint))
+    for i, f in enumerate(findings, 1):
+        f.id = f"f{i}"
+    assessed, reasons, unmeasured = judged_items(report)
+    report.findings = findings
+    report.checklist = build_checklist(ruleset.checklist, findings, assessed, reasons, unmeasured)
+    report.score = compute_score(report.checklist)
+    return report
 
 
 def merge_reports(reports: list[Report], ruleset: RuleSet) -> Report:
@@ -119,12 +157,15 @@ def merge_reports(reports: list[Report], ruleset: RuleSet) -> Report:
     findings: list[ReportFinding] = []
     assessed: set[str] = set()
     reasons: dict[str, str] = {}
+    unmeasured: dict[str, str] = {}
     for rep in reports:
-        for item in rep.checklist:
-            if item.status != "not_assessed":
-                assessed.add(item.id)
-            elif item.reason and (item.id not in reasons or reasons[item.id] in GENERIC_REASONS):
-                reasons[item.id] = item.reason  # a side's specific reason beats another's generic hint
+        judged, why, partial = judged_items(rep)
+        assessed |= judged
+        for item_id, reason in partial.items():
+            unmeasured.setdefault(item_id, reason)
+        for item_id, reason in why.items():
+            if item_id not in reasons or reasons[item_id] in GENERIC_REASONS:
+                reasons[item_id] = reason  # a side's specific reason beats another's generic hint
         for f in rep.findings:
             if f.fingerprint not in seen:
                 seen.add(f.fingerprint)
@@ -133,7 +174,10 @@ def merge_reports(reports: list[Report], ruleset: RuleSet) -> Report:
     findings.sort(key=lambda r: (-r.severity, order.get(r.checklist, 99), r.rule, r.fingerprint))
     for i, f in enumerate(findings, 1):
         f.id = f"f{i}"
-    checklist = build_checklist(ruleset.checklist, findings, assessed, reasons)
+    # Judged by any side counts as judged; an item only partly measured on one side stays partial
+    # unless another side judged it fully.
+    unmeasured = {k: v for k, v in unmeasured.items() if k not in assessed}
+    checklist = build_checklist(ruleset.checklist, findings, assessed, reasons, unmeasured)
     stats: dict[str, Any] = {}
     for rep in reports:
         for key, value in rep.stats.items():
@@ -160,4 +204,5 @@ def merge_reports(reports: list[Report], ruleset: RuleSet) -> Report:
         stats=stats,
         errors=[e for rep in reports for e in rep.errors],
         measurements=measurements,
+        skipped=[s for rep in reports for s in rep.skipped],
     )

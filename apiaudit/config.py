@@ -21,6 +21,7 @@ from apiaudit.rules import RuleSet, load_rules
 from apiaudit.yamlfile import YamlDoc, load_file
 
 DEFAULT_CONFIG = "apiaudit.yaml"
+MAX_NUMBER = 2**53  # no count, size or number of seconds is larger; bigger values overflow floats/timers
 RESOURCE_CLASSES = ("sensitive", "short", "medium", "long", "immutable")
 
 # Types: "int", "number", "bool", "str", "list[str]", "dict[str]" (str->str), "severity", or a tuple
@@ -38,19 +39,23 @@ SCHEMA: dict[str, Any] = {
         "max_body_bytes": "int", "openapi": "str", "insecure": "bool", "http2": "bool",
         "allow_methods": "list[str]", "follow_redirects": "bool", "allow_hosts": "list[str]",
         "burst": "int", "burst_seconds": "number", "metrics_path": "str", "retry_after_cap_s": "number",
-        "user_agent": "str",
+        "user_agent": "str", "deadline_s": "number",
     },
     "db": {
         "statement_timeout_ms": "int", "lock_timeout_ms": "int", "top_queries": "int", "analyze": "bool",
         "hypopg": "bool", "min_cost_drop": "number", "workload_limit": "int", "schemas": "list[str]",
         "connect_timeout_s": "number", "explain_user_functions": "bool", "trusted_extensions": "list[str]",
+        "deadline_s": "number",
     },
     "logs": {
         "format": ("auto", "stderr", "csvlog", "jsonlog", "sql"), "prefix": "str", "nplusone_min_repeats": "int",
-        "idle_gap_ms": "number", "reset_statements": "list[str]",
+        "idle_gap_ms": "number", "reset_statements": "list[str]", "database": "str", "user": "str",
+        "application": "str",
     },
+    "ci": {"formats": "list[str]", "output_dir": "str"},
     "cache": {
         "sample_keys": "int", "time_cap_s": "number", "scan_count": "int", "min_lookups": "int", "timeout_s": "number",
+        "deadline_s": "number",
     },
 }
 ENDPOINT_KEYS: dict[str, Any] = {
@@ -73,6 +78,7 @@ class Config:
     db: dict[str, Any] = field(default_factory=dict)
     logs: dict[str, Any] = field(default_factory=dict)
     cache: dict[str, Any] = field(default_factory=dict)
+    ci: dict[str, Any] = field(default_factory=dict)
     ruleset: RuleSet = field(default_factory=RuleSet)
 
     def threshold(self, name: str) -> float:
@@ -175,9 +181,11 @@ def _typed(value: Any, spec: Any, doc: YamlDoc, path: tuple[Any, ...]) -> Any:
             raise ConfigError(f"'{name}' must be a whole number (got {value!r})", where=where)
         if value < 0:
             raise ConfigError(f"'{name}' must not be negative", where=where)
+        if value > MAX_NUMBER:
+            raise ConfigError(f"'{name}' is too large (at most {MAX_NUMBER})", where=where)
         return value
     if spec == "number":
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not _finite(value):
             raise ConfigError(f"'{name}' must be a finite number (got {value!r})", where=where)
         if value < 0:
             raise ConfigError(f"'{name}' must not be negative", where=where)
@@ -214,6 +222,11 @@ def _typed(value: Any, spec: Any, doc: YamlDoc, path: tuple[Any, ...]) -> Any:
             out[str(k)] = str(v)
         return out
     raise AssertionError(f"unknown schema type {spec!r}")
+
+
+def _finite(value: float) -> bool:
+    """Finite and within float range: ``math.isfinite(10**400)`` raises OverflowError."""
+    return -MAX_NUMBER <= value <= MAX_NUMBER and math.isfinite(value)
 
 
 def _endpoints(value: Any, doc: YamlDoc) -> list[dict[str, Any]]:

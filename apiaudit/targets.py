@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from apiaudit.errors import UsageError
-from apiaudit.redact import redact_text, register_secret, register_userinfo
+from apiaudit.redact import encode_userinfo, redact_text, register_secret, register_userinfo
 
 
 def http_url(url: str) -> str:
@@ -50,4 +50,7 @@ def postgres_dsn(dsn: str) -> str:
 
 
 def cache_url(url: str) -> str:
-    return _checked_url(url, ("redis", "rediss", "memcached"), "redis://, rediss:// or memcached://", "cache URL")
+    """Host after the LAST '@' (a password with an unencoded '@' or '/'), user info percent-encoded."""
+    register_userinfo(url)
+    return _checked_url(encode_userinfo(url), ("redis", "rediss", "memcached"),
+                        "redis://, rediss:// or memcached://", "cache URL")

@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 from apiaudit.errors import ConfigError
+from apiaudit.fileio import bounded_read
 
 MAX_NODES = 200_000
 MAX_BYTES = 5 * 1024 * 1024
@@ -66,7 +67,7 @@ MAX_DEPTH = 100  # no real config nests deeper; bounding it keeps the walk off t
 def load_file(path: str | Path) -> YamlDoc:
     p = Path(path)
     try:
-        raw = p.read_bytes()
+        raw = bounded_read(p, limit=MAX_BYTES)
     except OSError as exc:
         raise ConfigError(f"cannot read {p}: {exc.strerror or exc}") from None
     try:
@@ -90,9 +91,9 @@ def _convert(node: yaml.Node, path: Path_, doc: YamlDoc, budget: list[int]) -> A
         for key_node, value_node in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
                 raise ConfigError("YAML merge keys (<<) are not supported", where=_at(doc, key_node))
-            key = _scalar(key_node, doc)
-            if isinstance(key, (dict, list)):
+            if not isinstance(key_node, yaml.ScalarNode):  # `? [a, b]`, `? {k: v}`: refused, never walked
                 raise ConfigError("mapping keys must be scalars", where=_at(doc, key_node))
+            key = _scalar(key_node, doc)
             if key in out:
                 raise ConfigError(f"duplicate key {key!r}", where=_at(doc, key_node))
             doc.lines[(*path, key)] = key_node.start_mark.line + 1
@@ -106,9 +107,7 @@ def _convert(node: yaml.Node, path: Path_, doc: YamlDoc, budget: list[int]) -> A
     return _scalar(node, doc)
 
 
-def _scalar(node: yaml.Node, doc: YamlDoc) -> Any:
-    if not isinstance(node, yaml.ScalarNode):
-        return _convert(node, (), YamlDoc(doc.name, None), [MAX_NODES])
+def _scalar(node: yaml.ScalarNode, doc: YamlDoc) -> Any:
     try:
         return _CONSTRUCTOR.construct_object(node, deep=True)
     except (yaml.YAMLError, ValueError, TypeError, IndexError, OverflowError) as exc:

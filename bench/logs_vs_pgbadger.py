@@ -2,6 +2,7 @@
 """apiaudit's query-log analysis vs pgBadger on the same large stderr log (issue 5's speed bar).
 
     /tmp/venv/bin/python bench/logs_vs_pgbadger.py [--transactions 45000] [--keep LOG]
+    /tmp/venv/bin/python bench/logs_vs_pgbadger.py --app [--mb 120]    # the real-application log (issue 15)
 
 1. A throwaway PostgreSQL cluster (apiaudit.pgcluster) with log_statement = 'all', stderr only.
 2. ``pgbench -i``, then ``pgbench -M simple`` and ``pgbench -M extended`` runs: literals in
@@ -11,7 +12,13 @@
 4. pgBadger's normalised queries are fingerprinted with apiaudit's fingerprint (its ``?`` become
    literals) and the top 20 counts compared with apiaudit's workload.
 
-Needs: PostgreSQL server binaries, pgbench, pgbadger (Debian: postgresql-15, pgbadger).
+``--app``: instead of pgbench, the application workloads of the test suite (SQLAlchemy 2 lazy/eager
+loading over psycopg 3 and psycopg2 with UUID keys, asyncpg's pool, psycopg_pool, a Django-style
+persistent connection): multi-line ORM SQL, extended protocol with DETAIL parameters, UUID literals,
+connection/disconnection lines (bench/app_log.py).
+
+Needs: PostgreSQL server binaries, pgbench, pgbadger (Debian: postgresql-15, pgbadger; installed with
+apt-get when missing and running as root).
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
 from apiaudit import pgcluster  # noqa: E402
 
@@ -117,11 +125,15 @@ def main() -> int:
     ap.add_argument("--keep", help="copy the generated log here")
     ap.add_argument("--big-gb", type=float, default=0.0,
                     help="also analyse the log repeated up to this many GB (apiaudit only): bounded memory")
+    ap.add_argument("--app", action="store_true", help="real application log (ORMs, asyncpg, Django-style)")
+    ap.add_argument("--mb", type=float, default=120.0, help="--app: size of the log to compare, MB")
     ap.add_argument("--child-analyze", nargs=2, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child_analyze:
         child_analyze(*args.child_analyze)
         return 0
+    if not shutil.which("pgbadger") and os.geteuid() == 0:
+        subprocess.run(["apt-get", "install", "-y", "-q", "pgbadger"], check=False, capture_output=True)
     if not shutil.which("pgbadger"):
         print("pgbadger not found (apt-get install pgbadger)", file=sys.stderr)
         return 2
@@ -129,7 +141,15 @@ def main() -> int:
     try:
         log = Path(args.log) if args.log else work / "pgbench.log"
         prefix = pgcluster.LOG_LINE_PREFIX
-        if not args.log:
+        if args.app and not args.log:
+            from app_log import generate_app_log
+
+            log = work / "app.log"
+            prefix, gen_s = generate_app_log(log, args.mb)
+            print(f"generated {log.stat().st_size / 1e6:.1f} MB in {gen_s:.1f} s")
+            if args.keep:
+                shutil.copyfile(log, args.keep)
+        elif not args.log:
             prefix, gen_s = generate(args.transactions, log)
             print(f"generated {log.stat().st_size / 1e6:.1f} MB in {gen_s:.1f} s")
             if args.keep:
@@ -186,6 +206,10 @@ def report(lines: int, ours: list[float], badger: list[float], got: dict[str, An
         mark = "=" if mine == n else "!"
         print(f"  {mark} pgbadger {n:>8}  apiaudit {mine:>8}  {query[:70]}")
     print(f"top-{len(top)} normalised queries with equal counts: {agree}/{len(top)}")
+    ours_total = sum(n for n, _ in got["workload"].values())
+    theirs_total = sum(n for n, _ in theirs.values())
+    print(f"statements (without transaction control): apiaudit {ours_total:,}  pgbadger {theirs_total:,}  "
+          f"queries: apiaudit {len(got['workload']):,}  pgbadger {len(theirs):,} (fingerprinted alike)")
     print(f"apiaudit stats: {json.dumps({k: v for k, v in got['stats'].items() if k.startswith('log_')})}")
 
 

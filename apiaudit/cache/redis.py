@@ -3,11 +3,20 @@
 Commands sent: AUTH/SELECT (from the URL), INFO all, CONFIG GET (maxmemory, maxmemory-policy,
 maxclients), SCAN with COUNT, and pipelined TYPE / PTTL / MEMORY USAGE / OBJECT FREQ on sampled
 keys. Never KEYS, never a write. A command refused by an ACL (NOPERM) becomes a notice.
+
+Bounds: every socket read has ``timeout_s``; the whole collection has the command's deadline, enforced
+by a watchdog that shuts the sockets down (a peer trickling one byte per second never trips a per-read
+timeout). Keys are inspected one SCAN batch at a time and only a bounded prefix of each name is kept
+(``NAME_KEEP`` bytes): a server holding keys with multi-MiB names costs one batch of memory, not the
+whole sample.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import inspect
+import socket
 import time
 from dataclasses import replace
 from typing import Any
@@ -20,11 +29,15 @@ from redis.retry import Retry
 
 from apiaudit.cache.evidence import CacheEvidence, KeySample, display_key, key_prefix
 from apiaudit.cache.limits import Limits
+from apiaudit.deadline import DEFAULT_DEADLINE_S, Deadline, Watchdog
 from apiaudit.errors import AuditError
 from apiaudit.redact import redact_text, register_secret
 
 _LFU_POLICIES = ("allkeys-lfu", "volatile-lfu")
 TYPED_KEYS = 20  # TYPE is asked for the largest sampled keys only
+NAME_KEEP = 200  # bytes of a key name kept for the report (the rest is "…(N bytes)")
+NAME_WHOLE = 1024  # names up to this long are kept whole until TYPE; longer ones are TYPEd in their batch
+BATCH_NAME_BYTES = 1 << 20  # a SCAN batch with more name bytes than this: ask for one key per SCAN from then on
 
 
 def public_url(url: str) -> str:
@@ -37,26 +50,45 @@ def public_url(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
-def collect_redis(url: str, limits: Limits) -> CacheEvidence:
+def collect_redis(url: str, limits: Limits, deadline: Deadline | None = None) -> CacheEvidence:
     parts = urlsplit(url)
     if parts.password:
         register_secret(parts.password)
     ev = CacheEvidence(server=public_url(url), engine="redis")
-    client = redis.Redis.from_url(url, **_client_kwargs(limits))
+    deadline = deadline or Deadline(DEFAULT_DEADLINE_S["cache"])
+    client = redis.Redis.from_url(url, **_client_kwargs(limits, deadline))
     try:
-        info = _info(client, ev)
-        _read_info(ev, info, _db_index(parts.path))
-        _config(client, ev)
-        _sample(client, ev, limits)
+        with Watchdog(deadline, lambda: _cut(client)):
+            try:
+                info = _info(client, ev)
+                _read_info(ev, info, _db_index(parts.path))
+                _config(client, ev)
+            except AuditError:
+                if deadline.expired():
+                    raise AuditError(f"{ev.server}: {deadline.reached('while reading INFO/CONFIG')}") from None
+                raise
+            _sample(client, ev, limits, deadline)
     finally:
         client.close()
     return ev
 
 
-def _client_kwargs(limits: Limits) -> dict[str, Any]:
+def _cut(client: redis.Redis) -> None:
+    """Shut every socket of the client down: a read blocked on a trickling peer returns at once."""
+    pool = client.connection_pool
+    conns = [*getattr(pool, "_available_connections", []), *getattr(pool, "_in_use_connections", [])]
+    for conn in conns:
+        sock = getattr(conn, "_sock", None)
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+
+def _client_kwargs(limits: Limits, deadline: Deadline) -> dict[str, Any]:
     """RESP2 (no HELLO: works on Redis < 6 too) and no CLIENT SETINFO: only the commands listed above."""
+    timeout = max(0.05, deadline.cap(limits.timeout_s))
     kwargs: dict[str, Any] = {
-        "socket_timeout": limits.timeout_s, "socket_connect_timeout": limits.timeout_s,
+        "socket_timeout": timeout, "socket_connect_timeout": timeout,
         "decode_responses": False, "retry_on_timeout": False, "protocol": 2,
         "retry": Retry(NoBackoff(), 0),  # one attempt: a down server is reported, not hammered
     }
@@ -144,54 +176,67 @@ def _config(client: redis.Redis, ev: CacheEvidence) -> None:
     ev.lfu = (ev.policy or "") in _LFU_POLICIES
 
 
-def _scan_keys(client: redis.Redis, ev: CacheEvidence, limits: Limits, deadline: float) -> list[bytes]:
-    seen: dict[bytes, None] = {}
-    cursor: int = 0
-    dropped = False
-    while True:
-        cursor, batch = client.scan(cursor=cursor, count=limits.scan_count)
-        for key in batch:
-            key = key if isinstance(key, bytes) else str(key).encode()
-            if len(seen) < limits.sample_keys:
-                seen[key] = None
-            elif key not in seen:
-                dropped = True
-        if cursor == 0 and not dropped:
-            ev.sample_complete = True
-            break
-        if len(seen) >= limits.sample_keys:
-            ev.notices.append(f"key sample capped at {limits.sample_keys} keys (--sample-keys)")
-            break
-        if time.monotonic() > deadline:
-            ev.notices.append(f"SCAN stopped by the {limits.time_cap_s:g} s time cap after {len(seen)} keys")
-            break
-    return list(seen)
-
-
-def _sample(client: redis.Redis, ev: CacheEvidence, limits: Limits) -> None:
-    deadline = time.monotonic() + limits.time_cap_s
+def _sample(client: redis.Redis, ev: CacheEvidence, limits: Limits, deadline: Deadline) -> None:
+    """SCAN batch by batch, each batch inspected at once; only bounded names are kept across batches."""
+    ends = min(time.monotonic() + limits.time_cap_s, deadline.ends)
+    refused: set[str] = set()
+    found: list[tuple[bytes | None, KeySample]] = []
+    seen: set[bytes] = set()  # 16-byte digests, not names: SCAN may return a key twice
+    cursor, dropped, count = 0, False, limits.scan_count
     try:
-        keys = _scan_keys(client, ev, limits, deadline)
+        while True:
+            cursor, batch = client.scan(cursor=cursor, count=count)
+            new: list[bytes] = []
+            for key in batch:
+                key = key if isinstance(key, bytes) else str(key).encode()
+                digest = hashlib.blake2b(key, digest_size=16).digest()
+                if digest in seen:
+                    continue
+                if len(seen) >= limits.sample_keys:
+                    dropped = True
+                    continue
+                seen.add(digest)
+                new.append(key)
+            if sum(len(k) for k in batch) > BATCH_NAME_BYTES:
+                count = 1  # huge names: smaller batches keep memory to about one name at a time
+            del batch
+            found.extend(_inspect(client, ev, new, refused))
+            del new
+            if cursor == 0 and not dropped:
+                ev.sample_complete = True
+                break
+            if len(seen) >= limits.sample_keys:
+                ev.notices.append(f"key sample capped at {limits.sample_keys} keys (--sample-keys)")
+                break
+            if time.monotonic() > ends:
+                why = "deadline" if deadline.expired() else f"{limits.time_cap_s:g} s time cap"
+                ev.notices.append(f"SCAN stopped by the {why} after {len(seen)} keys")
+                break
     except rex.NoPermissionError:
         ev.ttl_visible = False
         ev.notices.append("SCAN is not permitted for this user: TTL strategy and key sizes cannot be judged")
         return
-    except (rex.ConnectionError, rex.TimeoutError) as exc:
-        raise _fail(ev, exc) from None
-    refused: set[str] = set()
-    found: list[tuple[bytes, KeySample]] = []
-    for start in range(0, len(keys), limits.scan_count):
-        if start and time.monotonic() > deadline:
-            ev.sample_complete = False
-            ev.notices.append(f"key inspection stopped by the {limits.time_cap_s:g} s time cap "
-                              f"after {start} keys")
-            break
-        found.extend(_inspect(client, ev, keys[start:start + limits.scan_count], refused))
-    ev.keys.extend(_with_types(client, ev, found, refused))
+    except (rex.ConnectionError, rex.TimeoutError, AuditError) as exc:
+        if not deadline.expired():
+            raise exc if isinstance(exc, AuditError) else _fail(ev, exc) from None
+        ev.sample_complete = False
+        ev.notices.append(deadline.reached(f"while sampling keys: {len(found)} keys inspected, the rest cut"))
+    if not deadline.expired():
+        ev.keys.extend(_with_types(client, ev, [(k, s) for k, s in found if k is not None], refused))
+    else:
+        ev.keys.extend(s for k, s in found if k is not None)
+    ev.keys.extend(s for k, s in found if k is None)
     ev.sizes_visible = "memory" not in refused
     ev.ttl_visible = "pttl" not in refused
     for what in sorted(refused):
         ev.notices.append(f"{what.upper()} on sampled keys is not permitted for this user; skipped")
+
+
+def shown_name(key: bytes) -> str:
+    """At most ``NAME_KEEP`` bytes of a key name, then its length: never the whole of a huge name."""
+    if len(key) <= NAME_KEEP:
+        return key.decode("utf-8", "backslashreplace")
+    return key[:NAME_KEEP].decode("utf-8", "backslashreplace") + f"…({len(key)} bytes)"
 
 
 def _run(pipe: Any, ev: CacheEvidence) -> list[Any]:
@@ -202,13 +247,18 @@ def _run(pipe: Any, ev: CacheEvidence) -> list[Any]:
 
 
 def _inspect(client: redis.Redis, ev: CacheEvidence, keys: list[bytes],
-             refused: set[str]) -> list[tuple[bytes, KeySample]]:
+             refused: set[str]) -> list[tuple[bytes | None, KeySample]]:
     """PTTL and MEMORY USAGE (and OBJECT FREQ under LFU) per key, one pipeline per batch.
 
     They look keys up without touching LRU/LFU data, but Redis 7 counts PTTL, OBJECT FREQ and TYPE
     as keyspace hits (MEMORY USAGE not): INFO is read before sampling, and ``ev.audit_lookups`` says
     how many lookups the audit added to the counters for the next reader.
+
+    Returned names are whole only up to ``NAME_WHOLE`` bytes (for TYPE later); longer ones get their
+    TYPE now and come back as ``None``.
     """
+    if not keys:
+        return []
     pipe = client.pipeline(transaction=False)
     for key in keys:
         pipe.pttl(key)
@@ -218,25 +268,27 @@ def _inspect(client: redis.Redis, ev: CacheEvidence, keys: list[bytes],
     results = _run(pipe, ev)
     step = 3 if ev.lfu else 2
     ev.audit_lookups += len(keys) * (step - 1)
-    out = []
+    out: list[tuple[bytes, KeySample]] = []
     for i, key in enumerate(keys):
         pttl, size, *rest = results[i * step:(i + 1) * step]
         named = (("pttl", pttl), ("memory", size), ("object", rest[0] if rest else 0))
         refused.update(name for name, value in named if isinstance(value, rex.NoPermissionError))
         if not isinstance(pttl, int) or pttl == -2:  # gone between SCAN and PTTL, or refused
             continue
-        name = key.decode("utf-8", "backslashreplace")
+        name = shown_name(key)
         out.append((key, KeySample(
             key=display_key(name), prefix=key_prefix(name), type="unknown",
             ttl_s=None if pttl == -1 else pttl / 1000.0,
             size_bytes=size if isinstance(size, int) else None,
             freq=rest[0] if rest and isinstance(rest[0], int) else None,
         )))
-    return out
+    long = [pair for pair in out if len(pair[0]) > NAME_WHOLE]
+    typed = iter(_with_types(client, ev, long, refused)) if long else iter(())
+    return [(None, next(typed)) if len(k) > NAME_WHOLE else (k, sample) for k, sample in out]
 
 
 def _with_types(client: redis.Redis, ev: CacheEvidence, found: list[tuple[bytes, KeySample]],
-                refused: set[str]) -> list[KeySample]:
+                refused: set[str]) -> list[KeySample]:  # same order as ``found``
     """TYPE only for the largest keys (the ones a report names), to keep added lookups low."""
     largest = sorted(range(len(found)), key=lambda i: -(found[i][1].size_bytes or 0))[:TYPED_KEYS]
     if not largest:

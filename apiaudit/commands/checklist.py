@@ -32,14 +32,17 @@ def command(
         return 0
     if fmt != "table":
         raise UsageError(f"--format: unknown format {fmt!r} (choose from table, json)")
-    from rich.console import Console
     from rich.table import Table
 
+    from apiaudit.report.console import id_column, listing_console
+
     table = Table(title="API Performance & Scaling Guide — checklist")
-    for col in ("section", "id", "item", "rules"):
-        table.add_column(col)
+    table.add_column("section", no_wrap=True)
+    id_column(table, "id", [row["id"] for row in rows])
+    table.add_column("item")
+    table.add_column("rules")
     for row in rows:
         rules = f"{len(row['rules'])} rules" if row["rules"] else (row["outside"] or "none yet")
         table.add_row(row["section"], row["id"], row["title"], rules)
-    Console().print(table)
+    listing_console(max(len(r["id"]) for r in rows) + 12).print(table)
     return 0

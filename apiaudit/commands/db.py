@@ -6,7 +6,15 @@ from typing import Annotated
 
 import typer
 
-from apiaudit.commands.common import CommonOptions, finish, load_config, with_common_options
+from apiaudit.commands.common import (
+    CommonOptions,
+    DeadlineOpt,
+    check_number,
+    deadline_seconds,
+    finish,
+    load_config,
+    with_common_options,
+)
 
 DsnArg = Annotated[str | None, typer.Argument(help="postgresql://user@host:port/db (or targets.database).")]
 LogOpt = Annotated[
@@ -18,6 +26,11 @@ LogFormatOpt = Annotated[
     str | None, typer.Option("--log-format", help="auto, stderr, csvlog, jsonlog or sql.")
 ]
 LogPrefixOpt = Annotated[str | None, typer.Option("--log-prefix", help="The server's log_line_prefix.")]
+LogDatabaseOpt = Annotated[str | None, typer.Option(
+    "--log-database", help="Audit only this database's statements of a shared log (default: the DSN's database).")]
+LogUserOpt = Annotated[str | None, typer.Option("--log-user", help="Audit only this user's statements.")]
+LogAppOpt = Annotated[str | None, typer.Option(
+    "--log-application", help="Audit only statements of this application_name.")]
 AnalyzeOpt = Annotated[bool, typer.Option("--analyze", help="Opt-in EXPLAIN ANALYZE of plain SELECTs.")]
 UserCodeOpt = Annotated[
     bool,
@@ -42,12 +55,16 @@ def command(
     log: LogOpt = None,
     log_format: LogFormatOpt = None,
     log_prefix: LogPrefixOpt = None,
+    log_database: LogDatabaseOpt = None,
+    log_user: LogUserOpt = None,
+    log_application: LogAppOpt = None,
     analyze: AnalyzeOpt = False,
     explain_user_functions: UserCodeOpt = False,
     top: TopOpt = None,
     statement_timeout: TimeoutOpt = None,
     save_evidence: SaveOpt = None,
     from_evidence: FromOpt = None,
+    deadline: DeadlineOpt = None,
 ) -> int:
     """Audit PostgreSQL: FK indexes, EXPLAIN on the real workload (pg_stat_statements and logs),
     HypoPG-verified index advice, index hygiene, N+1 from query logs, pool and transaction health.
@@ -66,6 +83,8 @@ def command(
 
       apiaudit db --from-evidence ev.json --fail-on medium
     """
+    check_number("--top", top, positive=True)
+    check_number("--statement-timeout", statement_timeout, positive=True)
     cfg = load_config(common)
     from apiaudit.db.audit import DbOptions, run_db_audit
 
@@ -74,5 +93,9 @@ def command(
         statement_timeout_ms=statement_timeout, verbose=common.verbose, quiet=common.quiet,
         save_evidence=save_evidence, from_evidence=from_evidence, explain_user_functions=explain_user_functions,
     )
+    options.deadline_s = deadline_seconds("db", deadline, cfg.db)
+    from apiaudit.db.logs.filters import cli_options
+
+    options.log_options.update(cli_options(database=log_database, user=log_user, application=log_application))
     report = run_db_audit(options, cfg)
     return finish(report, common, cfg)

@@ -46,7 +46,9 @@ def command(
     text = script(endpoints, opts)
     if output:
         try:
-            Path(output).write_text(text, encoding="utf-8")
+            from apiaudit.fileio import atomic_write
+
+            atomic_write(output, text, named=True)
         except OSError as exc:
             raise UsageError(f"cannot write {output}: {exc.strerror or exc}") from None
         print(f"apiaudit: wrote a k6 script for {len(endpoints)} endpoint(s) to {output}", file=sys.stderr)
@@ -56,10 +58,11 @@ def command(
 
 
 def _checked(stages: str | None, p95: float, error_rate: float) -> tuple[tuple[str, int], ...]:
+    from apiaudit.commands.common import check_number
     from apiaudit.report.k6 import GUIDE_STAGES, parse_stages
 
-    if p95 <= 0:
-        raise UsageError(f"--p95 must be positive (got {p95:g})")
+    check_number("--p95", p95, positive=True)  # nan/inf: a threshold k6 would never trip
+    check_number("--error-rate", error_rate)
     if not 0 <= error_rate <= 1:
         raise UsageError(f"--error-rate must be between 0 and 1 (got {error_rate:g})")
     try:
@@ -74,6 +77,7 @@ def _is_url(text: str) -> bool:
 
 def _endpoints(sources: list[str]) -> list[tuple[str, str]]:
     from apiaudit.commands.common import read_report_file
+    from apiaudit.http.targeting import TargetGuard
     from apiaudit.report.k6 import endpoints_of, unique_safe
     from apiaudit.targets import http_url
 
@@ -82,5 +86,8 @@ def _endpoints(sources: list[str]) -> list[tuple[str, str]]:
         if _is_url(source) or "://" in source:
             found.append(("GET", http_url(source)))
         else:
-            found += endpoints_of(read_report_file(source))
+            report = read_report_file(source)
+            guard = TargetGuard(report.targets)  # never load-test a host the report did not audit
+            kept = [(m, u) for m, u in endpoints_of(report) if guard.refusal(u) is None]
+            found += kept
     return unique_safe(found)

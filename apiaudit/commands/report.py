@@ -22,9 +22,11 @@ def command(
 
       apiaudit report scan.json --baseline main.json --fail-on medium
     """
-    from apiaudit.assemble import merge_reports
+    from apiaudit.assemble import merge_reports, reresolve
 
     cfg = load_config(common)
-    reports = [read_report_file(path) for path in files]
+    # The gate re-judges: this config's rule severities/off and this run's --baseline, never the
+    # severities or `known` flags saved by the run that wrote the file.
+    reports = [reresolve(read_report_file(path), cfg.ruleset) for path in files]
     merged = merge_reports(reports, cfg.ruleset)
     return finish(merged, common, cfg)

@@ -39,15 +39,19 @@ def command(
     elif fmt == "markdown" or (rule_id is not None and len(rules) <= 3):
         print("\n\n".join(_markdown(r) for r in rules))
     else:
-        from rich.console import Console
         from rich.table import Table
 
+        from apiaudit.report.console import id_column, listing_console
+
         table = Table(title=f"{len(rules)} rules")
-        for col in ("id", "severity", "checklist", "title"):
-            table.add_column(col)
+        id_column(table, "id", [r.id for r in rules])
+        table.add_column("severity", no_wrap=True)
+        id_column(table, "checklist", [r.checklist for r in rules])
+        table.add_column("title")
         for r in rules:
             table.add_row(r.id, r.severity.label, r.checklist, r.title)
-        Console().print(table)
+        widest = max((len(r.id) + len(r.checklist) for r in rules), default=0)
+        listing_console(widest + 10).print(table)
     return 0
 
 

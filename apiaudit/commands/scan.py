@@ -6,7 +6,15 @@ from typing import Annotated
 
 import typer
 
-from apiaudit.commands.common import CommonOptions, finish, load_config, with_common_options
+from apiaudit.commands.common import (
+    CommonOptions,
+    DeadlineOpt,
+    check_number,
+    deadline_seconds,
+    finish,
+    load_config,
+    with_common_options,
+)
 
 UrlsArg = Annotated[
     list[str] | None, typer.Argument(help="Endpoint URLs to probe (or targets.api in config).")
@@ -47,6 +55,7 @@ def command(
     insecure: InsecureOpt = False,
     save_evidence: SaveOpt = None,
     from_evidence: FromOpt = None,
+    deadline: DeadlineOpt = None,
 ) -> int:
     """Probe a running API: caching, validation, compression, pagination, field selection, rate
     limits, latency, statelessness and static assets. Only GET/HEAD/OPTIONS are sent.
@@ -61,6 +70,12 @@ def command(
 
       apiaudit scan --from-evidence scan-evidence.json    # re-check offline, no network
     """
+    from apiaudit.deadline import MAX_SECONDS
+
+    for name, value in (("--max-requests", max_requests), ("--concurrency", concurrency), ("--timeout", timeout)):
+        check_number(name, value, positive=True, maximum=MAX_SECONDS if name == "--timeout" else None)
+    check_number("--samples", samples)
+    check_number("--burst", burst)
     cfg = load_config(common)
     from apiaudit.http.audit import ScanOptions, run_scan
 
@@ -68,6 +83,7 @@ def command(
         cfg, urls=urls or [], openapi=openapi, headers=header or [], max_requests=max_requests,
         concurrency=concurrency, timeout=timeout, samples=samples, burst=burst, insecure=insecure,
         save_evidence=save_evidence, from_evidence=from_evidence, verbose=common.verbose, quiet=common.quiet,
+        deadline=deadline_seconds("scan", deadline, cfg.http),
     )
     report = run_scan(options, cfg)
     return finish(report, common, cfg)

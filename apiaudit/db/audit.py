@@ -16,11 +16,14 @@ from apiaudit.checks import CheckContext, run_checks
 from apiaudit.db.dsn import checked_dsn, display_dsn
 from apiaudit.db.evidence import DbEvidence
 from apiaudit.db.workload import WorkloadQuery, merge_workloads
+from apiaudit.deadline import DEFAULT_DEADLINE_S, Deadline
 from apiaudit.errors import AuditError, UsageError
 from apiaudit.model import Report
 from apiaudit.redact import redact_text
 
 DEFAULT_TOP = 20  # workload queries EXPLAINed
+# The catalog evidence a db audit reads; all of it refused = nothing audited (exit 3).
+CATALOG_EVIDENCE = ("settings", "tables", "indexes", "foreign_keys", "activity", "column_stats")
 DEFAULT_REPORT_WORKLOAD = 50  # DESIGN.md: workload lists the top 50
 DEFAULT_STATEMENTS = 500  # pg_stat_statements rows read
 NO_STATEMENTS = (
@@ -50,6 +53,8 @@ class DbOptions:
     from_evidence: str | None = None
     verbose: bool = False
     quiet: bool = False
+    deadline_s: float = DEFAULT_DEADLINE_S["db"]
+    deadline: Deadline | None = None  # started by run_db_audit
 
     @classmethod
     def from_cli(
@@ -82,6 +87,10 @@ class DbOptions:
         if timeout < 1:
             raise UsageError(f"--statement-timeout must be at least 1 ms (got {timeout})")
         logs_cfg = dict(getattr(cfg, "logs", {}) or {})
+        if target:  # the default --log-database: a shared server log's other databases stay out
+            from apiaudit.db.logs.filters import dsn_database
+
+            logs_cfg["dsn_database"] = dsn_database(target)
         return cls(
             dsn=checked_dsn(target) if target else None,
             logs=paths,
@@ -162,6 +171,7 @@ def _analyze_logs(options: DbOptions, errors: list[dict[str, str]]) -> Any:
 
 def run_db_audit(options: DbOptions, cfg: Any) -> Report:
     started, t0 = utc_now(), time.monotonic()
+    options.deadline = Deadline(options.deadline_s)
     errors: list[dict[str, str]] = []
     log_ev = _analyze_logs(options, errors) if options.logs else None
     log_workload: list[WorkloadQuery] = list(getattr(log_ev, "workload", None) or [])
@@ -173,6 +183,7 @@ def run_db_audit(options: DbOptions, cfg: Any) -> Report:
     else:
         ev, stats = _collect(options, cfg, log_ev, log_workload, errors)
     ev.logs = log_ev
+    ev.refused.update(refused_queries(errors))
     if options.save_evidence:
         from apiaudit.db import evidence_io
 
@@ -209,10 +220,21 @@ def _collect(
     if options.dsn:
         try:
             stats = collect_database(options, cfg, ev, log_workload, errors)
+            if ev.connected and all(getattr(ev, name) is None for name in CATALOG_EVIDENCE):
+                # Connected, but every catalog question was refused: nothing of the database was seen.
+                refused = refused_queries(errors)
+                first = next(iter(refused.values()), "no rows")
+                raise AuditError(f"could not audit the database: every catalog query was refused "
+                                 f"({len(refused)} of {len(CATALOG_EVIDENCE) + 1}; first: {first})")
         except AuditError as exc:
+            if options.deadline is not None and options.deadline.expired():
+                exc = AuditError(f"{options.deadline.reached('(--deadline / db.deadline_s)')}: {exc}")
             if not _logs_usable(log_ev):
-                raise
+                raise exc from None
             errors.append({"where": "database", "message": str(exc)})
+        else:
+            if options.deadline is not None and options.deadline.expired():
+                errors.append({"where": "deadline", "message": deadline_cut(options.deadline, ev)})
     if not ev.connected:
         ev.workload = merge_workloads(log_workload)
         if not _logs_usable(log_ev):
@@ -220,6 +242,28 @@ def _collect(
                 errors.append({"where": "logs", "message": NO_STATEMENTS})
             raise AuditError("nothing could be audited: " + _error_lines(errors))
     return ev, stats
+
+
+def deadline_cut(deadline: Deadline, ev: DbEvidence) -> str:
+    """What the database half finished before its session was cut by the deadline."""
+    parts = {"settings": ev.settings, "tables": ev.tables, "indexes": ev.indexes, "foreign keys": ev.foreign_keys,
+             "activity": ev.activity, "pg_stat_statements": ev.statements}
+    done = [name for name, value in parts.items() if value is not None]
+    cut = [name for name, value in parts.items() if value is None]
+    explained = sum(1 for p in ev.plans or [] if p.plan is not None)
+    return (f"{deadline.reached('(--deadline / db.deadline_s)')}: the database session was cut; finished: "
+            f"{', '.join(done) or 'nothing'}, {explained} of {len(ev.workload or [])} workload queries "
+            f"EXPLAINed; not finished: {', '.join(cut) or 'EXPLAIN of the rest'}")
+
+
+def refused_queries(errors: list[dict[str, str]]) -> dict[str, str]:
+    """Catalog queries that failed (``db query <name>`` errors from the collector) -> their message."""
+    out: dict[str, str] = {}
+    for e in errors:
+        where = str(e.get("where", ""))
+        if where.startswith("db query "):
+            out.setdefault(where[len("db query "):], str(e.get("message", "")))
+    return out
 
 
 def _error_lines(errors: list[dict[str, str]]) -> str:
@@ -234,7 +278,13 @@ def _logs_usable(log_ev: Any) -> bool:
     log_statement = 'none', audit nothing: exit 3 rather than a report of not_assessed items)."""
     if log_ev is None or not getattr(log_ev, "read_any", False):
         return False
-    return int((getattr(log_ev, "stats", None) or {}).get("log_statements") or 0) > 0
+    stats = getattr(log_ev, "stats", None) or {}
+    # Mostly unparsable (a wrong --log-prefix, a format not recognised): what was read is noise.
+    return int(stats.get("log_statements") or 0) > 0 and not mostly_unparsed(stats)
+
+
+def mostly_unparsed(stats: dict[str, Any]) -> bool:
+    return int(stats.get("log_unparsed") or 0) > int(stats.get("log_parsed") or 0)
 
 
 def _log_measurements(log_ev: Any) -> dict[str, Any]:

@@ -22,7 +22,8 @@ def collect_database(
     options: Any, cfg: Any, ev: DbEvidence, log_workload: list[WorkloadQuery], errors: list[dict[str, str]]
 ) -> dict[str, Any]:
     settings = SessionSettings(
-        options.statement_timeout_ms, options.lock_timeout_ms, options.connect_timeout_s
+        options.statement_timeout_ms, options.lock_timeout_ms, options.connect_timeout_s,
+        deadline=getattr(options, "deadline", None),
     )
     conn = connect(options.dsn, settings)
     try:
@@ -156,6 +157,7 @@ def _advisor_options(options: Any, cfg: Any, ev: DbEvidence) -> Any:
         hypopg=ev.hypopg,
         min_cost_drop=drop,
         small_rows=cfg.threshold("small_table_rows"),
+        min_cost=cfg.threshold("db_advisor_min_cost"),
     )
 
 

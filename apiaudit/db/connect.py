@@ -27,6 +27,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from apiaudit.deadline import Deadline, Watchdog, cut_session
 from apiaudit.errors import AuditError
 from apiaudit.redact import redact_text
 
@@ -43,6 +44,7 @@ class SessionSettings:
     statement_timeout_ms: int = 5000
     lock_timeout_ms: int = 1000
     connect_timeout_s: float = 5.0
+    deadline: Deadline | None = None  # the command's --deadline: the session is cut when it passes
 
 
 def startup_options(settings: SessionSettings) -> str:
@@ -114,7 +116,11 @@ def connect(dsn: str, settings: SessionSettings) -> Any:
         conn = psycopg.connect(
             dsn,
             autocommit=True,
-            connect_timeout=max(1, round(settings.connect_timeout_s)),
+            connect_timeout=max(1, round(_cap(settings, settings.connect_timeout_s))),
+            # A peer that stops answering is noticed by TCP too (PostgreSQL docs, "libpq: keepalives");
+            # a silent but alive one only by the deadline's watchdog below.
+            keepalives=1, keepalives_idle=10, keepalives_interval=5, keepalives_count=3,
+            tcp_user_timeout=max(1000, round(_cap(settings, 30.0) * 1000)),
             application_name=APPLICATION_NAME,
             options=startup_options(settings),
         )
@@ -123,7 +129,13 @@ def connect(dsn: str, settings: SessionSettings) -> Any:
     except OSError as exc:  # DNS failures and the like surface as OSError in some libpq builds
         raise AuditError(f"cannot connect to PostgreSQL: {redact_text(str(exc))}") from None
     conn.prepare_threshold = None  # no server-side prepared statements of our own
+    if settings.deadline is not None:  # cuts a statement still waiting at the deadline (a no-op once closed)
+        Watchdog(settings.deadline, lambda: cut_session(conn)).start()
     return conn
+
+
+def _cap(settings: SessionSettings, seconds: float) -> float:
+    return settings.deadline.cap(seconds) if settings.deadline is not None else seconds
 
 
 def describe_connect_error(message: str, params: dict[str, Any]) -> str:

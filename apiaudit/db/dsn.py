@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 
 from apiaudit.errors import UsageError
-from apiaudit.redact import redact_text, register_secret
+from apiaudit.redact import redact_text, register_secret, split_userinfo
 
 _QUOTED = re.compile(r'"(?!=")[^"]*"')  # not the '"="' of 'missing "=" after'
 NOT_SHOWN = "the DSN is not shown, it may hold a password"
@@ -42,13 +42,9 @@ def checked_dsn(dsn: str) -> str:
 
 def _guard_password(text: str) -> None:
     """Register what looks like the password; refuse a URL whose userinfo needs percent-encoding."""
-    _scheme, sep, rest = text.partition("://")
-    if not sep:
-        return  # key=value: libpq's parse errors are shown with their quoted fragments masked
-    authority = rest.split("?", 1)[0]
-    if "@" not in authority:
-        return
-    userinfo = authority.rsplit("@", 1)[0]  # up to the LAST '@': the password may hold one
+    _scheme, userinfo, _rest = split_userinfo(text)  # up to the LAST '@': the password may hold one
+    if userinfo is None:
+        return  # key=value (libpq's parse errors are shown with their quoted fragments masked), no user
     _user, colon, password = userinfo.partition(":")
     if password:
         register_secret(password)

@@ -29,6 +29,8 @@ class PlanResult:
     refused: str | None = None  # why it was not EXPLAINed
     error: str | None = None
     analyzed: Row | None = None  # --analyze: actual time/rows
+    explained_with: str = "generic plan"  # or "logged values" (the log's real parameters/literals)
+    skipped: str | None = None  # why the index advisor did not look for candidates (cost too low)
 
 
 @dataclass
@@ -48,6 +50,13 @@ class DbEvidence:
     logs: Any = None  # apiaudit.db.logs.LogEvidence when --log was given
     workload: list[WorkloadQuery] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
+    refused: dict[str, str] = field(default_factory=dict)  # catalog query name -> why it failed
+
+    def available(self, req: Any) -> bool | str:
+        """The evidence contract (apiaudit.requirements): True, or why ``req`` was not measured."""
+        from apiaudit.db.availability import available
+
+        return available(self, req)
 
     @property
     def connected(self) -> bool:

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, fields
-from pathlib import Path
 from typing import Any
 
 from apiaudit.db.evidence import DbEvidence, PlanResult
 from apiaudit.db.workload import WorkloadQuery
 from apiaudit.errors import ConfigError, UsageError
+from apiaudit.fileio import atomic_write, bounded_text
 
 FORMAT = "apiaudit-db-evidence/1"
 _ROWS = ("server", "tables", "indexes", "foreign_keys", "settings", "activity")
@@ -30,6 +30,7 @@ def to_dict(ev: DbEvidence) -> dict[str, Any]:
     data["column_stats"] = None if ev.column_stats is None else [[*k, v] for k, v in ev.column_stats.items()]
     data["raw_samples"] = dict(ev.raw_samples)
     data["notices"] = list(ev.notices)
+    data["refused"] = dict(ev.refused)
     return data
 
 
@@ -46,6 +47,7 @@ def from_dict(data: dict[str, Any]) -> DbEvidence:
     ev.column_stats = None if stats is None else {(s, t, c): float(v) for s, t, c, v in stats}
     ev.raw_samples = {str(k): str(v) for k, v in (data.get("raw_samples") or {}).items()}
     ev.notices = [str(n) for n in data.get("notices") or []]
+    ev.refused = {str(k): str(v) for k, v in (data.get("refused") or {}).items()}
     return ev
 
 
@@ -61,17 +63,19 @@ def _plan(raw: dict[str, Any]) -> PlanResult:
 
 def save(ev: DbEvidence, path: str) -> None:
     try:
-        Path(path).write_text(json.dumps(to_dict(ev), indent=1, default=str) + "\n", encoding="utf-8")
+        atomic_write(path, json.dumps(to_dict(ev), indent=1, default=str) + "\n", named=True)
     except OSError as exc:
         raise UsageError(f"cannot write evidence {path}: {exc.strerror or exc}") from None
 
 
 def load(path: str) -> DbEvidence:
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = bounded_text(path)
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"cannot read evidence {path}: {getattr(exc, 'strerror', None) or exc}") from None
     try:
         return from_dict(json.loads(text))
+    except RecursionError:
+        raise ConfigError("not saved db evidence (nested too deeply)", where=path) from None
     except (ValueError, TypeError, KeyError) as exc:
         raise ConfigError(f"not saved db evidence ({exc})", where=path) from None

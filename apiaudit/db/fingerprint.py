@@ -7,10 +7,11 @@ Two stages keep it fast on multi-million-line logs:
 
 1. :func:`mask` — one regex pass: comments dropped, string/number/boolean literals and ``$n``/``%s``
    parameters replaced by a marker, ``IN (...)`` lists collapsed, whitespace folded. Cheap (µs).
-2. The mask keys an LRU cache; only on a miss is the shape parsed with sqlglot (postgres dialect,
-   ~150-400 µs) to fold case, collapse multi-row ``VALUES``, turn ``- $1`` into ``$1`` (the
-   parser folds a negative constant into the constant, as pg_stat_statements shows it) and print
-   a canonical sample with ``$1..$n`` placeholders. Unparseable (or huge) SQL falls back to the mask.
+2. The mask keys a bounded cache; only on a miss is the statement normalised by PostgreSQL's own
+   parser (:mod:`apiaudit.db.pgnorm`, libpg_query: ~15-30 µs; sqlglot took 400-1000 µs): constants
+   become ``$n`` where pg_stat_statements puts them (``- 4015`` is one constant, ``interval '2
+   days'`` stays an interval: ``$1::interval``), and the id is libpg_query's fingerprint. Text the
+   grammar rejects (or huge text) falls back to the lower-cased mask.
 
 :func:`extract_tags` reads sqlcommenter (``/*route='%2Fapi%2Fposts'*/``) and marginalia
 (``/*controller:posts,action:index*/``) comments, which link a query to an API endpoint.
@@ -19,13 +20,10 @@ Two stages keep it fast on multi-million-line logs:
 from __future__ import annotations
 
 import hashlib
-import logging
 import re
-from functools import lru_cache
 from urllib.parse import unquote
 
-import sqlglot
-from sqlglot import expressions as exp
+from apiaudit.db import pgnorm
 
 __all__ = ["extract_tags", "fingerprint", "mask", "printable"]
 
@@ -55,13 +53,10 @@ _TOKEN = re.compile(
 # (tests/logs/test_fingerprint.py checks it on random text).
 _PLAIN = re.compile(r"\b[0-9]+(?:\.[0-9]*)?(?:[eE][+-]?[0-9]+)?")
 _IN_LIST = re.compile(r"\b(in\s*\()\s*" + MARK + r"(?:\s*,\s*" + MARK + r")+\s*\)", re.I)
-_PARAM_OUT = re.compile(r"\$\d+")
 _SQLCOMMENTER = re.compile(r"([A-Za-z_][\w.-]*)\s*=\s*'((?:[^']|\\')*)'")
 _MARGINALIA = re.compile(r"([A-Za-z_][\w.-]*):([^,*]+)")
 _COMMENT = re.compile(r"/\*(.*?)\*/", re.S)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-# sqlglot warns on stderr for each statement it falls back on (SHOW, VACUUM...); the mask covers them.
-logging.getLogger("sqlglot").setLevel(logging.ERROR)
 
 
 def _token(m: re.Match[str]) -> str:
@@ -127,7 +122,6 @@ def _comment_end(sql: str, pos: int) -> int:
     return pos
 
 
-_PARSED_VERBS = frozenset({"select", "with", "insert", "update", "delete", "merge", "values", "table", ""})
 _DOT_MARK = "." + MARK
 _IN_MARKS, _IN_MARKS_SPACED = MARK + ",", MARK + " ,"  # an IN list has at least two markers
 _IN_ONE = r"\1" + MARK + ")"
@@ -145,20 +139,52 @@ def _plain_mask(sql: str) -> str | None:
 
 def fingerprint(sql: str) -> tuple[str, str]:
     """(stable fingerprint id, normalised sample with ``$n`` placeholders) of one statement."""
-    return _normalise(mask(sql))
+    masked = mask(sql)
+    got = _CACHE.get(masked)
+    if got is None:
+        got = _normalise(masked, sql)
+        if len(_CACHE) >= CACHE_SIZE:
+            del _CACHE[next(iter(_CACHE))]  # oldest shape first: a log's hot shapes come back at once
+        _CACHE[masked] = got
+    return got
 
 
-@lru_cache(maxsize=8192)
-def _normalise(masked: str) -> tuple[str, str]:
-    sample = _parsed_sample(masked) if len(masked) <= MAX_PARSE_CHARS else None
-    if sample is None:
+CACHE_SIZE = 8192
+_CACHE: dict[str, tuple[str, str]] = {}
+
+
+def _normalise(masked: str, sql: str) -> tuple[str, str]:
+    got = pgnorm.normalise(_source(sql, masked)) if len(masked) <= MAX_PARSE_CHARS else None
+    if got is None:
         sample = _number(masked).lower()
+        digest_of = sample
+    else:
+        digest_of, sample = got
     if _CONTROL.search(sample):  # a quoted identifier from a hostile log: no terminal escapes in reports
         sample = printable(sample)
-    digest = hashlib.blake2b(sample.encode("utf-8", "replace"), digest_size=8).hexdigest()
+    digest = hashlib.blake2b(digest_of.encode("utf-8", "replace"), digest_size=8).hexdigest()
     if len(sample) > MAX_SAMPLE_CHARS:
         sample = sample[:MAX_SAMPLE_CHARS] + " …"
     return digest, sample
+
+
+_DRIVER = re.compile(r"%s|%\(\w+\)s")
+
+
+def _source(sql: str, masked: str) -> str:
+    """What PostgreSQL's parser reads: the statement without comments (sqlcommenter values are no
+    constants); driver text (``%s``, ``%(id)s``) is no SQL, so its mask is numbered instead."""
+    if "%" in sql and _DRIVER.search(sql):
+        return _number(masked)
+    if "/*" not in sql and "--" not in sql:
+        return sql
+    if sql.count("/*") > 1:
+        sql = _strip_block_comments(sql)
+    return _TOKEN.sub(_drop_comment, sql)
+
+
+def _drop_comment(m: re.Match[str]) -> str:
+    return " " if m.group("comment") is not None else m.group()
 
 
 def _number(masked: str) -> str:
@@ -168,43 +194,6 @@ def _number(masked: str) -> str:
         out.append(f"${i}")
         out.append(part)
     return "".join(out)
-
-
-def _parsed_sample(masked: str) -> str | None:
-    # Only statements sqlglot models: it reads "DISCARD ALL" as a column with an alias, for one.
-    if masked[:8].split(" ", 1)[0].split("(", 1)[0].lower() not in _PARSED_VERBS:
-        return None
-    # Spaces around each parameter: sqlglot reads "$2,$" as a dollar-quote tag otherwise.
-    text = masked.replace(MARK, " $1 ")
-    try:
-        trees = sqlglot.parse(text, dialect="postgres")
-    except Exception:  # sqlglot raises several error types on odd SQL; the mask is the answer then
-        return None
-    if len(trees) != 1 or trees[0] is None or isinstance(trees[0], exp.Command):
-        return None
-    try:
-        tree = trees[0].transform(_canonical)
-        out = tree.sql(dialect="postgres")
-    except Exception:
-        return None
-    counter = iter(range(1, 1_000_000))
-    return _PARAM_OUT.sub(lambda _m: f"${next(counter)}", out)
-
-
-def _canonical(node: exp.Expression) -> exp.Expression:
-    if isinstance(node, exp.Literal) and not isinstance(node.parent, exp.Parameter):
-        return exp.Parameter(this=exp.Literal.number(1))
-    if isinstance(node, exp.Neg) and isinstance(node.this, exp.Parameter):
-        return node.this
-    if isinstance(node, exp.Identifier) and not node.quoted:
-        return exp.Identifier(this=node.this.lower(), quoted=False)
-    if isinstance(node, exp.Values) and len(node.expressions) > 1:
-        node.set("expressions", node.expressions[:1])
-    if isinstance(node, exp.In) and len(node.expressions) > 1 and all(
-        isinstance(e, exp.Parameter) for e in node.expressions
-    ):
-        node.set("expressions", node.expressions[:1])
-    return node
 
 
 def printable(text: str) -> str:

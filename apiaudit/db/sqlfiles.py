@@ -18,7 +18,8 @@ EXCLUDED_SCHEMAS = ["pg_catalog", "information_schema"]
 @lru_cache(maxsize=32)
 def load_sql(name: str) -> str:
     text = resources.files("apiaudit.db").joinpath("sql", f"{name}.sql").read_text(encoding="utf-8")
-    return f"{TAG}\n{text}"
+    # Leading and trailing: PostgreSQL 18's pg_stat_statements drops a statement's leading comments.
+    return f"{TAG}\n{text.rstrip()}\n{TAG}"
 
 
 def scope_params(schemas: list[str] | None) -> dict[str, Any]:

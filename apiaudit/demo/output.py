@@ -7,6 +7,7 @@ from pathlib import Path
 
 from apiaudit.demo.database import INSTALL_HINT
 from apiaudit.demo.steps import Steps
+from apiaudit.fileio import atomic_write
 from apiaudit.model import Report
 
 FORMATS = ("json", "html", "markdown")  # written when this build has the renderer (apiaudit.report.FORMATS)
@@ -32,7 +33,7 @@ def write_reports(report: Report, out: Path, steps: Steps) -> list[Path]:
             continue
         path = out / AVAILABLE[fmt][1]
         try:
-            path.write_text(render(fmt, report, RenderOptions(color=False, verbose=True)), encoding="utf-8")
+            atomic_write(path, render(fmt, report, RenderOptions(color=False, verbose=True)), named=False)
         except Exception as exc:  # one broken renderer must not cost the other reports
             steps.note(f"could not write {path}: {type(exc).__name__}: {exc}")
             continue

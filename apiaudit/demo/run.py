@@ -26,6 +26,7 @@ from apiaudit.demo.endpoints import FIXES
 from apiaudit.demo.sample_api import SampleApi, start_sample_api
 from apiaudit.demo.steps import Steps
 from apiaudit.errors import AuditError, UsageError
+from apiaudit.fileio import atomic_write
 from apiaudit.model import Report
 from apiaudit.redact import redact_text
 
@@ -81,7 +82,7 @@ def _audit(demo: Demo) -> Report:
     assert demo.api is not None
     db = demo.db
     data = democfg.config_data(demo.api.url, db.dsn if db else None, str(db.log_file) if db else None)
-    (demo.out / "apiaudit.yaml").write_text(democfg.config_yaml(data), encoding="utf-8")
+    atomic_write(demo.out / "apiaudit.yaml", democfg.config_yaml(data), named=False)
     cfg = democfg.demo_config(data)
     if db is not None:
         _drive(demo)

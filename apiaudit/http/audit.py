@@ -11,17 +11,20 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from apiaudit.assemble import assemble, utc_now
 from apiaudit.checks import CheckContext, run_checks
+from apiaudit.deadline import DEFAULT_DEADLINE_S, Deadline
 from apiaudit.errors import UsageError
+from apiaudit.fileio import bounded_read
 from apiaudit.http import discover
+from apiaudit.http.availability import refusal, refusal_summary, usable
 from apiaudit.http.client import ClientSettings, ScanClient, settings_from
 from apiaudit.http.evidence import Endpoint, ScanEvidence, load_evidence, save_evidence
 from apiaudit.http.measure import scan_measurements
 from apiaudit.http.probes import BudgetExhausted
-from apiaudit.http.problems import base_problems, base_status, body_problems, nothing_audited
+from apiaudit.http.problems import base_problems, body_problems, nothing_audited, scan_skipped
 from apiaudit.http.secrets import is_secret_header
 from apiaudit.http.session import base_gets, run_probes
 from apiaudit.model import Report
@@ -76,13 +79,14 @@ class ScanOptions:
     verbose: bool = False
     quiet: bool = False
     probe_options: dict[str, Any] = field(default_factory=dict)
+    deadline_s: float = DEFAULT_DEADLINE_S["scan"]
 
     @classmethod
     def from_cli(cls, cfg: Any, *, urls: list[str], openapi: str | None = None, headers: list[str] | None = None,
                  max_requests: int | None = None, concurrency: int | None = None, timeout: float | None = None,
                  samples: int | None = None, burst: int | None = None, insecure: bool = False,
                  save_evidence: str | None = None, from_evidence: str | None = None, verbose: bool = False,
-                 quiet: bool = False) -> ScanOptions:
+                 quiet: bool = False, deadline: float | None = None) -> ScanOptions:
         for name, value in (("--max-requests", max_requests), ("--concurrency", concurrency),
                             ("--timeout", timeout), ("--samples", samples), ("--burst", burst)):
             _non_negative(name, value)
@@ -104,6 +108,7 @@ class ScanOptions:
             urls=[target_url(u) for u in urls], openapi=openapi or http_cfg.get("openapi"), headers=sent,
             client=client, samples=n_samples, burst=n_burst, save_evidence=save_evidence,
             from_evidence=from_evidence, verbose=verbose, quiet=quiet, probe_options=probe_options,
+            deadline_s=deadline or float(http_cfg.get("deadline_s") or DEFAULT_DEADLINE_S["scan"]),
         )
 
 
@@ -122,10 +127,14 @@ def build_report(evidence: ScanEvidence, cfg: Any, *, started_at: str, duration_
     reached = [ep for ep in evidence.endpoints if (b := ep.base()) is not None and b.status is not None]
     if not reached:
         raise nothing_audited(errors, evidence, "no endpoint answered")
-    # 5xx on every base GET: only error pages were seen, nothing of the API itself could be judged;
-    # exit 3 so a CI gate never passes an API that is down (a 4xx or 429 still audits the answer).
-    if all(base_status(ep) >= 500 for ep in reached):
-        raise nothing_audited(errors, evidence, "every endpoint answered 5xx")
+    # Every base GET refused (401/403, an expired token), not found (a wrong base URL), a login page,
+    # throttled or 5xx: nothing of the API itself was seen. Exit 3 so a CI gate never passes an API
+    # it could not audit (README "What PASS, not assessed and exit 3 mean").
+    if not any(usable(ep) for ep in reached):
+        # Login pages answer 2xx: say where each one ended, the 4xx/5xx are already in ``errors``.
+        landed = [{"where": ep.url, "message": f"{refusal(b)} (HTTP {b.status} from {b.url})"}
+                  for ep in reached if (b := ep.base()) is not None and (b.status or 0) < 300]
+        raise nothing_audited(landed + errors, evidence, refusal_summary(reached))
     ctx = CheckContext(ruleset=cfg.ruleset, thresholds=cfg.thresholds, options=dict(evidence.options))
     run = run_checks("scan", evidence, ctx)
     stats = {
@@ -139,7 +148,7 @@ def build_report(evidence: ScanEvidence, cfg: Any, *, started_at: str, duration_
                                           "crit_ms": ctx.threshold("p95_critical_ms")}
     return assemble(kind="scan", targets=evidence.targets, run=run, ruleset=cfg.ruleset,
                     started_at=started_at, duration_s=duration_s, stats=stats, errors=errors,
-                    measurements=measurements)
+                    measurements=measurements, skipped=scan_skipped(evidence))
 
 
 def _load(path: str) -> ScanEvidence:
@@ -166,10 +175,20 @@ async def collect(options: ScanOptions, cfg: Any) -> ScanEvidence:
     endpoints = discover.from_config(options.urls, cfg.endpoints, api[0] if api else None, options.headers)
     if not endpoints and api and not options.openapi:
         endpoints = discover.from_config(api, [], None, options.headers)
-    async with ScanClient(options.client) as client:
+    deadline = Deadline(options.deadline_s)
+    targets = [ep.url for ep in endpoints] + api
+    if options.openapi and options.openapi.startswith(("http://", "https://")):
+        targets.append(options.openapi)  # the user named it: the document may live on another origin
+    async with ScanClient(options.client, targets=targets, deadline=deadline) as client:
         pending: list[discover.Pending] = []
         if options.openapi:
             found = await _openapi(client, evidence, options, endpoints, api)
+            if options.openapi != "auto" and not options.openapi.startswith(("http://", "https://")):
+                for ep in found.endpoints:  # a local file is the user's: its servers URL may add an origin
+                    client.guard.trust(ep.url)
+            if options.openapi == "auto" and (found.endpoints or found.pending):
+                # The origin given to look under is where the document was found, not an endpoint.
+                endpoints = [ep for ep in endpoints if ep.source != "cli" or urlsplit(ep.url).path not in ("", "/")]
             known = {ep.url for ep in endpoints}
             endpoints += [ep for ep in found.endpoints if ep.url not in known]
             pending, evidence.skipped = found.pending, evidence.skipped + found.skipped
@@ -179,6 +198,7 @@ async def collect(options: ScanOptions, cfg: Any) -> ScanEvidence:
                              "apiaudit.yaml, or --openapi")
         evidence.endpoints = endpoints
         evidence.targets = sorted({_origin(ep.url) for ep in endpoints} | set(api))
+        finished: list[Endpoint] = []
         with _Progress(len(endpoints), enabled=not options.quiet and sys.stderr.isatty()) as progress:
             await base_gets(client, evidence, endpoints)
             if pending:
@@ -187,10 +207,28 @@ async def collect(options: ScanOptions, cfg: Any) -> ScanEvidence:
                 progress.grow(len(made))
                 await base_gets(client, evidence, made)
                 evidence.endpoints += made
-            await run_probes(client, evidence, evidence.endpoints, evidence.options, progress.done)
+
+            def done(ep: Endpoint) -> None:
+                finished.append(ep)
+                progress.done(ep)
+
+            await run_probes(client, evidence, evidence.endpoints, evidence.options, done)
+        if deadline.expired() or any("deadline of" in s.get("reason", "") for s in evidence.skipped):
+            evidence.errors.append(deadline_entry(deadline, finished, evidence.endpoints))
         evidence.requests_made = client.requests_made
         evidence.errors += client.throttled
     return evidence
+
+
+def deadline_entry(deadline: Deadline, finished: list[Endpoint], endpoints: list[Endpoint]) -> dict[str, str]:
+    """What a scan cut by its deadline finished, and what it did not."""
+    done = {ep.url for ep in finished}
+    cut = [redact_text(ep.url) for ep in endpoints if ep.url not in done]
+    listed = ", ".join(cut[:10]) + (f" and {len(cut) - 10} more" if len(cut) > 10 else "")
+    return {"where": "deadline", "message": (
+        f"{deadline.reached(f'after {len(done)} of {len(endpoints)} endpoints')} (--deadline / "
+        f"http.deadline_s): probes not finished for {listed or 'none'}; those checks are not assessed "
+        "where nothing else judged them")}
 
 
 def _origin(url: str) -> str:
@@ -232,8 +270,7 @@ async def _openapi(client: ScanClient, evidence: ScanEvidence, options: ScanOpti
 
 def _openapi_file(path: str, bases: list[str], options: ScanOptions) -> discover.Discovery:
     try:
-        with open(path, "rb") as fh:
-            raw = fh.read(discover.MAX_DOC_BYTES + 1)
+        raw = bounded_read(path, limit=discover.MAX_DOC_BYTES)
     except OSError as exc:
         raise UsageError(f"--openapi: cannot read {path}: {exc.strerror or exc}") from None
     try:

@@ -2,7 +2,12 @@
 timeouts, bounded reads, our own bounded decoding, same-host redirects and Retry-After.
 
 Every request becomes an :class:`Exchange`; transport failures become an Exchange with ``error`` set
-(never an exception), except :class:`BudgetExhausted` when the budget is spent.
+(never an exception), except :class:`BudgetExhausted` when the budget is spent, and its subclasses
+:class:`OffTarget` (the URL is not on a scanned origin: never sent) and :class:`DeadlineReached`
+(the scan's ``--deadline`` has passed). All three end up as skipped probes with their reason.
+
+This is the one send path of a scan: the SSRF guard (:mod:`apiaudit.http.targeting`) and the deadline
+are enforced here, for every request and every redirect hop, whatever code built the URL.
 """
 
 from __future__ import annotations
@@ -17,17 +22,27 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
+from apiaudit.deadline import Deadline
 from apiaudit.http.decode import decode
 from apiaudit.http.evidence import BODY_KEEP_BYTES, HEAD_KEEP_BYTES, RETAINED_BODY_BUDGET, Exchange, keeps_body
+from apiaudit.http.pacing import Pacer
 from apiaudit.http.probes import BudgetExhausted, HostBackedOff
-from apiaudit.http.secrets import mask_headers
-from apiaudit.redact import redact_text
+from apiaudit.http.secrets import is_secret_header, mask_headers
+from apiaudit.http.targeting import TargetGuard
+from apiaudit.redact import redact_text, register_secret
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 MAX_REDIRECTS = 5
-MAX_CONSECUTIVE_429 = 3  # then the host is left alone: it is limiting us, probing on is hammering
 # What a browser offers; probes ask for one coding at a time.
 DEFAULT_ACCEPT_ENCODING = "gzip, deflate, br, zstd"
+
+
+class OffTarget(BudgetExhausted):
+    """The URL points outside the scanned origins (and http.allow_hosts): not sent."""
+
+
+class DeadlineReached(BudgetExhausted):
+    """The scan's overall deadline has passed: no further request is sent."""
 
 
 @dataclass
@@ -63,16 +78,22 @@ def retry_after_seconds(value: str | None, now: float | None = None) -> float | 
 
 
 class ScanClient:
-    """Use as ``async with ScanClient(settings) as client: ex = await client.fetch(url, purpose=...)``."""
+    """Use as ``async with ScanClient(settings, targets=[...]) as client: ex = await client.fetch(url, ...)``.
 
-    def __init__(self, settings: ClientSettings) -> None:
+    ``targets``: the URLs the user gave; only their origins (and ``allow_hosts``) are ever sent to.
+    Without ``targets`` (tests driving a single server), the origin of the first URL fetched is the
+    target. ``deadline``: no request starts after it, and none runs past it."""
+
+    def __init__(self, settings: ClientSettings, *, targets: list[str] | None = None,
+                 deadline: Deadline | None = None) -> None:
         self.settings = settings
+        self.guard = TargetGuard(targets or (), settings.allow_hosts)
+        self._first_is_target = targets is None
+        self.deadline = deadline
         self.requests_made = 0
         self._t0 = time.monotonic()
         self._sems: dict[str, asyncio.Semaphore] = {}
-        self._not_before = 0.0
-        self._blocked: dict[str, str] = {}  # host -> why we stopped sending to it
-        self._strikes: dict[str, int] = {}  # host -> consecutive 429 responses
+        self.pacer = Pacer(cap_s=settings.retry_after_cap_s, concurrency=settings.concurrency)
         self._ids = 0
         self._retained = 0  # bytes of whole bodies kept so far (see _retain)
         self.throttled: list[dict[str, str]] = []  # report errors entries: 429s met and what we did
@@ -105,10 +126,19 @@ class ScanClient:
             self._sems[host] = asyncio.Semaphore(max(1, self.settings.concurrency))
         return self._sems[host]
 
-    def _host_allowed(self, origin: str, target: str) -> bool:
-        if urlsplit(origin).netloc.lower() == urlsplit(target).netloc.lower():
-            return True
-        return (urlsplit(target).hostname or "") in self.settings.allow_hosts
+    def refusal(self, url: str) -> str | None:
+        """Why ``url`` would not be sent (off the target), or None."""
+        if self._first_is_target and not self.guard.origins:
+            self.guard.trust(url)
+        return self.guard.refusal(url)
+
+    def cap(self, seconds: float) -> float:
+        """``seconds``, shortened to what is left of the deadline."""
+        return self.deadline.cap(seconds) if self.deadline is not None else max(0.0, seconds)
+
+    def _check_deadline(self) -> None:
+        if self.deadline is not None and self.deadline.expired():
+            raise DeadlineReached(self.deadline.reached("(request not sent)"))
 
     async def fetch(self, url: str, *, purpose: str, headers: Mapping[str, str] | None = None,
                     method: str = "GET") -> Exchange:
@@ -123,8 +153,9 @@ class ScanClient:
             if not location or not self.settings.follow_redirects:
                 break
             target = urljoin(current, location)
-            if not self._host_allowed(url, target):
-                ex.error = f"redirected off the target host to {redact_text(target)} (not followed)"
+            why = self.refusal(target)
+            if why is not None:
+                ex.error = f"redirected off the target host to {redact_text(target)} ({why}; not followed)"
                 break
             if len(hops) >= MAX_REDIRECTS or target in hops or target == url:
                 ex.error = f"redirect loop or more than {MAX_REDIRECTS} redirects ({len(hops) + 1} hops)"
@@ -136,26 +167,40 @@ class ScanClient:
 
     async def _one(self, url: str, *, purpose: str, headers: Mapping[str, str] | None,
                    method: str) -> Exchange:
+        why = self.refusal(url)
+        if why is not None:  # never sent, whoever built the URL
+            raise OffTarget(f"{redact_text(url)}: {why}")
         host = urlsplit(url).netloc.lower()
-        if host in self._blocked:
-            raise HostBackedOff(self._blocked[host])
+        if (why := self.pacer.blocked(host)) is not None:
+            raise HostBackedOff(f"{host}: {why}")
+        self._check_deadline()
         self._take_budget()
-        wait = self._not_before - time.monotonic()
-        if wait > 0:
+        if not purpose.startswith("burst-") and (wait := self.pacer.slot(host)) > 0:
+            if self.deadline is not None and wait >= self.deadline.remaining():
+                raise DeadlineReached(self.deadline.reached("while waiting for Retry-After"))
             await asyncio.sleep(wait)
         merged = {"Accept-Encoding": DEFAULT_ACCEPT_ENCODING, **self.settings.headers, **(headers or {})}
+        for name, value in merged.items():  # echoed credentials are redacted from bodies and reports
+            if is_secret_header(name):
+                register_secret(value)
         self._ids += 1
         ex = Exchange(id=f"x{self._ids}", purpose=purpose, method=method, url=url,
                       request_headers=mask_headers(list(merged.items())))
         async with self._sem(url):
+            self._check_deadline()  # the wait for a slot may have used up the deadline
             start = time.monotonic()
             ex.started_ms = round((start - self._t0) * 1000, 2)
+            # A wall-clock cap per request too: per-read timeouts alone let a trickling server run
+            # for ever; and no request outlives the scan's deadline.
+            limit = self.cap(self.settings.timeout_s * 3)
             try:
-                # An overall deadline too: per-phase timeouts alone let a trickling server run forever.
-                async with asyncio.timeout(self.settings.timeout_s * 3):
+                async with asyncio.timeout(limit):
                     await self._send(ex, merged, start)
             except TimeoutError:
-                ex.error = f"timed out after {self.settings.timeout_s * 3:.0f} s"
+                if self.deadline is not None and self.deadline.expired():
+                    # Our limit, not the API's failure: the exchange is dropped, not counted as an error.
+                    raise DeadlineReached(self.deadline.reached("during the request (answer not used)")) from None
+                ex.error = f"timed out after {limit:.0f} s"
             except httpx.HTTPError as exc:
                 ex.error = redact_text(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)
             except Exception as exc:  # invalid header values, TLS oddities: report, never crash the scan
@@ -165,34 +210,17 @@ class ScanClient:
         return ex
 
     def _after(self, host: str, ex: Exchange) -> None:
-        """Honour Retry-After (RFC 9110 §10.2.3) up to the cap; beyond it, or after repeated 429s,
-        stop sending to the host."""
-        if ex.status != 429:
-            self._strikes.pop(host, None)
-            return
-        self._strikes[host] = self._strikes.get(host, 0) + 1
-        delay = retry_after_seconds(ex.header("retry-after"))
-        if delay is None:  # no usable Retry-After: the RateLimit reset ("t") says how long to wait
-            from apiaudit.http.checks.ratelimit import wait_hint
+        """Pacing and back-off (``apiaudit.http.pacing``): Retry-After, 503 limiters, advertised quota."""
+        self.pacer.after(host, ex)
+        for said, message in self.pacer.messages:
+            self._throttled(said, message)
+        self.pacer.messages.clear()
 
-            delay = wait_hint(ex)
-        cap = self.settings.retry_after_cap_s
-        if delay is not None and delay > cap:
-            why = f"{host} answered 429 with Retry-After {delay:.0f} s (above the {cap:.0f} s cap)"
-            self._blocked[host] = why
-            self._throttled(ex, f"HTTP 429: Retry-After {delay:.0f} s is above the {cap:.0f} s cap "
-                                "(http.retry_after_cap_s): no further requests sent to this host")
-        elif self._strikes[host] >= MAX_CONSECUTIVE_429:
-            self._blocked[host] = f"{host} answered 429 {self._strikes[host]} times in a row"
-            self._throttled(ex, f"HTTP 429 {self._strikes[host]} times in a row: no further requests "
-                                "sent to this host")
-        elif delay is not None:
-            self._not_before = max(self._not_before, time.monotonic() + delay)
-            if not ex.purpose.startswith("burst-"):  # a provoked 429 is the burst probe's result
-                self._throttled(ex, f"HTTP 429: throttled, waited {delay:.0f} s before the next request")
-        elif not ex.purpose.startswith("burst-"):
-            self._throttled(ex, ("HTTP 429 without a usable Retry-After (RFC 9110 §10.2.3) or RateLimit "
-                                "reset: went on without waiting"))
+    async def new_phase(self, name: str) -> None:
+        """Base GETs, probes, burst: a host that asked us to back off is left alone until the next one."""
+        wait = self.pacer.new_phase(name)
+        if wait > 0:
+            await asyncio.sleep(min(wait, self.settings.retry_after_cap_s))
 
     def _throttled(self, ex: Exchange, message: str) -> None:
         """Say in the report that the scan was throttled (once per host and message)."""

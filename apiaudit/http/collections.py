@@ -5,10 +5,14 @@ Pure helper shared by discovery (ids for OpenAPI path parameters) and the pagina
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
-__all__ = ["ENVELOPE_KEYS", "Collection", "find_collection", "item_ids"]
+__all__ = ["ENVELOPE_KEYS", "Collection", "collection_hint", "find_collection", "is_document", "item_ids",
+           "names_one_resource"]
 
 # Envelope keys seen in the wild, most common first (JSON:API "data", Django REST "results", ...).
 ENVELOPE_KEYS: tuple[str, ...] = (
@@ -16,6 +20,20 @@ ENVELOPE_KEYS: tuple[str, ...] = (
     "elements", "hits", "values", "nodes", "edges", "collection", "resources",
 )
 ID_KEYS: tuple[str, ...] = ("id", "uuid", "key", "slug", "_id", "code", "name")
+# Members that may stand beside the list of a page without making the document "something else":
+# pagination metadata (counts, cursors, links) and envelope bookkeeping (Stripe "object", JSON:API
+# "meta"/"links"/"included", HAL "_links"/"_embedded").
+PAGE_MEMBERS = frozenset({
+    "total", "total_count", "totalcount", "count", "total_items", "totalitems", "total_pages", "totalpages",
+    "pages", "page", "page_size", "pagesize", "size", "per_page", "perpage", "limit", "offset", "skip",
+    "next", "prev", "previous", "first", "last", "self", "next_cursor", "nextcursor", "cursor",
+    "prev_cursor", "next_page", "nextpage", "next_page_token", "nextpagetoken", "has_more", "hasmore",
+    "has_next", "hasnext", "more", "pagination", "meta", "links", "_links", "paging", "page_info",
+    "pageinfo", "object", "url", "included", "_embedded", "jsonapi", "status", "success",
+})
+# A last path segment that names one resource: a number, a UUID, a long hex or prefixed id (ord_8f3a...).
+_ID_SEGMENT = re.compile(r"^(?:\d+|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{16,}"
+                         r"|[a-z]{2,5}_[0-9a-z]{6,})$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -47,6 +65,29 @@ def find_collection(doc: Any) -> Collection | None:
     return None
 
 
+def names_one_resource(url: str) -> bool:
+    """``/orders/42``, ``/users/3f0c...``: the URL ends with an identifier, so it is one resource
+    (its lists are parts of it, not a collection to paginate)."""
+    try:
+        path = urlsplit(url).path
+    except ValueError:
+        return False
+    last = path.rstrip("/").rsplit("/", 1)[-1]
+    return bool(last) and bool(_ID_SEGMENT.match(last))
+
+
+def is_document(doc: Any, found: Collection) -> bool:
+    """The list *is* the document: a top-level array, or an envelope whose other members are all
+    pagination/envelope bookkeeping. ``{"data": [...], "unit": "ms"}`` is a chart, not a page."""
+    if isinstance(doc, list) or not isinstance(doc, dict):
+        return isinstance(doc, list)
+    top = found.key.split(".", 1)[0]
+    others = [k for k in doc if k != top]
+    if "." in found.key and isinstance(doc.get(top), dict):
+        others += [k for k in doc[top] if k != found.key.split(".", 1)[1]]
+    return all(k.lower() in PAGE_MEMBERS for k in others)
+
+
 def item_ids(items: list[Any], limit: int = 5) -> list[str]:
     """Identifier values of the first items (for filling OpenAPI path parameters)."""
     out: list[str] = []
@@ -61,3 +102,30 @@ def item_ids(items: list[Any], limit: int = 5) -> list[str]:
         if len(out) >= limit:
             break
     return out
+
+
+def collection_hint(doc: dict[str, Any], op: dict[str, Any],
+                    resolve: Callable[[dict[str, Any], Any], Any]) -> bool | None:
+    """What an OpenAPI operation's 2xx JSON response schema says: a collection to paginate (an array
+    without a ``maxItems`` within reach, or a Page-like object: one list beside page members), not one
+    (any other object, or an array bounded by ``maxItems``), or None when the schema says nothing."""
+    responses = op.get("responses") if isinstance(op.get("responses"), dict) else {}
+    for code in ("200", "206", "2XX", "default"):
+        response = resolve(doc, responses.get(code))
+        content = response.get("content") if isinstance(response, dict) else None
+        media = (content or {}).get("application/json") if isinstance(content, dict) else None
+        schema = resolve(doc, media.get("schema")) if isinstance(media, dict) else None
+        if isinstance(schema, dict) and schema:
+            return _schema_is_collection(doc, schema, resolve)
+    return None
+
+
+def _schema_is_collection(doc: dict[str, Any], schema: dict[str, Any],
+                          resolve: Callable[[dict[str, Any], Any], Any]) -> bool | None:
+    if schema.get("type") == "array":
+        return not isinstance(schema.get("maxItems"), int)
+    props = schema.get("properties")
+    if schema.get("type") not in (None, "object") or not isinstance(props, dict):
+        return None
+    lists = [k for k, v in props.items() if (resolve(doc, v) or {}).get("type") == "array"]
+    return len(lists) == 1 and all(k.lower() in PAGE_MEMBERS for k in props if k != lists[0])

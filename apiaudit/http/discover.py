@@ -17,9 +17,10 @@ from urllib.parse import quote, urlencode, urljoin, urlsplit, urlunsplit
 
 import yaml
 
-from apiaudit.http.collections import find_collection, item_ids
+from apiaudit.http.collections import collection_hint, find_collection, item_ids
 from apiaudit.http.evidence import Endpoint
 from apiaudit.http.secrets import is_secret_header
+from apiaudit.http.targeting import TargetGuard, join_path
 
 AUTO_PATHS = ("/openapi.json", "/swagger.json", "/v3/api-docs", "/api-docs")
 MAX_DOC_BYTES = 5 * 1024 * 1024
@@ -141,25 +142,10 @@ def _path_of(url: str) -> str:
 
 
 def host_check(hosts: Iterable[str], allow_hosts: Iterable[str]) -> Callable[[str], bool]:
-    """``url`` is on target: same host:port as one of ``hosts`` (URLs), or its host name is allowed."""
-    netlocs = {_netloc(u) for u in hosts} - {""}
-    allowed = {h.lower() for h in allow_hosts}
-
-    def on_target(url: str) -> bool:
-        try:
-            parts = urlsplit(url)
-        except ValueError:
-            return False
-        return parts.netloc.lower() in netlocs or (parts.hostname or "") in allowed
-
-    return on_target
-
-
-def _netloc(url: str) -> str:
-    try:
-        return urlsplit(url).netloc.lower()
-    except ValueError:
-        return ""
+    """``url`` is on target: same scheme, host and port as one of ``hosts`` (URLs), or its host name
+    is allowed (the rule the client enforces on every request, see :mod:`apiaudit.http.targeting`)."""
+    guard = TargetGuard(hosts, allow_hosts)
+    return lambda url: guard.refusal(url) is None
 
 
 def server_base(doc: dict[str, Any], doc_url: str) -> str:
@@ -181,9 +167,10 @@ def operations(doc: dict[str, Any], doc_url: str, headers: Mapping[str, str],
     base = server_base(doc, doc_url).rstrip("/")
     found = Discovery()
     if on_target is not None and not on_target(base):
-        safe = urljoin(doc_url, _path_of(base)).rstrip("/")
+        origin = urljoin(doc_url, "/")
+        safe = (join_path(origin, _path_of(base).rstrip("/") or "/") or origin).rstrip("/")
         found.errors.append({"where": "openapi", "message": (
-            f"servers URL {base} is off the target host: using {safe or doc_url} instead "
+            f"servers URL {base} is off the target host: using {safe} instead "
             "(allow that host with http.allow_hosts)")})
         base = safe
     for path, item in list(doc["paths"].items())[:MAX_OPERATIONS]:
@@ -191,9 +178,17 @@ def operations(doc: dict[str, Any], doc_url: str, headers: Mapping[str, str],
         op = _resolve(doc, item.get("get")) if isinstance(item, dict) else None
         if not isinstance(op, dict) or not isinstance(path, str):
             continue
+        url = join_path(base, path)
+        if url is None or (on_target is not None and not on_target(url)):
+            found.skipped.append({"url": base, "purpose": "openapi", "reason": (
+                f"paths key {path[:200]!r} is not a plain path starting with '/' (it could point the scan "
+                "at another host): not scanned")})
+            continue
         params = [_resolve(doc, p) for p in [*(item.get("parameters") or []), *(op.get("parameters") or [])]]
         params = [p for p in params if isinstance(p, dict)]
-        _add_operation(doc, base + path, path, params, headers, found)
+        _add_operation(doc, url, path, params, headers, found)
+        if found.endpoints and found.endpoints[-1].name == f"GET {path}":  # response schema: a list?
+            found.endpoints[-1].collection = collection_hint(doc, op, _resolve)
     return found
 
 

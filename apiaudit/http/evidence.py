@@ -17,7 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from apiaudit.fileio import atomic_write, bounded_text
 from apiaudit.http.secrets import mask_headers
+from apiaudit.redact import redact_bytes
 
 __all__ = ["BODY_KEEP_BYTES", "HEAD_KEEP_BYTES", "RETAINED_BODY_BUDGET", "Endpoint", "Exchange", "ScanEvidence",
            "keeps_body", "load_evidence", "save_evidence"]
@@ -126,7 +128,7 @@ class Exchange:
         try:
             data["body_text"] = self.body.decode("utf-8")
         except UnicodeDecodeError:
-            data["body_b64"] = base64.b64encode(self.body).decode("ascii")
+            data["body_b64"] = base64.b64encode(redact_bytes(self.body)).decode("ascii")  # before encoding
         return data
 
     @classmethod
@@ -230,6 +232,12 @@ class ScanEvidence:
     options: dict[str, Any] = field(default_factory=dict)  # samples, burst, static urls, metrics path...
     targets: list[str] = field(default_factory=list)
 
+    def available(self, req: Any) -> bool | str:
+        """The evidence contract (apiaudit.requirements): True, or why ``req`` was not measured."""
+        from apiaudit.http.availability import available
+
+        return available(self, req)
+
     def all_exchanges(self) -> list[Exchange]:
         out = [ex for ep in self.endpoints for ex in ep.exchanges]
         out.extend(self.extra)
@@ -259,8 +267,8 @@ class ScanEvidence:
 
 
 def save_evidence(evidence: ScanEvidence, path: str | Path) -> None:
-    Path(path).write_text(json.dumps(evidence.to_dict(), indent=1) + "\n", encoding="utf-8")
+    atomic_write(path, json.dumps(evidence.to_dict(), indent=1) + "\n", named=True)
 
 
 def load_evidence(path: str | Path) -> ScanEvidence:
-    return ScanEvidence.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
+    return ScanEvidence.from_dict(json.loads(bounded_text(path)))

@@ -15,9 +15,17 @@ def base_status(ep: Endpoint) -> int:
 
 
 def nothing_audited(errors: list[dict[str, str]], evidence: ScanEvidence, why: str) -> AuditError:
+    """Exit 3, one line: the reason first ("authentication refused on 2/2 endpoints"), then the
+    first problems seen."""
     problems = errors + [{"where": k["url"], "message": k["reason"]} for k in evidence.skipped]
-    detail = "; ".join(f"{e['where']}: {e['message']}" for e in problems[:5]) or "no endpoint was probed"
-    return AuditError(redact_text(f"could not audit: {why} ({detail})"))
+    detail = "; ".join(f"{e['where']}: {e['message']}" for e in problems[:3]) or "no endpoint was probed"
+    return AuditError(redact_text(f"could not audit: {why} ({detail})".replace("\n", " ")))
+
+
+def scan_skipped(evidence: ScanEvidence) -> list[dict[str, str]]:
+    """The report's ``skipped``: probes not run (budget spent, host backed off, unfillable operations)."""
+    return [{"where": str(s.get("url", "")), "what": str(s.get("purpose", "")), "reason": str(s.get("reason", ""))}
+            for s in evidence.skipped]
 
 
 def base_problems(evidence: ScanEvidence) -> list[dict[str, str]]:

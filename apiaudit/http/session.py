@@ -10,13 +10,17 @@ import asyncio
 import importlib
 from collections.abc import Callable, Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
-from apiaudit.http.client import ScanClient
+from apiaudit.http.client import DeadlineReached, ScanClient
 from apiaudit.http.evidence import Endpoint, Exchange, ScanEvidence
+from apiaudit.http.pacing import THROTTLED_BASE
 from apiaudit.http.probes import PROBES, BudgetExhausted
 from apiaudit.redact import redact_text
 
 MAX_SLEEP_S = 30.0
+BASE_RETRIES = 2  # a base GET refused by a limiter is asked again at most this often (paced by the client)
+LAST_PHASE = frozenset({"ratelimit"})  # probes run after all the others, in the "burst" phase
 
 
 class EndpointSession:
@@ -48,7 +52,7 @@ class EndpointSession:
         return self.client.remaining()
 
     async def sleep(self, seconds: float) -> None:
-        await asyncio.sleep(max(0.0, min(seconds, MAX_SLEEP_S)))
+        await asyncio.sleep(self.client.cap(min(seconds, MAX_SLEEP_S)))
 
 
 def probe_modules(errors: list[dict[str, str]]) -> list[tuple[str, Any]]:
@@ -62,6 +66,10 @@ def probe_modules(errors: list[dict[str, str]]) -> list[tuple[str, Any]]:
     return out
 
 
+def _host(url: str) -> str:
+    return urlsplit(url).netloc.lower()
+
+
 async def base_gets(client: ScanClient, evidence: ScanEvidence, endpoints: list[Endpoint]) -> None:
     async def one(ep: Endpoint) -> None:
         try:
@@ -70,6 +78,19 @@ async def base_gets(client: ScanClient, evidence: ScanEvidence, endpoints: list[
             evidence.skipped.append({"url": ep.url, "purpose": "base", "reason": str(exc)})
 
     await asyncio.gather(*(one(ep) for ep in endpoints))
+    # A base GET that may have met the limiter (429, or nginx limit_req's bare 503, on a host that answered
+    # other base GETs) is asked once more, one at a time, after the pacer's back-off; the first answer
+    # stays as evidence (apiaudit.http.pacing.limiter_answers tells a limiter from an outage by it).
+    answered = {_host(ep.url) for ep in endpoints if (b := ep.base()) is not None and b.status and b.status < 500}
+    for ep in endpoints:
+        for _ in range(BASE_RETRIES):
+            first = ep.base()
+            if first is None or first.status not in (429, 503) or _host(ep.url) not in answered:
+                break
+            first.purpose = THROTTLED_BASE
+            await one(ep)
+            if ep.base() is None:  # not asked again (host backed off, budget): the refusal is the base
+                first.purpose = "base"
 
 
 async def run_probes(client: ScanClient, evidence: ScanEvidence, endpoints: list[Endpoint],
@@ -77,18 +98,30 @@ async def run_probes(client: ScanClient, evidence: ScanEvidence, endpoints: list
     """Every probe, in PROBES order per endpoint; endpoints concurrently (the client limits per host)."""
     modules = probe_modules(evidence.errors)
     once_keys: set[str] = set()
+    # The limit-seeking burst is a phase of its own, after every other probe: a 429 it provokes must
+    # not cut another endpoint's probes short (apiaudit.http.pacing).
+    last = [(n, m) for n, m in modules if n in LAST_PHASE]
+    modules = [(n, m) for n, m in modules if n not in LAST_PHASE]
 
-    async def one(ep: Endpoint) -> None:
+    async def one(ep: Endpoint, modules: list[tuple[str, Any]] = modules) -> None:
         session = EndpointSession(client, evidence, ep, options, once_keys)
-        for name, module in modules:
+        for i, (name, module) in enumerate(modules):
             try:
                 await module.probe(session, ep)
+            except DeadlineReached as exc:  # the rest of this endpoint's probes are cut too
+                left = ", ".join(n for n, _ in modules[i:])
+                evidence.skipped.append({"url": ep.url, "purpose": left, "reason": str(exc)})
+                return
             except BudgetExhausted as exc:
                 evidence.skipped.append({"url": ep.url, "purpose": name, "reason": str(exc)})
             except Exception as exc:  # a broken probe must not sink the scan
                 evidence.errors.append({"where": f"probe {name} on {redact_text(ep.url)}",
                                         "message": redact_text(f"{type(exc).__name__}: {exc}")})
-        if on_done is not None:
+        if on_done is not None and modules is not last:
             on_done(ep)
 
+    await client.new_phase("probes")
     await asyncio.gather(*(one(ep) for ep in endpoints))
+    if last:
+        await client.new_phase("burst")
+        await asyncio.gather(*(one(ep, last) for ep in endpoints))

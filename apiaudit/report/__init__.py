@@ -30,6 +30,9 @@ FORMATS: dict[str, tuple[str, str]] = {
     "sarif": ("apiaudit.report.sarif", "report.sarif"),
     "junit": ("apiaudit.report.junit", "report.junit.xml"),
     "markdown": ("apiaudit.report.markdown", "report.md"),
+    "github": ("apiaudit.report.github", "report.github.txt"),
+    "gitlab": ("apiaudit.report.gitlab", "gl-code-quality-report.json"),
+    "compact": ("apiaudit.report.compact", "report.compact.txt"),
 }
 
 

@@ -1,4 +1,9 @@
-"""Terminal report with rich: score summary, the checklist table, findings grouped by item."""
+"""Terminal report with rich: score summary, "fix these first", the checklist, findings by item.
+
+Machine-facing ids (checklist items, rule ids, finding ids) are never truncated whatever the width
+(``no_wrap`` + ``min_width``); evidence and info findings show with ``--verbose``; a fix's code
+blocks are shown whole, since the code is the fix.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +18,8 @@ from rich.text import Text
 
 from apiaudit.model import Report, ReportFinding, Severity
 from apiaudit.report import RenderOptions
+from apiaudit.report.impact import fix_first
+from apiaudit.report.view import fix_blocks, location_text
 
 STATUS_STYLE = {"pass": "green", "warn": "yellow", "fail": "bold red", "not_assessed": "dim"}
 STATUS_TEXT = {"pass": "PASS", "warn": "WARN", "fail": "FAIL", "not_assessed": "n/a"}
@@ -23,19 +30,39 @@ SEVERITY_STYLE = {
     Severity.LOW: "cyan",
     Severity.INFO: "dim",
 }
-EVIDENCE_CHARS = 600
+FIX_FIRST = 5
+DEFAULT_WIDTH = 110
+
+
+def id_column(table: Table, name: str, values: list[str]) -> None:
+    """A column of machine-facing ids: never wrapped, never cut (``apiaudit checklist | cat``)."""
+    table.add_column(name, no_wrap=True, min_width=max((len(v) for v in values), default=len(name)))
+
+
+def listing_console(id_widths: int) -> Console:
+    """A console for command listings (rules, checklist) wide enough that id columns are never cropped."""
+    import shutil
+
+    return Console(width=max(shutil.get_terminal_size((110, 24)).columns, id_widths + 40))
 
 
 def render(report: Report, opts: RenderOptions) -> str:
     buf = io.StringIO()
     console = Console(
-        file=buf, force_terminal=opts.color, no_color=not opts.color, width=opts.width or 110,
+        file=buf, force_terminal=opts.color, no_color=not opts.color, width=opts.width or DEFAULT_WIDTH,
         color_system="standard" if opts.color else None, soft_wrap=False,
     )
     console.print(_summary(report))
+    top = _fix_first(report)
+    if top is not None:
+        console.print(top)
     console.print(_checklist(report))
     by_item: dict[str, list[ReportFinding]] = {}
+    hidden = 0
     for f in report.findings:
+        if f.severity == Severity.INFO and not opts.verbose:
+            hidden += 1
+            continue
         by_item.setdefault(f.checklist, []).append(f)
     for item in report.checklist:
         findings = by_item.get(item.id, [])
@@ -43,6 +70,8 @@ def render(report: Report, opts: RenderOptions) -> str:
             console.print(Text(f"\n{item.id} — {item.title}", style="bold underline"))
             for f in findings:
                 console.print(_finding(f, verbose=opts.verbose))
+    if hidden:
+        console.print(Text(f"\n{hidden} info finding(s) not shown (--verbose shows them)", style="dim"))
     if report.errors:
         console.print(Text("\nErrors", style="bold red"))
         for err in report.errors:
@@ -73,10 +102,28 @@ def _summary(report: Report) -> Panel:
     return Panel(Group(headline, sections, meta), expand=False)
 
 
+def _fix_first(report: Report) -> Table | None:
+    """The findings to fix first, ranked by severity and estimated saving (report/impact.py)."""
+    ranked = fix_first(report, FIX_FIRST)
+    if not ranked:
+        return None
+    table = Table(title="Fix these first", show_lines=False, expand=False, title_justify="left")
+    table.add_column("severity", no_wrap=True)
+    id_column(table, "rule", [f.rule for f, _ in ranked])
+    table.add_column("where")
+    table.add_column("estimated saving")
+    for f, impact in ranked:
+        table.add_row(
+            Text(f.severity.label.upper(), style=SEVERITY_STYLE[f.severity]), f.rule,
+            escape(location_text(f.location)), escape(impact.text) if impact else "-",
+        )
+    return table
+
+
 def _checklist(report: Report) -> Table:
     table = Table(title="Checklist", show_lines=False, expand=False)
-    table.add_column("status")
-    table.add_column("item")
+    table.add_column("status", no_wrap=True)
+    id_column(table, "item", [item.id for item in report.checklist])
     table.add_column("title")
     table.add_column("findings / reason")
     for item in report.checklist:
@@ -98,12 +145,21 @@ def _finding(f: ReportFinding, *, verbose: bool) -> Group:
     where = ", ".join(f"{k}={v}" for k, v in f.location.items() if k != "sample")
     if where:
         parts.append(Text(f"    at: {where}", style="dim"))
-    if f.evidence:
+    if f.evidence and verbose:
         ev = json.dumps(f.evidence, ensure_ascii=False, default=str)
-        if not verbose and len(ev) > EVIDENCE_CHARS:
-            ev = ev[:EVIDENCE_CHARS] + " …"
         parts.append(Text(f"    evidence: {ev}", style="dim"))
     if f.fix:
-        fix = f.fix if verbose else f.fix.splitlines()[0]
-        parts.append(Text(f"    fix: {fix}", style="green"))
+        parts.extend(_fix(f.fix))
     return Group(*parts)
+
+
+def _fix(fix: str) -> list[Text]:
+    """The whole fix: its prose on one line each, its code blocks verbatim and indented."""
+    out: list[Text] = []
+    for i, (kind, body) in enumerate(fix_blocks(fix)):
+        if kind == "code":
+            out.append(Text("\n".join("        " + line for line in body.splitlines()), style="cyan"))
+        else:
+            label = "    fix: " if i == 0 else "    "
+            out.append(Text(label + " ".join(body.split()), style="green"))
+    return out

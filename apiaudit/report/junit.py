@@ -1,7 +1,10 @@
 """JUnit XML: one testsuite per checklist section, one testcase per checklist item.
 
-``fail`` items carry a ``<failure>`` listing their findings; ``warn`` items pass with their findings
-in ``<system-out>``; ``not_assessed`` items are ``<skipped>`` with the reason. Audit errors become
+The testcases mirror the CI gate: an item carries a ``<failure>`` only when it holds a finding that
+failed the gate (new, at or above ``--fail-on``, as recorded in ``stats.gate.failing``; without a
+recorded gate, the default gate: new findings at or above high). Its other findings, and those of
+``warn`` items, are listed in ``<system-out>``; so a passed gate never shows a failing test.
+``not_assessed`` items are ``<skipped>`` with the reason. Audit errors become
 ``<error>`` testcases in an extra suite. The shape validates against the Jenkins xUnit ``junit-10.xsd``
 that GitLab and Jenkins both read.
 """
@@ -12,7 +15,7 @@ import re
 import xml.etree.ElementTree as ET
 from typing import Any
 
-from apiaudit.model import ChecklistStatus, Report, ReportFinding
+from apiaudit.model import ChecklistStatus, Report, ReportFinding, Severity
 from apiaudit.report import RenderOptions, view
 
 # XML 1.0 §2.2: characters outside this set may not appear in a document, even escaped.
@@ -23,12 +26,20 @@ def clean(text: Any) -> str:
     return _NOT_XML.sub("\ufffd", str(text))
 
 
+def gate_failing(report: Report) -> set[str]:
+    recorded = view.gate_failing(report)
+    if recorded is not None:
+        return recorded
+    return {f.id for f in report.findings if not f.known and f.severity >= Severity.HIGH}
+
+
 def render(report: Report, opts: RenderOptions) -> str:
     by_id = {f.id: f for f in report.findings}
+    failing = gate_failing(report)
     root = ET.Element("testsuites", name=f"apiaudit {report.kind}", time=_time(report.duration_s))
     totals = {"tests": 0, "failures": 0, "errors": 0}
     for section, items in view.items_by_section(report):
-        suite = _suite(report, section, items, by_id)
+        suite = _suite(report, section, items, by_id, failing)
         root.append(suite)
         for key in totals:
             totals[key] += int(suite.get(key, "0"))
@@ -43,9 +54,10 @@ def render(report: Report, opts: RenderOptions) -> str:
 
 
 def _suite(
-    report: Report, section: str, items: list[ChecklistStatus], by_id: dict[str, ReportFinding]
+    report: Report, section: str, items: list[ChecklistStatus], by_id: dict[str, ReportFinding], failing: set[str]
 ) -> ET.Element:
-    counts = {s: sum(1 for i in items if i.status == s) for s in ("fail", "not_assessed")}
+    failed = sum(1 for i in items if i.status != "not_assessed" and failing.intersection(i.findings))
+    counts = {"fail": failed, "not_assessed": sum(1 for i in items if i.status == "not_assessed")}
     suite = ET.Element(
         "testsuite",
         name=f"apiaudit.{section}",
@@ -66,20 +78,20 @@ def _suite(
     ):
         ET.SubElement(props, "property", name=name, value=clean("n/a" if value is None else value))
     for item in items:
-        suite.append(_case(section, item, [by_id[i] for i in item.findings if i in by_id]))
+        suite.append(_case(section, item, [by_id[i] for i in item.findings if i in by_id], failing))
     return suite
 
 
-def _case(section: str, item: ChecklistStatus, findings: list[ReportFinding]) -> ET.Element:
+def _case(section: str, item: ChecklistStatus, findings: list[ReportFinding], failing: set[str]) -> ET.Element:
     case = ET.Element(
         "testcase", name=clean(f"{item.id}: {item.title}"), classname=f"apiaudit.{section}", time="0"
     )
     if item.status == "not_assessed":
         ET.SubElement(case, "skipped", message=clean(item.reason or "not assessed"))
-    elif item.status == "fail":
-        worst = max((f.severity for f in findings), default=None)
-        new = sum(1 for f in findings if not f.known)
-        message = f"{len(findings)} finding(s), worst {worst.label if worst else '-'}; {new} new"
+    elif any(f.id in failing for f in findings):
+        gating = [f for f in findings if f.id in failing]
+        worst = max(f.severity for f in gating)
+        message = f"{len(gating)} finding(s) fail the gate, worst {worst.label}; {len(findings)} in all"
         failure = ET.SubElement(case, "failure", type="apiaudit.fail", message=clean(message))
         failure.text = clean(findings_text(findings))
     elif findings:

@@ -8,31 +8,36 @@ The result stays under GitHub's 65,536-character comment limit.
 
 from __future__ import annotations
 
-import json
 import re
 from html import escape
 
-from apiaudit.model import Report, ReportFinding
+from apiaudit.model import Report
 from apiaudit.report import RenderOptions, view
+from apiaudit.report.impact import fix_first
 
 MAX_CHARS = 60_000  # GitHub refuses comments over 65,536 characters
-TOP_FINDINGS = 10
-DETAILED_FINDINGS = 25
-EVIDENCE_CHARS = 1500
+MAX_LINES = 60  # a PR comment people read; the HTML report has the rest
+TOP_FINDINGS = 5
 STATUS_ICON = {"pass": "✅", "warn": "⚠️", "fail": "❌", "not_assessed": "➖"}
 SEVERITY_ICON = {"critical": "🟥", "high": "🔴", "medium": "🟠", "low": "🔵", "info": "⚪"}
 # Inline punctuation that can start formatting anywhere in a line (GFM; "|" matters only in tables,
 # where cell() escapes it); "_" only outside words, since
 # intraword underscores never emphasise (customer_id stays readable).
 _MD_INLINE = re.compile(r"([\\`*\[\]~]|(?<![A-Za-z0-9])_|_(?![A-Za-z0-9]))")
+# GitHub turns @name into a mention (a notification), #123 into a cross-reference and bare
+# http(s)://, www. into links; a word joiner after the first character breaks each, invisibly.
+WORD_JOINER = "\u2060"
+_MD_AUTOLINK = re.compile(r"@(?=[A-Za-z0-9])|#(?=\d)|(?i:https?)(?=:)|(?i:www)(?=\.)")
 # What turns the start of a line into a heading, quote, list item or thematic break.
 _MD_LINE_START = re.compile(r"^(\d*)([#+=-]|(?<=\d)[.)])")
 
 
 def md(text: object) -> str:
-    """Plain text safe for Markdown: HTML-escaped, formatting punctuation escaped, on one line."""
+    """Plain text safe for Markdown: HTML-escaped, formatting punctuation escaped, on one line;
+    ``@mentions``, ``#123`` references and bare URLs from the target cannot ping people or link out."""
     flat = " ".join(str(text).split())
     escaped = _MD_INLINE.sub(r"\\\1", escape(flat, quote=False))
+    escaped = _MD_AUTOLINK.sub(lambda m: m.group(0)[0] + WORD_JOINER + m.group(0)[1:], escaped)
     return _MD_LINE_START.sub(r"\1\\\2", escaped)
 
 
@@ -52,16 +57,19 @@ def cell(text: str) -> str:
 
 
 def render(report: Report, opts: RenderOptions) -> str:
-    parts = [
+    """At most ``MAX_LINES`` lines: headline, fix-these-first, sections, changes, then ``<details>``."""
+    head = [
         _headline(report),
+        _fix_first(report),
         _sections(report),
-        _failing(report),
-        _top(report),
-        _details(report),
-        _not_assessed(report),
+        _compare(report),
         _errors(report),
     ]
-    text = "\n\n".join(p for p in parts if p) + "\n"
+    text = "\n\n".join(p for p in head if p)
+    rest = [p for p in (_passed(report), _not_assessed(report)) if p]
+    used = text.count("\n") + sum(p.count("\n") + 2 for p in rest) + 7
+    listed = _all_findings(report, MAX_LINES - used)
+    text = "\n\n".join([text, *([listed] if listed else []), *rest]) + "\n"
     if len(text) > MAX_CHARS:
         cut = text[:MAX_CHARS].rsplit("\n\n", 1)[0]
         text = cut + "\n\n</details>\n\n_Summary truncated; see the HTML or JSON report for everything._\n"
@@ -100,56 +108,77 @@ def _sections(report: Report) -> str:
     return "\n".join(rows)
 
 
-def _failing(report: Report) -> str:
-    bad = [c for c in report.checklist if c.status in ("fail", "warn")]
-    if not bad:
+def _fix_first(report: Report) -> str:
+    ranked = fix_first(report, TOP_FINDINGS)
+    if not ranked:
         return ""
-    lines = ["### Checklist items to fix"]
-    for c in sorted(bad, key=lambda c: c.status != "fail"):
-        lines.append(f"- {STATUS_ICON[c.status]} **{md(c.title)}** (`{c.id}`): {len(c.findings)} finding(s)")
-    return "\n".join(lines)
-
-
-def _top(report: Report) -> str:
-    ordered = sorted(report.findings, key=lambda f: (f.known, -f.severity))[:TOP_FINDINGS]
-    if not ordered:
-        return ""
+    failing = view.gate_failing(report)
     rows = [
-        f"### Top findings ({len(ordered)} of {len(report.findings)})",
+        f"### Fix these first ({len(ranked)} of {len(report.findings)} findings)",
         "",
-        "| Severity | Rule | Where | Message |",
+        "| Severity | Rule | Where | Estimated saving |",
         "|---|---|---|---|",
     ]
-    for f in ordered:
+    for f, impact in ranked:
         sev = f"{SEVERITY_ICON[f.severity.label]} {f.severity.label}" + (" (known)" if f.known else "")
-        where = code_span(view.shorten(view.location_text(f.location), 80))
-        rows.append(f"| {sev} | `{f.rule}` | {cell(where)} | {cell(md(view.shorten(f.message, 160)))} |")
+        if failing is not None and f.id in failing:
+            sev += " · gate"
+        where = code_span(view.shorten(view.location_text(f.location), 70))
+        saving = md(impact.text) if impact else "–"
+        rows.append(f"| {sev} | `{f.rule}` | {cell(where)} | {cell(saving)} |")
     return "\n".join(rows)
 
 
-def _details(report: Report) -> str:
-    blocks = [_detail(f) for f in report.findings[:DETAILED_FINDINGS]]
-    if len(report.findings) > DETAILED_FINDINGS:
-        blocks.append(f"_{len(report.findings) - DETAILED_FINDINGS} more findings in the full report._")
-    return "\n\n".join(blocks)
+def _compare(report: Report) -> str:
+    """New and fixed findings against ``--compare BASE`` (recorded by the command in stats)."""
+    cmp = report.stats.get("compare")
+    if not isinstance(cmp, dict):
+        return ""
+    before, after = cmp.get("score_before"), report.score.get("overall")
+    delta = ""
+    if isinstance(before, int) and isinstance(after, int):
+        delta = f" · score {before} → {after} ({after - before:+d})"
+    new, fixed = cmp.get("new") or [], cmp.get("fixed") or []
+    lines = [f"### Against {code_span(cmp.get('file', 'the base report'))}: {len(new)} new, "
+             f"{len(fixed)} fixed{delta}"]
+    by_id = {f.id: f for f in report.findings}
+    for fid in new[:5]:
+        f = by_id.get(fid)
+        if f is not None:
+            where = code_span(view.shorten(view.location_text(f.location), 70))
+            lines.append(f"- 🆕 {f.severity.label} `{f.rule}` {where}")
+    for item in fixed[:5]:
+        if isinstance(item, dict):
+            where = code_span(view.shorten(str(item.get("where", "")), 70))
+            lines.append(f"- ✅ fixed `{md(item.get('rule', ''))}` {where}")
+    more = max(0, len(new) - 5) + max(0, len(fixed) - 5)
+    if more:
+        lines.append(f"- … {more} more in the full report")
+    return "\n".join(lines)
 
 
-def _detail(f: ReportFinding) -> str:
-    summary = escape(f"{f.id} · {f.severity.label} · {f.rule} — {f.title}" + (" (known)" if f.known else ""))
-    body = [
-        f"<details><summary>{summary}</summary>",
-        "",
-        md(f.message),
-        "",
-        f"**Where:** {code_span(view.location_text(f.location))}",
-    ]
-    if f.evidence:
-        ev = json.dumps(f.evidence, indent=2, ensure_ascii=False, default=str)
-        body += ["", "**Evidence:**", "", fence(view.shorten_keep_lines(ev, EVIDENCE_CHARS), "json")]
-    if f.fix:
-        body += ["", "**Fix:**", "", fence(f.fix)]
-    body += ["", f"Rule docs: `apiaudit rules {f.rule}` · fingerprint `{f.fingerprint}`", "", "</details>"]
-    return "\n".join(body)
+def _all_findings(report: Report, room: int) -> str:
+    """Every finding on one line each, collapsed; as many as the line budget allows."""
+    if not report.findings:
+        return ""
+    shown = report.findings[: max(3, room)] if len(report.findings) > room else report.findings
+    lines = [f"<details><summary>All findings ({len(report.findings)})</summary>", ""]
+    for f in shown:
+        where = code_span(view.shorten(view.location_text(f.location), 60))
+        known = " (known)" if f.known else ""
+        message = md(view.shorten(f.message, 140))
+        lines.append(f"- {SEVERITY_ICON[f.severity.label]} `{f.rule}`{known} {where}: {message}")
+    if len(report.findings) > len(shown):
+        lines.append(f"- … {len(report.findings) - len(shown)} more: `apiaudit report report.json --format html`")
+    return "\n".join([*lines, "", "</details>"])
+
+
+def _passed(report: Report) -> str:
+    items = [c for c in report.checklist if c.status == "pass"]
+    if not items:
+        return ""
+    names = ", ".join(f"`{c.id}`" for c in items)
+    return f"<details><summary>Passed ({len(items)} items)</summary>\n\n{names}\n\n</details>"
 
 
 def _not_assessed(report: Report) -> str:
@@ -157,16 +186,19 @@ def _not_assessed(report: Report) -> str:
     if not items:
         return ""
     lines = [f"<details><summary>Not assessed ({len(items)} of {len(report.checklist)} items)</summary>", ""]
-    lines += [f"- {md(c.title)} (`{c.id}`): {md(c.reason or 'not assessed')}" for c in items]
+    lines += [f"- `{c.id}`: {md(view.shorten(c.reason or 'not assessed', 100))}" for c in items]
     return "\n".join([*lines, "", "</details>"])
 
 
 def _errors(report: Report) -> str:
+    """Errors are never hidden: what could not be audited changes what the verdict means."""
     if not report.errors:
         return ""
-    lines = ["### Errors during the audit"]
+    lines = [f"### Errors during the audit ({len(report.errors)})"]
     lines += [
-        f"- **{md(e.get('where', ''))}**: {md(view.shorten(str(e.get('message', '')), 300))}"
-        for e in report.errors
+        f"- **{md(e.get('where', ''))}**: {md(view.shorten(str(e.get('message', '')), 200))}"
+        for e in report.errors[:5]
     ]
+    if len(report.errors) > 5:
+        lines.append(f"- … {len(report.errors) - 5} more in the JSON report")
     return "\n".join(lines)

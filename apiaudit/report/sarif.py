@@ -19,6 +19,7 @@ from apiaudit.report.sarif_locations import Bases, location
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 FINGERPRINT_KEY = "apiauditFingerprint/v1"
 INFORMATION_URI = "https://pypi.org/project/apiaudit/"
+MAX_RESULTS = 5000
 
 # SARIF levels (§3.58.6): error fails a check run, warning and note inform.
 LEVELS: dict[Severity, str] = {
@@ -39,6 +40,9 @@ def sarif_log(report: Report, opts: RenderOptions) -> dict[str, Any]:
     index = {r["id"]: i for i, r in enumerate(rules)}
     with_baseline = any(f.known for f in report.findings)
     bases = Bases(list(report.targets))
+    # Info findings are "nothing to do": code scanning would list them as open alerts. GitHub keeps
+    # at most 25,000 results per run and shows the first 5,000; findings come worst first.
+    reported = [f for f in report.findings if f.severity != Severity.INFO][:MAX_RESULTS]
     run: dict[str, Any] = {
         "tool": {
             "driver": {
@@ -51,8 +55,9 @@ def sarif_log(report: Report, opts: RenderOptions) -> dict[str, Any]:
         },
         "automationDetails": {"id": f"apiaudit/{report.kind}/"},
         "invocations": [invocation(report)],
-        "results": [result(f, index[f.rule], bases, with_baseline=with_baseline) for f in report.findings],
-        "properties": {"kind": report.kind, "targets": list(report.targets), "score": report.score},
+        "results": [result(f, index[f.rule], bases, with_baseline=with_baseline) for f in reported],
+        "properties": {"kind": report.kind, "targets": list(report.targets), "score": report.score,
+                       "infoFindings": sum(1 for f in report.findings if f.severity == Severity.INFO)},
     }
     run["originalUriBaseIds"] = bases.original()  # filled while the results were built
     return {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}

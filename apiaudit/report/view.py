@@ -167,6 +167,23 @@ def gate_of(report: Report) -> dict[str, Any] | None:
     return gate if isinstance(gate, dict) else None
 
 
+def gate_failing(report: Report) -> set[str] | None:
+    """Ids of the findings that failed the recorded gate; None when no gate was recorded."""
+    gate = gate_of(report)
+    if gate is None or not isinstance(gate.get("failing"), list):
+        return None
+    return {str(i) for i in gate["failing"]}
+
+
+def source_location(loc: dict[str, Any]) -> tuple[str, int | None] | None:
+    """A repository file (and line) a finding can be shown at, when its check or config named one."""
+    path = loc.get("file") or loc.get("spec_file")
+    if not isinstance(path, str) or not path:
+        return None
+    line = loc.get("line") or loc.get("spec_line")
+    return path, line if isinstance(line, int) and not isinstance(line, bool) else None
+
+
 def fix_blocks(text: str) -> list[tuple[str, str]]:
     """Split a rule's fix into ("text", ...) and ("code", ...) blocks: ``` fences or 4-space indents."""
     blocks: list[tuple[str, str]] = []

@@ -38,6 +38,11 @@ SELECT nextval('counter');
 """
 
 
+# Severity follows the time saved; these queries take a few ms, so the tests that look at the shape
+# of the advice lower the bar (tests/db/test_index_advisor.py covers the severity itself).
+ANY_GAIN_IS_HIGH = {"db_index_high_call_ms": 0, "db_index_high_total_ms": 0}
+
+
 def _load(pg, fresh_db, *, hypopg: bool) -> str:  # type: ignore[no-untyped-def]
     dsn = fresh_db(SCHEMA + ("CREATE EXTENSION hypopg;" if hypopg else ""))
     db = dsn.rsplit("/", 1)[1]
@@ -54,7 +59,7 @@ def _plan_for(report, needle: str) -> dict:  # type: ignore[no-untyped-def]
 
 def test_hypopg_keeps_the_index_that_cuts_cost(pg, fresh_db, audit, hypopg_available) -> None:  # type: ignore[no-untyped-def]
     dsn = _load(pg, fresh_db, hypopg=True)
-    report = audit(dsn)
+    report = audit(dsn, thresholds=ANY_GAIN_IS_HIGH)
     (f,) = findings(report, "db.plan.missing-index")
     assert f.location == {"schema": "public", "table": "child", "columns": ["parent_id"]}
     assert f.fix == "CREATE INDEX CONCURRENTLY ON public.child (parent_id);"
@@ -100,8 +105,8 @@ def test_writes_in_the_workload_are_refused_and_not_run(pg, fresh_db, audit) -> 
 def test_unparseable_query_is_kept_and_said(pg, fresh_db, audit) -> None:  # type: ignore[no-untyped-def]
     dsn = _load(pg, fresh_db, hypopg=False)
     report = audit(dsn)
-    assert any("using >" in w["sample"] for w in report.workload)  # kept in the workload
-    plan = _plan_for(report, "using >")
+    assert any("USING >" in w["sample"] for w in report.workload)  # kept in the workload
+    plan = _plan_for(report, "USING >")
     assert plan["refused"].startswith("not parseable")
     assert any("could not be parsed by sqlglot" in e["message"] for e in report.errors)
 
@@ -179,7 +184,7 @@ def test_session_is_read_only_with_timeouts(fresh_db) -> None:  # type: ignore[n
         conn.close()
 
 
-def test_antipatterns_from_pg_stat_statements(pg, fresh_db, audit) -> None:  # type: ignore[no-untyped-def]
+def test_antipatterns_from_pg_stat_statements(pg, fresh_db, audit, pg_version) -> None:  # type: ignore[no-untyped-def]
     cols = ", ".join(f"c{i} int" for i in range(12))
     dsn = fresh_db(
         f"CREATE TABLE wide (id int PRIMARY KEY, {cols});INSERT INTO wide (id) SELECT generate_series(1, 50);"
@@ -193,7 +198,9 @@ def test_antipatterns_from_pg_stat_statements(pg, fresh_db, audit) -> None:  # t
         db,
     )
     report = audit(dsn)
-    assert [f.evidence for f in findings(report, "db.query.huge-in-list")] == [{"values": 150}]
+    # PostgreSQL 18's pg_stat_statements squashes a constant list to "IN ($1 /*, ... */)": no count.
+    expected = [] if pg_version >= 180000 else [{"values": 150}]
+    assert [f.evidence for f in findings(report, "db.query.huge-in-list")] == expected
     (star,) = findings(report, "db.query.select-star")
     assert "wide where id = $1" in star.location["sample"].lower()
     assert len(findings(report, "db.query.order-by-random")) == 1
@@ -209,7 +216,7 @@ def test_partial_index_candidate_from_a_constant_predicate(pg, fresh_db, audit, 
     db = dsn.rsplit("/", 1)[1]
     pg.psql("SELECT pg_stat_statements_reset()", db)
     pg.psql("SELECT id, note FROM account WHERE active AND org_id = 300", db)
-    (f,) = findings(audit(dsn), "db.plan.missing-index")
+    (f,) = findings(audit(dsn, thresholds=ANY_GAIN_IS_HIGH), "db.plan.missing-index")
     assert f.fix == "CREATE INDEX CONCURRENTLY ON public.account (org_id) WHERE active;"
 
 
@@ -234,3 +241,4 @@ def test_refused_statements_leave_the_explain_slots_to_selects_and_failures_reac
     assert [w["source"] for w in report.workload[:5]] == ["pg_stat_statements"] * 5  # the log's SELECT ranks late
     (err,) = [e for e in report.errors if e["where"] == f"explain {plan['fingerprint']}"]
     assert err["message"].startswith("not EXPLAINed: LockNotAvailable") and "FROM parent WHERE" in err["message"]
+

@@ -60,7 +60,7 @@ def test_stderr_execute_detail_multiline_and_late_durations(tmp_path: Path) -> N
     assert ev.stats["log_formats"] == {"stderr": 1} and ev.stats["log_unparsed"] == 0
     assert ev.stats["log_statements"] == 2 + 6 * 2 + 1
     by_sample = {q.sample: q for q in ev.workload}
-    authors = by_sample["SELECT authors.id, authors.name FROM authors WHERE authors.id = CAST($1 AS INT)"]
+    authors = by_sample["SELECT authors.id, authors.name FROM authors WHERE authors.id = $1::INTEGER"]
     assert authors.calls == 6 and authors.total_ms == pytest.approx(0.1 + 0.2 + 0.3 + 0.4 + 0.5 + 0.6)
     children = {p.child_sample: p for p in ev.nplusone}
     assert set(children) == {authors.sample, "SELECT body FROM comments WHERE post_id = $1"}

@@ -20,9 +20,9 @@ from apiaudit.rules import load_rules
 
 pytestmark = pytest.mark.pg
 FORMATS = ("stderr", "csvlog", "jsonlog")
-AUTHOR_BY_ID = "SELECT authors.id, authors.name FROM authors WHERE authors.id = CAST($1 AS INT)"
+AUTHOR_BY_ID = "SELECT authors.id, authors.name FROM authors WHERE authors.id = $1::INTEGER"
 COMMENTS_BY_POST = ("SELECT comments.id, comments.post_id, comments.body FROM comments "
-                    "WHERE CAST($1 AS INT) = comments.post_id")
+                    "WHERE $1::INTEGER = comments.post_id")
 POSTS = "SELECT posts.id, posts.author_id, posts.title FROM posts ORDER BY posts.id"
 
 
@@ -78,7 +78,7 @@ def test_lazy_one_to_many_and_many_to_one_interleaved(logs: dict[str, dict[str, 
     found = findings(ev)["db.nplusone.lazy-load"]
     assert {f.location["sample"] for f in found} == {COMMENTS_BY_POST, AUTHOR_BY_ID}
     author = next(f for f in found if f.location["sample"] == AUTHOR_BY_ID)
-    assert "= ANY(CAST($1 AS INT[]))" in author.vars["batched_sql"]
+    assert "= ANY($1::INTEGER[])" in author.vars["batched_sql"]
 
 
 @pytest.mark.parametrize("fmt", FORMATS)

@@ -53,7 +53,7 @@ def test_merged_json_joins_the_checklist(
                 assert status[item.id] != "not_assessed", item.id
     fingerprints = {f.fingerprint for side in ("scan", "db") for f in reports[side].findings}
     assert {f["fingerprint"] for f in doc["findings"]} == fingerprints
-    assert doc["stats"]["gate"] == {"passed": True, "reasons": []}
+    assert doc["stats"]["gate"] == {"passed": True, "reasons": [], "fail_on": None, "failing": []}
 
 
 def test_output_dir_writes_every_format(run_cli: Any, tmp_path: Path, pair: tuple[Path, Path]) -> None:

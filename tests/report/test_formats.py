@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
 from html.parser import HTMLParser
 from pathlib import Path
@@ -138,8 +139,10 @@ def test_sarif_valid_and_complete(reports: dict[str, Report], ruleset: RuleSet) 
     assert fk["shortDescription"]["text"] == "Foreign key without an index"
     assert "Why:" in fk["help"]["text"] and "CREATE INDEX CONCURRENTLY" in fk["help"]["text"]
     levels = {"critical": "error", "high": "error", "medium": "warning", "low": "warning", "info": "note"}
-    assert len(run["results"]) == len(report.findings)
-    for res, f in zip(run["results"], report.findings, strict=True):
+    actionable = [f for f in report.findings if f.severity.label != "info"]
+    assert len(actionable) < len(report.findings)  # the fixture has info findings: they are left out
+    assert len(run["results"]) == len(actionable)
+    for res, f in zip(run["results"], actionable, strict=True):
         assert res["ruleId"] == f.rule and rules[res["ruleIndex"]]["id"] == f.rule
         assert res["level"] == levels[f.severity.label]
         assert res["partialFingerprints"] == {"apiauditFingerprint/v1": f.fingerprint}
@@ -216,15 +219,25 @@ def test_markdown_summary(reports: dict[str, Report], ruleset: RuleSet) -> None:
     report = reports["combined"]
     report.stats["gate"] = {"passed": False, "reasons": ["3 finding(s) at or above high (worst: critical)"]}
     md = render("markdown", report, opts(ruleset))
-    first = md.splitlines()[0]
+    lines = md.splitlines()
+    first = lines[0]
     assert first.startswith("## apiaudit combined report") and f"{report.score['overall']}/100" in first
     assert "**CI gate: failed**" in md
-    for c in report.checklist:
-        if c.status == "fail":
-            assert f"(`{c.id}`)" in md
-    assert md.count("<details>") == md.count("</details>") == len(report.findings) + 1
-    table = [line for line in md.splitlines() if line.startswith("| ") and "`db." in line]
-    assert table and all(line.count(" | ") == 3 for line in table)
+    assert len(lines) <= 60
+    # "fix these first": the five worst findings, worst first, before everything collapsed
+    top = md.index("### Fix these first")
+    assert top < md.index("<details>")
+    table = [line for line in lines if line.startswith("| ") and "`" in line and "Severity" not in line]
+    worst = sorted(report.findings, key=lambda f: -f.severity)[0]
+    assert table and f"`{worst.rule}`" in table[0] and all(line.count(" | ") == 3 for line in table)
+    assert len(table) == min(5, sum(1 for f in report.findings if f.severity.label != "info"))
+    assert md.count("<details>") == md.count("</details>") >= 2
+    # the collapsed list holds every finding, or as many as the 60 lines allow and says how many more
+    listed = md.split("<summary>All findings", 1)[1].split("</details>", 1)[0]
+    rows = [line for line in listed.splitlines() if line.startswith("- ") and not line.startswith("- … ")]
+    more = re.search(r"- … (\d+) more", listed)
+    assert len(rows) + (int(more.group(1)) if more else 0) == len(report.findings)
+    assert rows[0].count(f"`{report.findings[0].rule}`") == 1
     assert len(md) < 65_536
 
 

@@ -15,11 +15,13 @@ from apiaudit.cache.evidence import CacheEvidence
 from apiaudit.cache.stats import hit_rate_pct
 from apiaudit.checks import CheckContext, NotApplicable, check
 from apiaudit.model import Finding
+from apiaudit.requirements import Req
 
 _READS = ("select", "with", "table", "values")
 
 
-@check("cache.combined.slow-uncached", kind="cache")
+# Combined findings only report problems seen across reports: they never vouch for an item.
+@check("cache.combined.slow-uncached", kind="cache", requires=(Req.CACHE_STATS,), findings_only=True)
 def check_slow_uncached(ev: CacheEvidence, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
     rel = ev.related
     both = sorted(set(rel.slow_urls) & set(rel.uncacheable_urls))
@@ -41,7 +43,7 @@ def is_read(sample: str) -> bool:
     return sample.lstrip(" (\n\t").lower().startswith(_READS)
 
 
-@check("cache.combined.cache-aside-candidate", kind="cache")
+@check("cache.combined.cache-aside-candidate", kind="cache", findings_only=True)
 def check_cache_aside(ev: CacheEvidence, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
     rows = ev.related.workload
     if not rows:

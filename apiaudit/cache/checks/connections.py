@@ -7,11 +7,12 @@ from collections.abc import Iterator
 from apiaudit.cache.evidence import CacheEvidence
 from apiaudit.checks import CheckContext, NotApplicable, check
 from apiaudit.model import Finding
+from apiaudit.requirements import Req
 
 RULES = ("cache.connections.near-limit", "cache.connections.rejected", "cache.connections.blocked")
 
 
-@check(*RULES, kind="cache")
+@check(*RULES, kind="cache", requires=(Req.CACHE_STATS,))
 def check_connections(ev: CacheEvidence, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
     if ev.connected_clients is None:
         yield NotApplicable(f"{ev.server}: client counters not visible")

@@ -8,6 +8,7 @@ from apiaudit.cache.evidence import CacheEvidence
 from apiaudit.cache.stats import hit_rate_pct
 from apiaudit.checks import CheckContext, NotApplicable, check
 from apiaudit.model import Finding
+from apiaudit.requirements import Req
 
 DEFAULT_MIN_LOOKUPS = 1000
 
@@ -22,7 +23,7 @@ def age_text(uptime_s: int | None) -> str:
     return f"{uptime_s / 86400:.1f} days"
 
 
-@check("cache.hitrate.low", "cache.hitrate.critical", kind="cache")
+@check("cache.hitrate.low", "cache.hitrate.critical", kind="cache", requires=(Req.CACHE_STATS,))
 def check_hit_rate(ev: CacheEvidence, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
     lookups = ev.lookups
     if lookups is None:

@@ -8,11 +8,12 @@ from apiaudit.cache.evidence import CacheEvidence, KeySample
 from apiaudit.cache.stats import by_prefix
 from apiaudit.checks import CheckContext, NotApplicable, check
 from apiaudit.model import Finding
+from apiaudit.requirements import Req
 
 MIB = 1024 * 1024
 
 
-@check("cache.key.big", kind="cache")
+@check("cache.key.big", kind="cache", requires=(Req.CACHE_KEYS,))
 def check_big_keys(ev: CacheEvidence, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
     """One finding per prefix. Without a big key, api.response_size stays for the API scan to judge."""
     limit = ctx.threshold("cache_big_key_bytes")
@@ -39,7 +40,7 @@ def _hot(keys: list[KeySample], floor: float) -> list[KeySample]:
     return sorted((k for k in keys if k.freq is not None and k.freq >= floor), key=lambda k: -(k.freq or 0))
 
 
-@check("cache.key.hot", kind="cache")
+@check("cache.key.hot", kind="cache", requires=(Req.CACHE_KEYS,))
 def check_hot_keys(ev: CacheEvidence, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
     if not ev.lfu:
         return  # OBJECT FREQ only works under an LFU maxmemory-policy

@@ -14,6 +14,7 @@ from apiaudit.cache.evidence import CacheEvidence
 from apiaudit.cache.stats import memory_pct
 from apiaudit.checks import CheckContext, NotApplicable, check
 from apiaudit.model import Finding
+from apiaudit.requirements import Req
 
 MIB = 1024 * 1024
 
@@ -22,7 +23,7 @@ def _loc(ev: CacheEvidence) -> dict[str, str]:
     return {"server": ev.server}
 
 
-@check("cache.memory.no-limit", "cache.memory.noeviction", kind="cache")
+@check("cache.memory.no-limit", "cache.memory.noeviction", kind="cache", requires=(Req.CACHE_CONFIG,))
 def check_limit_and_policy(ev: CacheEvidence, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
     if ev.maxmemory is None or ev.policy is None:
         yield NotApplicable(f"{ev.server}: memory limit and eviction policy not visible")
@@ -40,7 +41,7 @@ def check_limit_and_policy(ev: CacheEvidence, ctx: CheckContext) -> Iterator[Fin
                       evidence={**figures, "used_pct": pct})
 
 
-@check("cache.memory.volatile-no-ttl", kind="cache")
+@check("cache.memory.volatile-no-ttl", kind="cache", requires=(Req.CACHE_CONFIG, Req.CACHE_STATS))
 def check_volatile_policy(ev: CacheEvidence, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
     """volatile-* policies evict only keys with an expiry (Redis "Key eviction"); INFO keyspace counts."""
     if not (ev.policy or "").startswith("volatile-") or not ev.maxmemory:
@@ -58,7 +59,7 @@ def check_volatile_policy(ev: CacheEvidence, ctx: CheckContext) -> Iterator[Find
         )
 
 
-@check("cache.memory.evictions", kind="cache")
+@check("cache.memory.evictions", kind="cache", requires=(Req.CACHE_STATS,))
 def check_evictions(ev: CacheEvidence, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
     if ev.evicted_keys is None:
         yield NotApplicable(f"{ev.server}: eviction counters not visible")
@@ -76,7 +77,7 @@ def check_evictions(ev: CacheEvidence, ctx: CheckContext) -> Iterator[Finding | 
     )
 
 
-@check("cache.memory.fragmentation", kind="cache")
+@check("cache.memory.fragmentation", kind="cache", requires=(Req.CACHE_STATS,))
 def check_fragmentation(ev: CacheEvidence, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
     if ev.fragmentation_ratio is None or ev.fragmentation_bytes is None:
         return  # Memcached's slab allocator reports no such ratio; nothing to add

@@ -12,6 +12,7 @@ from apiaudit.cache.evidence import NO_PREFIX, CacheEvidence
 from apiaudit.cache.stats import BANDS, PrefixStats, all_prefix_stats, band_of
 from apiaudit.checks import CheckContext, NotApplicable, check
 from apiaudit.model import Finding
+from apiaudit.requirements import Req
 
 # Name hints -> the band the guide's table suggests ("User profiles, dashboards" short; "Product
 # listings, blog posts" medium; "Static content, reference data" long). Hints, not facts: info only.
@@ -37,7 +38,7 @@ def _loc(ev: CacheEvidence, prefix: str) -> dict[str, str]:
     return {"server": ev.server, "key_prefix": prefix}
 
 
-@check("cache.ttl.no-expiry", kind="cache")
+@check("cache.ttl.no-expiry", kind="cache", requires=(Req.CACHE_KEYS,))
 def check_no_expiry(ev: CacheEvidence, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
     stats = _judgeable(ev, ctx)
     if isinstance(stats, NotApplicable):
@@ -56,7 +57,7 @@ def check_no_expiry(ev: CacheEvidence, ctx: CheckContext) -> Iterator[Finding | 
             )
 
 
-@check("cache.ttl.over-long", kind="cache")
+@check("cache.ttl.over-long", kind="cache", requires=(Req.CACHE_KEYS,))
 def check_over_long(ev: CacheEvidence, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
     stats = _judgeable(ev, ctx)
     if isinstance(stats, NotApplicable):
@@ -87,7 +88,7 @@ def hinted_band(prefix: str) -> str | None:
     return None
 
 
-@check("cache.ttl.band-mismatch", kind="cache")
+@check("cache.ttl.band-mismatch", kind="cache", requires=(Req.CACHE_KEYS,))
 def check_band_mismatch(ev: CacheEvidence, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
     stats = _judgeable(ev, ctx)
     if isinstance(stats, NotApplicable):

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from apiaudit.checks import CheckContext, NotApplicable, check
 from apiaudit.db.evidence import DbEvidence
 from apiaudit.model import Finding
+from apiaudit.requirements import Req
 
 RULES = (
     "db.query.select-star",
@@ -24,7 +25,7 @@ RULES = (
 )
 
 
-@check(*RULES, kind="db")
+@check(*RULES, kind="db", requires=(Req.WORKLOAD,))
 def check_antipatterns(ev: DbEvidence, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
     if not ev.workload:
         yield NotApplicable("no workload queries (pg_stat_statements empty or unreadable, no --log)")

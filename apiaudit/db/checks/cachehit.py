@@ -11,6 +11,7 @@ from apiaudit.checks import CheckContext, NotApplicable, check
 from apiaudit.db.evidence import DbEvidence
 from apiaudit.db.workload import WorkloadQuery
 from apiaudit.model import Finding
+from apiaudit.requirements import Req
 
 
 def hit_rates(server: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -23,7 +24,7 @@ def hit_rates(server: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return out
 
 
-@check("db.cache.hit-rate-low", "db.cache.hit-rate-critical", kind="db")
+@check("db.cache.hit-rate-low", "db.cache.hit-rate-critical", kind="db", requires=(Req.CATALOG_SERVER,))
 def check_hit_rate(ev: DbEvidence, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
     if ev.server is None:
         yield NotApplicable(ev.unavailable("database statistics"))
@@ -71,7 +72,7 @@ def read_share(
     return None
 
 
-@check("db.replica.read-heavy-no-replica", kind="db")
+@check("db.replica.read-heavy-no-replica", kind="db", requires=(Req.CATALOG_SERVER,))
 def check_read_replicas(ev: DbEvidence, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
     if ev.server is None:
         yield NotApplicable(ev.unavailable("database statistics"))

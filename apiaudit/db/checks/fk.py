@@ -15,6 +15,7 @@ from apiaudit.checks import CheckContext, NotApplicable, check
 from apiaudit.db.evidence import NO_TABLES, DbEvidence, Row
 from apiaudit.db.naming import qualified, quote_ident
 from apiaudit.model import Finding
+from apiaudit.requirements import Req
 
 
 def covers(index: Row, attnums: list[int]) -> bool:
@@ -90,7 +91,8 @@ def _finding(fk: Row, rows: int, small: float) -> Finding:
     )
 
 
-@check("db.fk.unindexed", "db.fk.unindexed-small", kind="db")
+@check("db.fk.unindexed", "db.fk.unindexed-small", kind="db",
+       requires=(Req.CATALOG_FOREIGN_KEYS, Req.CATALOG_INDEXES, Req.CATALOG_TABLES))
 def check_fk_unindexed(ev: DbEvidence, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
     if ev.foreign_keys is None or ev.indexes is None or ev.tables is None:
         yield NotApplicable(ev.unavailable("foreign keys or indexes"))

@@ -9,22 +9,32 @@ from typing import Any
 
 from apiaudit.checks import CheckContext, NotApplicable, check
 from apiaudit.model import Finding
+from apiaudit.requirements import Req
 
 NO_LOG = "no query log given (apiaudit db --log FILE)"
 _LOG_TARGET = {"target": "query log", "scope": "sessions"}
 
 
-def log_unusable(logs: Any, *, grouped: bool) -> str | None:
+SAMPLED_LOG = ("the query log holds only statements slower than log_min_duration_statement (about {ms} ms): "
+               "what is missing cannot be judged; log every statement (log_min_duration_statement = 0)")
+
+
+def log_unusable(logs: Any, *, grouped: bool, complete: bool = True) -> str | None:
     """Why the query log cannot be judged (None: it can). A log with no statement judges nothing,
-    and must not turn into a pass; ``grouped``: the check needs statements grouped into sessions."""
+    and must not turn into a pass; ``grouped``: the check needs statements grouped into sessions;
+    ``complete``: it needs every statement (a sampled log cannot show a lone SELECT's transaction,
+    a session's statement count or how often a read repeats)."""
     if logs is None:
         return NO_LOG
     if not int(logs.stats.get("log_statements") or 0):
         return "the query log holds no statements (unreadable file, or log_statement/log_min_duration off)"
+    if complete and getattr(logs, "sampled", False):
+        return SAMPLED_LOG.format(ms=f"{getattr(logs, 'min_duration_ms', None) or 0:.0f}")
     return logs.grouping if grouped else None
 
 
-@check("db.tx.single-select", kind="db")
+@check("db.tx.single-select", kind="db", requires=(Req.LOG_STATEMENTS, Req.TRANSACTION_BOUNDARIES),
+       pass_requires=(Req.EVERY_STATEMENT_LOGGED,))
 def check_single_select_tx(ev: Any, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
     logs: Any = getattr(ev, "logs", None)
     if why := log_unusable(logs, grouped=True):
@@ -38,7 +48,8 @@ def check_single_select_tx(ev: Any, ctx: CheckContext) -> Iterator[Finding | Not
                           {"transactions": tx.transactions, "calls": tx.calls})
 
 
-@check("db.pool.connection-churn", kind="db")
+@check("db.pool.connection-churn", kind="db", requires=(Req.LOG_STATEMENTS, Req.TRANSACTION_BOUNDARIES),
+       pass_requires=(Req.EVERY_STATEMENT_LOGGED,))
 def check_connection_churn(ev: Any, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
     logs: Any = getattr(ev, "logs", None)
     if why := log_unusable(logs, grouped=True):
@@ -62,7 +73,8 @@ def check_connection_churn(ev: Any, ctx: CheckContext) -> Iterator[Finding | Not
                   s.to_dict())
 
 
-@check("db.cache.hot-read", kind="db")
+@check("db.cache.hot-read", kind="db", requires=(Req.LOG_STATEMENTS,),
+       pass_requires=(Req.EVERY_STATEMENT_LOGGED,))
 def check_hot_reads(ev: Any, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
     logs: Any = getattr(ev, "logs", None)
     if why := log_unusable(logs, grouped=False):

@@ -1,9 +1,10 @@
 """N+1 queries (checklist: database.n_plus_one).
 
-From a query log: the patterns :mod:`apiaudit.db.logs` found inside units of work. From
-pg_stat_statements alone: a by-key read whose calls match the rows returned by another query and
-far exceed its calls (child calls ≈ parent rows, ≥ N × parent calls) — lower confidence, since
-counters cannot tell which request ran what.
+From a query log: the patterns :mod:`apiaudit.db.logs` found inside units of work — HIGH only with a
+parent query and a complete log (a sampled log gives "possible", low). From pg_stat_statements
+alone: a by-key read whose calls match the rows returned by another query and far exceed its calls
+(child calls ≈ parent rows, ≥ N × parent calls) — a guess (info), since counters cannot tell which
+request ran what: on a real workload most such ratios are coincidences.
 """
 
 from __future__ import annotations
@@ -17,52 +18,93 @@ from apiaudit.db.checks.logs import log_unusable
 from apiaudit.db.logs.units import shape_kind
 from apiaudit.db.workload import WorkloadQuery
 from apiaudit.model import Finding
+from apiaudit.requirements import Req
 
-_BY_KEY = re.compile(r"=\s*(?:CAST\(\s*)?\$(\d+)((?:\s+AS\s+[\w ]+)?)\)?", re.I)
-_KEY_FIRST = re.compile(r"(?:CAST\(\s*)?\$(\d+)(?:\s+AS\s+[\w ]+\))?\s*=\s*([\w.\"]+)", re.I)
+_TYPE = r"[\w\"]+(?:\s+[\w\"]+)*?"
+# ``= $1``, ``= CAST(CAST($1 AS UUID) AS UUID)``, ``= $1::uuid::UUID``: a parameter behind any chain of casts.
+_CASTS = rf"((?:CAST\(\s*)*)\$(\d+)((?:\s+AS\s+{_TYPE}\s*\))*)((?:\s*::\s*{_TYPE})*)"
+_BY_KEY = re.compile(rf"=\s*{_CASTS}", re.I)
+_KEY_FIRST = re.compile(rf"{_CASTS}\s*=\s*([\w.\"]+)", re.I)
+_LAST_TYPE = re.compile(rf"(?:\bAS\s+|::\s*)({_TYPE})\s*\)?\s*$", re.I)
 ROWS_PER_CALL_TOLERANCE = 0.5  # child calls within ±50 % of the parent's rows (identity maps skip repeats)
 
 
+def _array_param(m: re.Match[str]) -> str:
+    """``$n`` as an array of the parameter's outermost cast type: ``CAST($1 AS UUID[])``."""
+    opened, number, closes, colons = m.group(1), m.group(2), m.group(3), m.group(4)
+    if opened.count("(") != closes.count(")"):
+        return ""
+    cast = _LAST_TYPE.search(colons or closes or "")
+    return f"CAST(${number} AS {cast.group(1).strip()}[])" if cast else f"${number}"
+
+
+_LIMIT = re.compile(r"\bLIMIT\b", re.I)
+
+
 def batched_sql(sample: str) -> str:
-    """The child query rewritten to fetch every key at once (``= $1`` → ``= ANY($1)``)."""
-    m = _KEY_FIRST.search(sample)
-    if m:
-        return sample[: m.start()] + f"{m.group(2)} = ANY(${m.group(1)})" + sample[m.end():]
-    m = _BY_KEY.search(sample)
-    if m:
-        cast = m.group(2).strip()
-        array = f"CAST(${m.group(1)} {cast}[])" if cast else f"${m.group(1)}"
-        return sample[: m.start()] + f"= ANY({array})" + sample[m.end():]
+    """The child query rewritten to fetch every key at once (``= $1`` → ``= ANY($1)``, keeping the
+    parameter's type). A child with a LIMIT (``ORDER BY ... LIMIT 1`` per parent) keeps its meaning
+    only per key, so it becomes a LATERAL join over the array of keys instead."""
+    for pattern, key_first in ((_KEY_FIRST, True), (_BY_KEY, False)):
+        for m in pattern.finditer(sample):
+            array = _array_param(m)
+            if not array:
+                continue
+            column = m.group(5) if key_first else ""
+            if _LIMIT.search(sample):
+                key = f"k.key = {column}" if key_first else "= k.key"
+                per_key = sample[: m.start()] + key + sample[m.end():]
+                return f"SELECT per_key.* FROM unnest({array}) AS k(key) CROSS JOIN LATERAL ({per_key}) AS per_key"
+            if key_first:
+                return sample[: m.start()] + f"{column} = ANY({array})" + sample[m.end():]
+            return sample[: m.start()] + f"= ANY({array})" + sample[m.end():]
     return "WHERE key IN (…all parent keys…)"
 
 
-@check("db.nplusone.lazy-load", kind="db")
+NO_PARENT = "db.nplusone.no-parent"
+SAMPLED = "db.nplusone.sampled-log"
+
+
+def _rule_for(parent: str | None, sampled: bool) -> str:
+    """HIGH needs the whole story: every statement logged, and the query whose rows the loop walked.
+    A sampled log shows only slow statements (at most "possible"); without a parent the repeats may be
+    independent requests on one connection (never HIGH)."""
+    if sampled:
+        return SAMPLED
+    return "db.nplusone.lazy-load" if parent else NO_PARENT
+
+
+@check("db.nplusone.lazy-load", NO_PARENT, SAMPLED, kind="db",
+       requires=(Req.LOG_STATEMENTS, Req.TRANSACTION_BOUNDARIES), pass_requires=(Req.EVERY_STATEMENT_LOGGED,))
 def check_log_nplusone(ev: Any, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
-    if why := log_unusable(getattr(ev, "logs", None), grouped=True):
+    if why := log_unusable(getattr(ev, "logs", None), grouped=True, complete=False):
         yield NotApplicable(why)
         return
     logs = ev.logs
+    sampled = bool(getattr(logs, "sampled", False))
     for p in logs.nplusone:
         time_text = f"; {p.total_ms:.1f} ms spent in them" if p.total_ms is not None else ""
         route_text = f" (route {p.route})" if p.route else ""
         loc = {"fingerprint": p.child, "sample": p.child_sample, "parent": p.parent or ""}
         yield Finding(
-            "db.nplusone.lazy-load", loc,
+            _rule_for(p.parent, sampled), loc,
             {"child_sample": p.child_sample, "statements": p.statements, "units": p.units,
              "max_repeats": p.max_repeats, "median_repeats": _num(p.median_repeats),
              "parent_text": p.parent_sample or "an earlier query (not identified)", "time_text": time_text,
-             "route_text": route_text, "batched_sql": batched_sql(p.child_sample)},
+             "route_text": route_text, "batched_sql": batched_sql(p.child_sample),
+             "min_duration_ms": _num(round(logs.min_duration_ms or 0.0, 1))},
             {"parent": p.parent, "parent_sample": p.parent_sample, "units": p.units,
              "statements": p.statements,
              "max_repeats": p.max_repeats, "median_repeats": p.median_repeats, "total_ms": p.total_ms,
-             "min_repeats": logs.min_repeats, "route": p.route},
+             "min_repeats": logs.min_repeats, "route": p.route,
+             "confidence": "possible" if sampled else ("high" if p.parent else "medium")},
         )
 
 
-@check("db.nplusone.calls-ratio", kind="db")
+@check("db.nplusone.calls-ratio", kind="db", requires=(Req.WORKLOAD,))
 def check_calls_ratio(ev: Any, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
     if log_unusable(getattr(ev, "logs", None), grouped=True) is None:
-        return  # the log shows real units of work; counters would only add guesses
+        return  # the log shows every statement in real units of work; counters would only add guesses
     rows = [q for q in getattr(ev, "workload", None) or [] if "pg_stat_statements" in q.source and q.rows]
     if not rows:
         yield NotApplicable("pg_stat_statements rows (calls and rows per query) not available")
@@ -85,7 +127,7 @@ def check_calls_ratio(ev: Any, ctx: CheckContext) -> Iterator[Finding | NotAppli
              "parent_sample": best.sample, "parent_rows": best.rows, "parent_calls": best.calls,
              "batched_sql": batched_sql(child.sample)},
             {"child_calls": child.calls, "parent_calls": best.calls, "parent_rows": best.rows,
-             "calls_per_parent_call": round(ratio, 2), "confidence": "low"},
+             "calls_per_parent_call": round(ratio, 2), "confidence": "guess"},
         )
 
 

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from apiaudit.checks import CheckContext, NotApplicable, check
 from apiaudit.db.evidence import DbEvidence, Row
 from apiaudit.model import Finding
+from apiaudit.requirements import Req
 
 
 def _server_setting(settings: list[Row], name: str) -> str | None:
@@ -21,7 +22,8 @@ def _database(ev: DbEvidence) -> str:
     return str((ev.server or {}).get("database") or "")
 
 
-@check("db.pool.connections-high", "db.pool.no-pool", "db.pool.idle-connections", kind="db")
+@check("db.pool.connections-high", "db.pool.no-pool", "db.pool.idle-connections", kind="db",
+       requires=(Req.CATALOG_ACTIVITY, Req.CATALOG_SETTINGS), pass_requires=(Req.PRIV_READ_ALL_STATS,))
 def check_pool(ev: DbEvidence, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
     if ev.activity is None or ev.settings is None:
         yield NotApplicable(ev.unavailable("pg_stat_activity or pg_settings"))
@@ -58,7 +60,10 @@ def check_pool(ev: DbEvidence, ctx: CheckContext) -> Iterator[Finding | NotAppli
         )
 
 
-@check("db.tx.idle-in-transaction", "db.tx.long-running", kind="db")
+# Without pg_read_all_stats other roles' sessions show no state: an idle-in-transaction session of
+# another role is invisible, so what is seen is reported and the item cannot pass.
+@check("db.tx.idle-in-transaction", "db.tx.long-running", kind="db", requires=(Req.CATALOG_ACTIVITY,),
+       pass_requires=(Req.PRIV_READ_ALL_STATS,))
 def check_transactions(ev: DbEvidence, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
     if ev.activity is None:
         yield NotApplicable(ev.unavailable("pg_stat_activity"))
@@ -97,7 +102,7 @@ def _effective_off(settings: list[Row], name: str) -> bool:
     return all(v in ("0", "0ms", "0s", "") for v in values)
 
 
-@check("db.tx.no-idle-timeout", "db.tx.no-statement-timeout", kind="db")
+@check("db.tx.no-idle-timeout", "db.tx.no-statement-timeout", kind="db", requires=(Req.CATALOG_SETTINGS,))
 def check_timeouts(ev: DbEvidence, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
     if ev.settings is None:
         yield NotApplicable(ev.unavailable("pg_settings"))

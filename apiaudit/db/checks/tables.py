@@ -10,9 +10,10 @@ from apiaudit.checks import CheckContext, NotApplicable, check
 from apiaudit.db.evidence import NO_TABLES, DbEvidence
 from apiaudit.db.naming import qualified
 from apiaudit.model import Finding
+from apiaudit.requirements import Req
 
 
-@check("db.table.seq-scan-heavy", kind="db")
+@check("db.table.seq-scan-heavy", kind="db", requires=(Req.CATALOG_TABLES,))
 def check_seq_scan_heavy(ev: DbEvidence, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
     if ev.tables is None:
         yield NotApplicable(ev.unavailable("table statistics"))
@@ -39,7 +40,7 @@ def check_seq_scan_heavy(ev: DbEvidence, ctx: CheckContext) -> Iterator[Finding 
         )
 
 
-@check("db.index.update-heavy", kind="db")
+@check("db.index.update-heavy", kind="db", requires=(Req.CATALOG_TABLES, Req.CATALOG_INDEXES))
 def check_update_heavy(ev: DbEvidence, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
     if ev.tables is None or ev.indexes is None:
         yield NotApplicable(ev.unavailable("table statistics"))

@@ -67,11 +67,17 @@ class LogEvidence:
     stats: dict[str, Any] = field(default_factory=dict)
     grouping: str | None = None  # None: units of work could be formed; else why not
     durations: bool = False  # some statement durations were logged
+    # Written with log_min_duration_statement > 0 (only statements slower than it): what is missing cannot
+    # be judged (transactions, repeated reads), and N+1 from it is at most possible.
+    sampled: bool = False
+    min_duration_ms: float | None = None  # the fastest statement logged with its duration
     min_repeats: int = 5
     nplusone: list[NPlusOnePattern] = field(default_factory=list)
     single_select_tx: list[SingleSelectTx] = field(default_factory=list)
     hot_reads: list[HotRead] = field(default_factory=list)
     sessions: SessionStats = field(default_factory=SessionStats)
+    # fingerprint -> a few (raw text with literals, logged "$1 = '...'" parameters) of that query
+    literal_samples: dict[str, list[tuple[str, str | None]]] = field(default_factory=dict)
 
     @property
     def read_any(self) -> bool:

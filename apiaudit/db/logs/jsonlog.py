@@ -1,5 +1,8 @@
 """The jsonlog format (PostgreSQL 15+, docs "19.8.5. Using JSON-Format Log Output"): one JSON object
-per line with ``timestamp``, ``pid``, ``session_id``, ``error_severity``, ``message``, ``detail``."""
+per line with ``timestamp``, ``pid``, ``session_id``, ``error_severity``, ``message``, ``detail``.
+
+A line that is not such an object (garbage, a truncated write, JSON nested past the parser's recursion
+limit) is counted as unparsed and skipped: it never costs the rest of the file."""
 
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ EVICT_EVERY = 100_000  # lines
 
 def parse(lines: Iterable[str], sink: Collector) -> dict[str, int]:
     message = sink.message
+    filtering = sink.filter is not None
     loads = json.loads
     n = parsed = unparsed = 0
     for line in lines:
@@ -26,11 +30,12 @@ def parse(lines: Iterable[str], sink: Collector) -> dict[str, int]:
             ts = seconds(rec.get("timestamp"))
             sev, msg = str(rec["error_severity"]), str(rec["message"])
             detail = rec.get("detail")
-        except (ValueError, KeyError, TypeError, AttributeError):
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
             unparsed += 1
             continue
         parsed += 1
-        message(session, ts, sev, msg, None if detail is None else str(detail))
+        who = (rec.get("dbname"), rec.get("user"), rec.get("application_name")) if filtering else None
+        message(session, ts, sev, msg, None if detail is None else str(detail), who)
         if n % EVICT_EVERY == 0 and ts is not None:
             sink.evict_idle(ts)
     return {"lines": n, "parsed": parsed, "unparsed": unparsed}

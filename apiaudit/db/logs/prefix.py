@@ -28,25 +28,34 @@ _ESCAPES: dict[str, str] = {
     "s": r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?: [A-Za-z0-9+\-:]+)?",
     "e": r"[0-9A-Z]{5}",
     "Q": r"-?\d+",
-    "u": r"(?P<user>[^\s@,:\[\]]*)",
-    "d": r"(?P<db>[^\s@,:\[\]]*)",
-    "a": r"[^\[\]]*?",
-    "r": r"[^\s\[\]]*?",
-    "h": r"[^\s\[\]]*?",
+    # "[unknown]" before authentication (log_connections' "connection received" line), "[local]" for a
+    # Unix-socket client: both are bracketed, so a bracket-free pattern alone would reject those lines.
+    "u": r"(?P<user>\[unknown\]|[^\s@,:\[\]]*)",
+    "d": r"(?P<db>\[unknown\]|[^\s@,:\[\]]*)",
+    "a": r"(?P<app>\[unknown\]|[^\[\]]*?)",
+    "r": r"(?:\[local\]|[^\s\[\]]*?)",
+    "h": r"(?:\[local\]|[^\s\[\]]*?)",
     "i": r"[^\[\]]*?",
     "b": r"[^\[\]]*?",
     "%": "%",
 }
 
-# Prefixes seen in the wild, most specific first: this project's test clusters, Debian's default,
-# pgBadger's recommendation, Amazon RDS, bare timestamp + pid, and no prefix at all.
+# Prefixes seen in the wild, most specific first: this project's test clusters, Debian's default (and
+# its 9.x one), pgBadger's recommendation, Cloud SQL, Amazon RDS/Aurora, Azure, bare timestamp + pid,
+# and no prefix at all. Any other one: --log-prefix.
 COMMON_PREFIXES: tuple[str, ...] = (
     "%m [%p] %c %x %q%u@%d ",
     "%m [%p] %q%u@%d ",
+    "%t [%p-%l] %q%u@%d ",
     "%t [%p]: [%l-1] user=%u,db=%d,app=%a,client=%h ",
+    "%m [%p]: [%l-1] user=%u,db=%d,app=%a,client=%h ",
     "%t [%p]: user=%u,db=%d,app=%a,client=%h ",
+    "%m [%p]: [%l-1] db=%d,user=%u ",
     "%t [%p]: [%l-1] ",
     "%t:%r:%u@%d:[%p]:",
+    "%m:%r:%u@%d:[%p]:",
+    "%t-%c-",
+    "%m-%c-",
     "%m [%p] %c ",
     "%m %c ",
     "%m [%p] ",

@@ -1,7 +1,13 @@
 """Log inputs: paths and globs, ``-`` for stdin, gzip/zstd by magic bytes, format sniffing.
 
-Everything streams: a file is read line by line through a decompressor, never loaded whole.
+Everything streams: a file is read line by line through a decompressor, never loaded whole, and a
+line longer than ``MAX_LINE`` is skipped (counted), so memory stays bounded whatever the file holds.
 Invalid UTF-8 is replaced (U+FFFD) and counted by a codec error handler, so valid files pay nothing.
+
+Records are split on ``\n`` only, never with universal newlines or ``str.splitlines``: PostgreSQL
+writes a bare CR (and VT, FF, FS/GS/RS, NEL, U+2028/U+2029) inside a logged value as it is, so a
+reader that split there would let anyone whose input reaches a logged value forge log entries. One
+``\r`` right before the ``\n`` (a log copied from Windows) is dropped.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from apiaudit.errors import UsageError
 
 FORMATS = ("auto", "stderr", "csvlog", "jsonlog", "sql")
 SNIFF_BYTES = 65_536
+MAX_LINE = 64 << 20  # characters of one line; a longer one is skipped and counted as unparsed
 ZSTD_INPUT_CHUNK = 16_384  # compressed bytes per decode step: bounds one step's output (~2 MB at 128:1)
 _GZIP = b"\x1f\x8b"
 _ZSTD = b"\x28\xb5\x2f\xfd"
@@ -31,7 +38,8 @@ _CONTROL = re.compile(r"[\x01-\x08\x0e-\x1f\x7f]")
 # log in a legacy 8-bit encoding (Latin-1, cp1251 messages) has many U+FFFD but no controls.
 BINARY_CONTROLS = 0.02
 BINARY_INVALID = 0.5
-_STDERR_HEAD = re.compile(r"(?:^|[\s\]):>])[^\W\d_][^\W_]*:  ")  # "... LOG:  ", also with no prefix
+# "... LOG:  ", also with no prefix, or after any punctuation ending a prefix (Azure's "%t-%c-": "-LOG:  ")
+_STDERR_HEAD = re.compile(r"(?:^|(?<!\w))[^\W\d_][^\W_]*:  ")
 
 BAD_BYTES = [0]
 
@@ -62,8 +70,10 @@ def expand(paths: list[str]) -> list[str]:
         full = os.path.expanduser(path)
         if os.path.isdir(full):
             raise UsageError(f"--log {path}: is a directory (give files or a glob such as {path}/*.log)")
-        if not os.path.isfile(full):
+        if not os.path.exists(full):
             raise UsageError(f"--log {path}: no such file")
+        if not os.path.isfile(full):  # /dev/zero, a FIFO, a socket: endless or blocking; use - for a pipe
+            raise UsageError(f"--log {path}: not a regular file (pipe it to --log - instead)")
         out.append(full)
     if not out:
         raise UsageError("--log: no log file given")
@@ -185,8 +195,42 @@ def open_binary(path: str) -> Iterator[tuple[bytes, IO[bytes], Cut | None]]:
             raw.close()
 
 
-def text(stream: IO[bytes], *, newline: str | None = None) -> io.TextIOWrapper:
-    return io.TextIOWrapper(stream, encoding="utf-8", errors="apiaudit-count", newline=newline)
+def text(stream: IO[bytes]) -> io.TextIOWrapper:
+    """UTF-8 text whose lines end at ``\n`` only (``newline="\n"``: no universal newlines)."""
+    return io.TextIOWrapper(stream, encoding="utf-8", errors="apiaudit-count", newline="\n")
+
+
+class Lines:
+    """The lines of ``stream`` split on ``\n`` only, each ending in ``\n`` (the last one may not).
+
+    A ``\r\n`` ending becomes ``\n``; every other CR stays in the line as data. A line longer than
+    ``limit`` characters is skipped without being held in memory and counted in ``overlong``.
+    """
+
+    def __init__(self, stream: IO[bytes], limit: int = MAX_LINE) -> None:
+        self._text = text(stream)
+        self.limit = limit
+        self.overlong = 0
+
+    def __iter__(self) -> Iterator[str]:
+        readline, limit = self._text.readline, self.limit
+        while True:
+            line = readline(limit)
+            if not line:
+                return
+            if len(line) >= limit and line[-1] != "\n":
+                self.overlong += 1
+                while line and line[-1] != "\n":  # skip the rest of the line, one bounded piece at a time
+                    line = readline(limit)
+                continue
+            if line[-2:] == "\r\n":
+                line = line[:-2] + "\n"
+            yield line
+
+
+def split_lines(sample: str) -> list[str]:
+    """``sample`` split like :class:`Lines` splits a file (never ``str.splitlines``), without the ``\n``."""
+    return [ln[:-1] if ln[-1:] == "\r" else ln for ln in sample.split("\n")]
 
 
 def _text_or_none(head: bytes) -> str | None:
@@ -210,7 +254,7 @@ def sniff(head: bytes, path: str) -> str | None:
     sample = _text_or_none(head)
     if sample is None:
         return None
-    lines = [ln for ln in sample.splitlines()[:200] if ln.strip()]
+    lines = [ln for ln in split_lines(sample)[:200] if ln.strip()]
     if not lines:
         return "sql" if path.endswith(".sql") else "stderr"
     first = lines[0].lstrip()

@@ -8,9 +8,11 @@ completes it with the lines that follow, then hands it to the collector.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from apiaudit.db.logs.collector import Collector
+from apiaudit.db.logs.filters import Who
 from apiaudit.db.logs.prefix import Prefix
 from apiaudit.db.logs.timestamps import seconds
 
@@ -29,11 +31,15 @@ def parse(lines: Iterable[str], prefix: Prefix, sink: Collector) -> dict[str, in
     ts_group = "ts" if "ts" in groups else ("epoch" if "epoch" in groups else "sev")
     key_group = "session" if "session" in groups else ("pid" if "pid" in groups else "sev")
     grouped, timed = key_group != "sev", ts_group != "sev"
+    # --log-database/--log-user/--log-application: the prefix's %d, %u, %a of each message (None: not logged)
+    who_groups = tuple(g if g in groups else None for g in ("db", "user", "app")) if sink.filter else None
+    who: Who | None = None
     message = sink.message
     n = unparsed = blank = 0
     # The pending message: session key, timestamp text, severity, first line, continuation lines,
     # DETAIL lines, and where the next continuation line goes (None: the message's own list).
     p_key = p_ts = p_sev = ""
+    p_who: Who | None = None
     p_msg: str | None = None
     p_more: list[str] | None = None
     p_detail: list[str] | None = None
@@ -41,7 +47,7 @@ def parse(lines: Iterable[str], prefix: Prefix, sink: Collector) -> dict[str, in
     ts_text, ts_value = "", None  # consecutive messages often share a timestamp: convert it once
     # Header cache: "<prefix>SEVERITY" → its fields. With millisecond timestamps ~70 % of the headers of
     # a busy log repeat (same ms, session and xid), and a dict hit is ~4x cheaper than the regex.
-    heads: dict[str, tuple[str, str, str]] = {}
+    heads: dict[str, tuple[str, str, str, Who | None]] = {}
     for n, line in enumerate(lines, 1):
         if line[:1] == "\t":
             if p_msg is None:
@@ -54,7 +60,7 @@ def parse(lines: Iterable[str], prefix: Prefix, sink: Collector) -> dict[str, in
         cut = line.find(":  ")
         hit = heads.get(line[:cut]) if cut > 0 else None
         if hit is not None:
-            sev, key, ts = hit
+            sev, key, ts, who = hit
             msg = line[cut + 3:-1] if line[-1:] == "\n" else line[cut + 3:]
         else:
             m = match(line)
@@ -67,10 +73,12 @@ def parse(lines: Iterable[str], prefix: Prefix, sink: Collector) -> dict[str, in
             sev, msg, key, ts = m.group("sev", "msg", key_group, ts_group)
             if not grouped:
                 key = "-"
+            if who_groups is not None:
+                who = _who(m, who_groups)
             if m.end("sev") == cut:  # the separator found is the message's own: safe to reuse
                 if len(heads) >= MAX_HEADS:
                     heads.clear()
-                heads[line[:cut]] = (sev, key, ts)
+                heads[line[:cut]] = (sev, key, ts, who)
         if p_msg is not None:
             if key == p_key:
                 if sev == "DETAIL":
@@ -82,13 +90,19 @@ def parse(lines: Iterable[str], prefix: Prefix, sink: Collector) -> dict[str, in
             if p_ts != ts_text:
                 ts_text, ts_value = p_ts, seconds(p_ts) if timed else None
             message(p_key, ts_value, p_sev, p_msg if p_more is None else "\n".join([p_msg, *p_more]),
-                    None if p_detail is None else "\n".join(p_detail))
-        p_key, p_sev, p_ts, p_msg = key or "-", sev, ts, msg
+                    None if p_detail is None else "\n".join(p_detail), p_who)
+        p_key, p_sev, p_ts, p_msg, p_who = key or "-", sev, ts, msg, who
         p_more = p_detail = p_tail = None
         if n % EVICT_EVERY == 0 and ts_value is not None:
             sink.evict_idle(ts_value)
     if p_msg is not None:
         message(p_key, seconds(p_ts) if timed else None, p_sev,
                 p_msg if p_more is None else "\n".join([p_msg, *p_more]),
-                None if p_detail is None else "\n".join(p_detail))
+                None if p_detail is None else "\n".join(p_detail), p_who)
     return {"lines": n, "parsed": n - unparsed - blank, "unparsed": unparsed}
+
+
+def _who(m: re.Match[str], names: tuple[str | None, ...]) -> Who:
+    """(database, user, application) from the prefix; None where the prefix has no such escape."""
+    db, user, app = (m.group(g) if g else None for g in names)
+    return db, user, app

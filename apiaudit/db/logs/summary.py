@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from apiaudit.db.logs.collector import Collector
 from apiaudit.db.logs.evidence import HotRead, LogEvidence, SessionStats, SingleSelectTx
+from apiaudit.db.logs.filters import LogFilter
 from apiaudit.db.workload import WorkloadQuery, rank
 
 MAX_WORKLOAD = 500
@@ -19,6 +20,8 @@ def summarise(coll: Collector, ev: LogEvidence, counts: dict[str, int], formats:
         for fp, q in coll.queries.items() if q.kind not in ("begin", "commit", "rollback", "savepoint")
     ])[:MAX_WORKLOAD]
     ev.durations = coll.counts["durations"] > 0
+    ev.literal_samples = {fp: list(q.literals) for fp, q in coll.queries.items() if q.literals}
+    ev.sampled, ev.min_duration_ms = coll.sampled, coll.min_duration_ms
     samples = {fp: q.sample for fp, q in coll.queries.items()}
     routes = {fp: r for fp, q in coll.queries.items() if (r := _route(q.tags))}
     ev.nplusone = coll.book.patterns(samples, routes)
@@ -26,7 +29,7 @@ def summarise(coll: Collector, ev: LogEvidence, counts: dict[str, int], formats:
         (SingleSelectTx(fingerprint=fp, sample=samples[fp], transactions=n, calls=coll.queries[fp].calls)
          for fp, n in coll.single_tx.items()),
         key=lambda t: (-t.transactions, t.fingerprint))[:MAX_LISTED]
-    ev.hot_reads = _hot_reads(coll)
+    ev.hot_reads = _hot_reads(coll, {p.child for p in ev.nplusone})
     sessions, med_stmts, med_life, span = coll.session_summary()
     ev.sessions = SessionStats(sessions=sessions, median_statements=med_stmts, median_lifetime_ms=med_life,
                                span_s=span, connections_logged=coll.counts["connections"])
@@ -39,7 +42,14 @@ def summarise(coll: Collector, ev: LogEvidence, counts: dict[str, int], formats:
         "log_transactions": c["transactions"], "log_durations": c["durations"],
         "log_server_errors": c["server_errors"],
         "log_bind_parse": c["bind_parse"], "log_units_split": c["units_split"],
+        "log_units_signature": c["units_signature"], "log_units_rhythm": c["units_rhythm"],
+        "log_sampled": coll.sampled, "log_min_duration_ms": coll.min_duration_ms,
     })
+    if coll.sampled:
+        ev.errors.append({"where": "log", "message": (
+            f"the log holds only statements slower than about {coll.min_duration_ms:.0f} ms "
+            "(log_min_duration_statement > 0): N+1 from it is at most possible; transactions, connection "
+            "churn and repeated reads are not judged from it (set log_min_duration_statement = 0)")})
     if coll.other_severities:
         seen = ", ".join(sorted(coll.other_severities)[:6])
         ev.stats["log_non_english"] = sorted(coll.other_severities)
@@ -57,6 +67,19 @@ def summarise(coll: Collector, ev: LogEvidence, counts: dict[str, int], formats:
             "--log-format, or corrupt lines)")})
 
 
+def report_filter(coll: Collector, ev: LogEvidence, keep: LogFilter) -> None:
+    """What --log-database/--log-user/--log-application left out, and what it could not place."""
+    c = coll.counts
+    ev.stats["log_filter"] = {"database": keep.database, "user": keep.user, "application": keep.application,
+                              "from_dsn": keep.defaulted, "messages_left_out": c["filtered_out"],
+                              "messages_unplaced": c["filter_unknown"]}
+    if c["filter_unknown"] and not keep.defaulted:
+        ev.errors.append({"where": "log", "message": (
+            f"{c['filter_unknown']} log messages do not say their database/user/application, so the filter "
+            f"({keep.describe()}) could not be applied to them: add %d/%u/%a to log_line_prefix or turn on "
+            "log_connections")})
+
+
 def _route(tags: dict[str, str]) -> str | None:
     for key in ("route", "controller", "action", "path"):
         if key in tags:
@@ -64,10 +87,12 @@ def _route(tags: dict[str, str]) -> str | None:
     return None
 
 
-def _hot_reads(coll: Collector) -> list[HotRead]:
+def _hot_reads(coll: Collector, children: set[str]) -> list[HotRead]:
+    """Reads repeated with the same values; N+1 children are not among them: a per-row lazy load whose
+    keys repeat (Django's ``plans.id = … LIMIT 21``) is fixed by eager loading, not by a cache."""
     best: dict[str, int] = {}
     for n, fp in coll.reads.values():
-        if n > best.get(fp, 1):
+        if n > best.get(fp, 1) and fp not in children:
             best[fp] = n
     rows = [HotRead(fingerprint=fp, sample=coll.queries[fp].sample, repeats=n, calls=coll.queries[fp].calls,
                     total_ms=coll.queries[fp].total_ms) for fp, n in best.items()]

@@ -2,11 +2,11 @@
 
 A unit of work is what one request did on one connection: a transaction, or the autocommit
 statements between two pool checkouts/resets or idle gaps. Inside it, a query that reads by key
-(``= $1``, ``LIMIT 1``) and runs at least N times with different parameter values is an N+1
-candidate. Repeats need not be consecutive: ORMs interleave them (author, comments, author,
-comments... per parent row). Batched reads (``IN (...)``, ``= ANY($1)``, joins) run once and so
-never repeat. The parent is the nearest earlier statement of the unit that is not itself a
-repeated child: the query whose rows the loop walked.
+(``= $1``, ``LIMIT 1``) and runs at least N times is an N+1 candidate: with different parameter
+values, or after a multi-row SELECT whose rows it walks. Repeats need not be consecutive: ORMs
+interleave them (author, comments, author, comments... per parent row). Batched reads (``IN
+(...)``, ``= ANY($1)``, joins) run once and so never repeat. The parent is the nearest earlier
+statement of the unit that is not itself a repeated child: the query whose rows the loop walked.
 """
 
 from __future__ import annotations
@@ -21,9 +21,12 @@ from apiaudit.db.logs.evidence import NPlusOnePattern
 # One executed statement inside a unit: (fingerprint, parameter key, duration ms or None).
 Entry = tuple[str, int, float | None]
 
-# A comparison with one parameter (``col = $1``, ``CAST($1 AS INT) = col``) or ``LIMIT $n``.
-_PARAM = r"(?:CAST\(\s*)?\$\d+(?:\s+AS\s+[\w ]+\))?"
-_KEY_READ = re.compile(rf"(?:=\s*{_PARAM}|{_PARAM}\s*=|\bLIMIT\s+\$\d+)", re.I)
+# A comparison with one parameter (``col = $1``, ``CAST($1 AS INT) = col``; a bare ``LIMIT $n`` lists rows).
+# Any chain of casts counts: SQLAlchemy + psycopg2 log ``id = '…'::uuid::UUID`` → ``CAST(CAST($1 AS UUID) AS UUID)``
+# (or ``$1::uuid::UUID`` when the normaliser keeps PostgreSQL's own spelling).
+_TYPE = r"[\w\"]+(?:\s+[\w\"]+)*(?:\s*\[\])?"
+_PARAM = rf"(?:CAST\(\s*)*\$\d+(?:\s+AS\s+{_TYPE}\s*\))*(?:\s*::\s*{_TYPE})*"
+_KEY_READ = re.compile(rf"(?:=\s*{_PARAM}|{_PARAM}\s*=)", re.I)
 _BATCHED = re.compile(r"\bIN\s*\(|\bANY\s*\(", re.I)
 _SELECT = re.compile(r"^\s*(?:WITH\b.*?\bSELECT\b|SELECT\b)", re.I | re.S)
 MAX_KEPT_REPEATS = 1000  # per pattern, for the median: memory stays bounded on huge logs
@@ -68,14 +71,17 @@ def unit_repeats(unit: list[Entry], kinds: dict[str, str], min_repeats: int) -> 
     out = []
     for child in sorted(children):
         entries = [(i, pk, dur) for i, (fp, pk, dur) in enumerate(unit) if fp == child]
-        if len({pk for _, pk, _ in entries}) < min_repeats:
-            continue  # the same parameters again and again: a hot read, not a loop over parent rows
         first = entries[0][0]
         parent = None
         for fp, _, _ in reversed(unit[:first]):
             if fp not in children and kinds.get(fp) in ("keyread", "select"):
                 parent = fp
                 break
+        if len({pk for _, pk, _ in entries}) < min_repeats and (parent is None or kinds[parent] != "select"):
+            # The same few keys again and again: a hot read, unless a multi-row SELECT came first — then it
+            # is a loop over its rows whose keys repeat (Django's ``plans.id = … LIMIT 21`` per row,
+            # no identity map): still N+1, fixed by select_related, not by a cache.
+            continue
         durations = [d for _, _, d in entries if d is not None]
         out.append((child, parent, len(entries), sum(durations) if durations else None))
     return out

@@ -1,6 +1,6 @@
 -- Top statements of the current database from pg_stat_statements (PG 13+ column names),
--- by total execution time. {pgss} is the extension's schema (quoted by the caller: the session's
--- search_path holds pg_catalog only). Transaction control, SET/SHOW, EXPLAIN/PREPARE (our own included) are
+-- by total execution time. The caller qualifies pg_stat_statements with its extension's
+-- schema (the session's search_path holds pg_catalog only). Transaction control, SET/SHOW, EXPLAIN/PREPARE (our own included) are
 -- left out (\y is a word boundary in PostgreSQL regular expressions; \b would be a backspace).
 SELECT
     s.queryid::pg_catalog.text AS queryid,
@@ -8,7 +8,7 @@ SELECT
     pg_catalog.sum(s.calls)::pg_catalog.int8 AS calls,
     pg_catalog.sum(s.total_exec_time)::pg_catalog.float8 AS total_ms,
     pg_catalog.sum(s.rows)::pg_catalog.int8 AS rows
-FROM {pgss}.pg_stat_statements s
+FROM pg_stat_statements s
 WHERE s.dbid OPERATOR(pg_catalog.=) (
         SELECT oid FROM pg_catalog.pg_database WHERE datname OPERATOR(pg_catalog.=) pg_catalog.current_database())
   AND s.query OPERATOR(pg_catalog.!~*) '^\s*(BEGIN|COMMIT|ROLLBACK|SET|SHOW|RESET|DEALLOCATE|DISCARD|EXPLAIN|PREPARE)\y'

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from apiaudit.checks import CheckContext, NotApplicable, check
+from apiaudit.http.availability import refusal
 from apiaudit.http.evidence import Endpoint, Exchange, ScanEvidence
 from apiaudit.http.semantics import (
     HEURISTIC_STATUSES,
@@ -17,6 +18,7 @@ from apiaudit.http.semantics import (
     vary_fields,
 )
 from apiaudit.model import Finding
+from apiaudit.requirements import Req
 
 YEAR = 365 * 24 * 3600
 # The guide's "Caching Strategies" table, in seconds: (lowest, highest, text, policy to send).
@@ -113,6 +115,7 @@ def _endpoint(ep: Endpoint, base: Exchange) -> Iterator[Finding]:
     "http.cache.public-authenticated",
     "http.cache.vary-star",
     kind="scan",
+    requires=(Req.BASE_ANSWER,),
 )
 def check_cache_headers(ev: ScanEvidence, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
     judged = 0
@@ -120,7 +123,9 @@ def check_cache_headers(ev: ScanEvidence, ctx: CheckContext) -> Iterator[Finding
         base = ep.base()
         if base is None or not base.ok or base.method != "GET":
             continue
-        judged += 1
+        # A refusal (401/403/404, a bare 429, 5xx) says nothing of the API's caching policy: its
+        # findings stand, but it does not count as an endpoint judged.
+        judged += refusal(base) is None
         yield from _endpoint(ep, base)
     if not judged:
-        yield NotApplicable("no endpoint answered a GET")
+        yield NotApplicable("no endpoint answered a GET with the API's own content", missing=True)

@@ -11,6 +11,7 @@ from apiaudit.http.evidence import Endpoint, Exchange, ScanEvidence
 from apiaudit.http.measure import CODINGS, coding_exchange
 from apiaudit.http.semantics import http_location, is_weak, vary_fields
 from apiaudit.model import Finding
+from apiaudit.requirements import Req
 
 # Media types that are already compressed: compressing them again gains nothing.
 PRECOMPRESSED_PREFIXES = ("image/", "video/", "audio/", "font/woff")
@@ -50,10 +51,14 @@ def _missing(ep: Endpoint, base: Exchange, ctx: CheckContext) -> Iterator[Findin
     offered = (base.request_header("accept-encoding") or "identity").lower()
     minimum = int(ctx.threshold("compression_min_bytes"))
     if base.content_coding == "identity" and "gzip" in offered and compressible(base) and base.body_size >= minimum:
+        medium, high = int(ctx.threshold("compression_medium_bytes")), int(ctx.threshold("compression_high_bytes"))
+        # Severity from impact: one rule id per size band (wording and severity stay in the YAML).
+        band = "-large" if base.body_size >= high else "" if base.body_size >= medium else "-small"
         yield Finding(
-            "http.compression.missing",
+            "http.compression.missing" + band,
             http_location(ep),
-            {"size": base.body_size, "media_type": base.media_type or "unknown type", "min": minimum},
+            {"size": base.body_size, "media_type": base.media_type or "unknown type", "min": minimum,
+             "medium": medium, "high": high},
             {
                 "bytes": base.body_size,
                 "accept_encoding": offered,
@@ -146,24 +151,47 @@ def _errors(ev: ScanEvidence, ctx: CheckContext) -> Iterator[Finding]:
 
 @check(
     "http.compression.missing",
+    "http.compression.missing-large",
+    "http.compression.missing-small",
     "http.compression.larger",
     "http.compression.no-vary",
     "http.compression.same-etag",
     "http.compression.body-mismatch",
     "http.compression.error-responses",
     kind="scan",
+    requires=(Req.PROBE_COMPRESSION,),
 )
 def check_compression(ev: ScanEvidence, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
-    judged = 0
+    answered = judged = 0
     for ep in ev.endpoints:
         base = ep.base()
         if base is None or not base.ok or base.status is None or not 200 <= base.status < 300:
             continue
-        judged += 1
+        answered += 1
+        judged += _large_enough(base, ctx)
         responses = _responses(ep)
         yield from _missing(ep, base, ctx)
         yield from _coded(ep, responses)
         yield from _consistency(ep, responses)
+    for asset in _static_assets(ev, ctx):
+        judged += 1
+        yield from _missing(asset, asset, ctx)
     yield from _errors(ev, ctx)
-    if not judged:
+    if not answered:
         yield NotApplicable("no endpoint answered with a 2xx response", ("api.compression",))
+    elif not judged:
+        # Small bodies are rightly sent uncompressed: nothing seen says whether large ones would be.
+        minimum = int(ctx.threshold("compression_min_bytes"))
+        yield NotApplicable(f"every compressible body seen was under {minimum} bytes (compression_min_bytes): "
+                            "compression could not be judged", ("api.compression",))
+
+
+def _large_enough(ex: Exchange, ctx: CheckContext) -> bool:
+    return compressible(ex) and ex.body_size >= int(ctx.threshold("compression_min_bytes"))
+
+
+def _static_assets(ev: ScanEvidence, ctx: CheckContext) -> list[Exchange]:
+    """Static assets downloaded (``static:<url>``) large enough to be judged: an uncompressed 73 KB
+    script counts as much as an API body."""
+    return [ex for ex in ev.extra if ex.purpose.startswith("static:") and ex.ok and ex.status == 200
+            and _large_enough(ex, ctx)]

@@ -18,6 +18,7 @@ from apiaudit.checks import CheckContext, NotApplicable, check
 from apiaudit.http.evidence import Endpoint, Exchange, ScanEvidence
 from apiaudit.http.headers import cache_evidence
 from apiaudit.model import Finding
+from apiaudit.requirements import Req
 
 _TYPE = re.compile(r"^#\s*TYPE\s+([a-zA-Z_:][a-zA-Z0-9_:]*)\s+(\w+)", re.MULTILINE)
 _DURATION = re.compile(r"duration|latency|response_time|request_seconds|request_time", re.IGNORECASE)
@@ -41,7 +42,8 @@ def metrics_exchanges(ev: ScanEvidence) -> list[Exchange]:
     return [ex for ex in ev.extra if ex.purpose.startswith("metrics")]
 
 
-@check("http.monitoring.metrics-histogram", "http.monitoring.no-histogram", kind="scan")
+@check("http.monitoring.metrics-histogram", "http.monitoring.no-histogram", kind="scan",
+       requires=(Req.PROBE_MONITORING,))
 def check_metrics(ev: ScanEvidence, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
     found = False
     for ex in metrics_exchanges(ev):
@@ -71,7 +73,7 @@ _STATUS_SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)\{[^}]*\b(?:code|status
                             re.MULTILINE)
 
 
-@check("http.monitoring.status-counter", kind="scan")
+@check("http.monitoring.status-counter", kind="scan", requires=(Req.PROBE_MONITORING,))
 def check_status_metrics(ev: ScanEvidence, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
     """Metrics labelled by response status are what an error-rate panel or alert is built on."""
     for ex in metrics_exchanges(ev):
@@ -98,7 +100,7 @@ def looks_cached(ep: Endpoint, drop_pct: float = 80.0) -> bool:
     return len(repeats) >= 2 and _drop(repeats, drop_pct) is not None
 
 
-@check("http.appcache.hit", kind="scan")
+@check("http.appcache.hit", kind="scan", requires=(Req.BASE_ANSWER,))
 def check_application_cache(ev: ScanEvidence, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
     drop_pct = ctx.threshold("app_cache_latency_drop_pct")
     seen = False
@@ -107,14 +109,16 @@ def check_application_cache(ev: ScanEvidence, ctx: CheckContext) -> Iterator[Fin
         if len(repeats) < 2:
             continue
         bust = ep.by_purpose("sample-cachebust")
-        what = _cache_signal(repeats[1:]) or _latency_drop(repeats, drop_pct, bust)
+        signal = _cache_signal(repeats[1:])
+        # A latency drop alone is timing, not evidence: it is reported, it never judges the item.
+        what = signal or _latency_drop(repeats, drop_pct, bust)
         if what:
-            seen = True
+            seen = seen or signal is not None
             yield Finding("http.appcache.hit", {"url": ep.url, "method": "GET"}, {"what": what[0]}, what[1])
     if not seen:
-        yield NotApplicable("cannot be seen from outside: no cache hit header (Cache-Status, X-Cache) and "
-                            "no large repeat-latency drop on the API; audit the cache server with "
-                            "`apiaudit cache`")
+        yield NotApplicable("cannot be seen from outside: no cache hit header (Cache-Status, X-Cache) on "
+                            "repeated requests (a repeat-latency drop alone is timing, not evidence); audit "
+                            "the cache server with `apiaudit cache`")
 
 
 def _cache_signal(repeats: list[Exchange]) -> tuple[str, dict[str, Any]] | None:

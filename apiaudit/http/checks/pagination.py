@@ -15,10 +15,11 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from apiaudit.checks import CheckContext, NotApplicable, check
-from apiaudit.http.collections import ID_KEYS, find_collection
+from apiaudit.http.collections import ID_KEYS, find_collection, is_document, names_one_resource
 from apiaudit.http.evidence import Endpoint, Exchange, ScanEvidence
 from apiaudit.http.headers import join_url, next_link
 from apiaudit.model import Finding
+from apiaudit.requirements import Req
 
 # Page-size parameter names in common use (Rails/Django/Spring/JSON Server/OData/GraphQL-style).
 LIMIT_PARAMS: tuple[str, ...] = (
@@ -159,40 +160,85 @@ def item_key(item: Any) -> str:
 
 
 def is_collection(ep: Endpoint) -> bool:
+    """Worth paginating: the OpenAPI/config hint when there is one; otherwise a list that is the
+    document (top-level array or lone envelope) at a URL that does not end with an identifier."""
     if ep.collection is not None:
         return ep.collection
-    return find_collection(ep.base_json()) is not None
+    doc = ep.base_json()
+    found = find_collection(doc)
+    return found is not None and is_document(doc, found) and not names_one_resource(ep.url)
+
+
+def more_than_shown(ep: Endpoint, count: int) -> str | None:
+    """Evidence that the collection holds more than the base response: an oversized page size
+    answered with more items, or a next page that answered."""
+    for ex in ep.with_prefix("page-limit-"):
+        bigger = items_of(ex)
+        if bigger is not None and len(bigger) > count:
+            param = ex.purpose.removeprefix("page-limit-")
+            return f"{param}={query_params(ex.url).get(param, '')} returned {len(bigger)} items"
+    return None
+
+
+def _may_list(ep: Endpoint) -> bool:
+    """Not known to be a single resource (hint False, or a URL ending with an identifier)."""
+    return ep.collection is True or (ep.collection is None and not names_one_resource(ep.url))
 
 
 def _where(ep: Endpoint) -> dict[str, str]:
     return {"url": ep.url, "method": "GET"}
 
 
-@check("http.pagination.unbounded", "http.pagination.no-metadata", kind="scan")
+@check("http.pagination.unbounded", "http.pagination.no-metadata", "http.pagination.unsure", kind="scan",
+       requires=(Req.BASE_ANSWER,))
 def check_page_size(ev: ScanEvidence, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
-    """Items per response above the maximum; many items and no way to reach the next page."""
+    """Items per response above the maximum; many items and no way to reach the next page.
+
+    One fact, one finding: above the maximum only ``unbounded`` is raised (its evidence says whether
+    metadata was there). Below it, ``no-metadata`` needs evidence that more items exist (an oversized
+    page size returned more); a list that may be bounded (top-20, a chart inside a document) is
+    ``unsure`` (info), never a failure."""
     max_items = int(ctx.threshold("max_page_size"))
     min_meta = int(ctx.threshold("pagination_metadata_min_items"))
     seen = False
     for ep in ev.endpoints:
         base = ep.base()
-        found = find_collection(parse_json(base))
-        if base is None or found is None or not is_collection(ep):
+        doc = parse_json(base)
+        found = find_collection(doc)
+        if base is None or found is None or not _may_list(ep):
             continue
         seen = True
-        count = len(found.items)
-        meta = page_meta(base)
-        evidence = {"items": count, "key": found.key or "(top-level array)", "metadata": list(meta.kinds)}
-        if count > max_items:
-            yield Finding("http.pagination.unbounded", _where(ep), {"items": count, "key": evidence["key"],
-                                                                     "max": max_items}, evidence)
-        if count > min_meta and not meta.kinds:
-            yield Finding("http.pagination.no-metadata", _where(ep), {"items": count}, evidence)
+        count, meta = len(found.items), page_meta(base)
+        key = found.key or "(top-level array)"
+        evidence = {"items": count, "key": key, "metadata": list(meta.kinds)}
+        document = ep.collection is True or is_document(doc, found)
+        if count > max_items and document:
+            has = ", ".join(meta.kinds) if meta.kinds else "no pagination metadata"
+            yield Finding("http.pagination.unbounded", _where(ep),
+                          {"items": count, "key": key, "max": max_items, "metadata": has}, evidence)
+        elif count > min_meta and not meta.kinds:
+            more = more_than_shown(ep, count) if document else None
+            if more is not None:
+                yield Finding("http.pagination.no-metadata", _where(ep), {"items": count, "more": more},
+                              {**evidence, "more": more})
+            else:
+                why = _unsure_why(document, ep, max_items)
+                yield Finding("http.pagination.unsure", _where(ep), {"items": count, "key": key, "why": why},
+                              {**evidence, "why": why})
     if not seen:
         yield NotApplicable("no collection endpoint (JSON array or envelope with a list) was found")
 
 
-@check("http.pagination.limit-not-capped", "http.pagination.limit-capped", kind="scan")
+def _unsure_why(document: bool, ep: Endpoint, max_items: int) -> str:
+    if not document:
+        return "the list sits beside other members of the document, so it looks like part of one resource"
+    if ep.with_prefix("page-limit-"):
+        return "an oversized page size returned no more items, so the list looks bounded"
+    return f"the list is within the {max_items}-item maximum and nothing showed that more items exist"
+
+
+@check("http.pagination.limit-not-capped", "http.pagination.limit-capped", kind="scan",
+       requires=(Req.PROBE_PAGINATION,))
 def check_limit_param(ev: ScanEvidence, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
     """An oversized page size under a recognised parameter name: honoured above the max, capped or 400."""
     max_items = int(ctx.threshold("max_page_size"))
@@ -229,7 +275,8 @@ def _behaviour(ex: Exchange, status: int, count: int, max_items: int) -> str:
     return "within the maximum (the collection is smaller, so the cap was not observed)"
 
 
-@check("http.pagination.next-broken", "http.pagination.page-overlap", kind="scan")
+@check("http.pagination.next-broken", "http.pagination.page-overlap", kind="scan",
+       requires=(Req.PROBE_PAGINATION,))
 def check_page_walk(ev: ScanEvidence, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
     """Following next: every page is a collection, pages do not overlap, the next link moves on."""
     walked = False
@@ -247,6 +294,8 @@ def _walk(ep: Endpoint, pages: list[Exchange]) -> Iterator[Finding]:
     seen_urls = {pages[0].url}
     previous = {item_key(i) for i in items_of(pages[0]) or []}
     for number, ex in enumerate(pages[1:], start=2):
+        if ex.status in (429, 503):  # the limiter (or an outage) answered: the walk proves nothing
+            return
         problem = None
         items = items_of(ex)
         if not ex.ok or not (ex.status and 200 <= ex.status < 300):
@@ -272,7 +321,8 @@ def _walk(ep: Endpoint, pages: list[Exchange]) -> Iterator[Finding]:
         previous = set(keys)
 
 
-@check("http.pagination.offset", "http.pagination.deep-offset-slow", kind="scan")
+@check("http.pagination.offset", "http.pagination.deep-offset-slow", kind="scan",
+       requires=(Req.PROBE_PAGINATION,))
 def check_offset(ev: ScanEvidence, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
     """Offset/page-number pagination (info: cursors recommended) and the cost of a deep offset."""
     ratio_warn = ctx.threshold("deep_offset_ratio_warn")

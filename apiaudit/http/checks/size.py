@@ -8,6 +8,7 @@ from apiaudit.checks import CheckContext, NotApplicable, check
 from apiaudit.http.evidence import Endpoint, Exchange, ScanEvidence
 from apiaudit.http.semantics import http_location
 from apiaudit.model import Finding
+from apiaudit.requirements import Req
 
 # Media types that are read incrementally by design (NDJSON, JSON Lines, JSON text sequences, SSE).
 STREAMED_TYPES = frozenset(
@@ -52,7 +53,7 @@ def _text(size: int, exact: bool) -> str:
     return text if exact else f"at least {text} (reading stopped there)"
 
 
-@check("http.size.too-large", kind="scan")
+@check("http.size.too-large", kind="scan", requires=(Req.BASE_ANSWER,))
 def check_response_size(ev: ScanEvidence, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
     limit = int(ctx.threshold("response_size_max_bytes"))
     judged = 0

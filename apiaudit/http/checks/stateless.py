@@ -12,6 +12,7 @@ from apiaudit.checks import CheckContext, NotApplicable, check
 from apiaudit.http.evidence import Endpoint, ScanEvidence
 from apiaudit.http.headers import session_cookies
 from apiaudit.model import Finding
+from apiaudit.requirements import Req
 
 
 def is_api(ep: Endpoint) -> bool:
@@ -28,7 +29,7 @@ def auth_scheme(ep: Endpoint) -> str | None:
     return sent.split(" ", 1)[0].lower() if sent else None
 
 
-@check("http.stateless.session-cookie", kind="scan")
+@check("http.stateless.session-cookie", kind="scan", requires=(Req.BASE_ANSWER,))
 def check_session_cookies(ev: ScanEvidence, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
     judged = False
     for ep in ev.endpoints:

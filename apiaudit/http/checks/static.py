@@ -14,6 +14,7 @@ from apiaudit.checks import CheckContext, NotApplicable, check
 from apiaudit.http.evidence import Exchange, ScanEvidence
 from apiaudit.http.headers import cache_evidence
 from apiaudit.model import Finding
+from apiaudit.requirements import Req
 
 # A content hash in the file name: hex of 8+ chars, or a base64url/base36 run of 8+ mixing letters and
 # digits (webpack "app.3f2a9c1b.js", Vite "index-Df3kq9Lz.js", Rails "app-<sha256>.css").
@@ -63,7 +64,8 @@ def static_pairs(ev: ScanEvidence) -> dict[str, list[Exchange]]:
     return out
 
 
-@check("http.static.not-immutable", "http.static.no-cache-headers", "http.static.no-cdn-hit", kind="scan")
+@check("http.static.not-immutable", "http.static.no-cache-headers", "http.static.no-cdn-hit", kind="scan",
+       requires=(Req.PROBE_STATIC,))
 def check_static(ev: ScanEvidence, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
     min_age = int(ctx.threshold("static_immutable_min_age_s"))
     assets = {url: exs for url, exs in static_pairs(ev).items() if any(_ok(ex) for ex in exs)}
@@ -91,6 +93,11 @@ def check_static(ev: ScanEvidence, ctx: CheckContext) -> Iterator[Finding | NotA
     if never_hit and len(never_hit) == len(assets):
         yield Finding("http.static.no-cdn-hit", {"url": never_hit[0], "method": "GET"},
                       {"count": len(never_hit)}, {"assets": never_hit[:20]})
+    if len(never_hit) == len(assets):
+        # No asset was ever served by a cache: a CDN is not seen, so the item cannot pass (its cache
+        # headers still make it warn when they are wrong).
+        yield NotApplicable("no CDN or cache hit was seen on any static asset (Cache-Status, X-Cache, Age)",
+                            items=("scaling.cdn",))
 
 
 def _ok(ex: Exchange) -> bool:

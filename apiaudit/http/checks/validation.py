@@ -11,6 +11,7 @@ from apiaudit.checks import CheckContext, NotApplicable, check
 from apiaudit.http.evidence import Endpoint, Exchange, ScanEvidence
 from apiaudit.http.semantics import cacheable_get, http_location, is_weak
 from apiaudit.model import Finding
+from apiaudit.requirements import Req
 
 # RFC 9110 §15.4.5: fields a 304 must repeat when the 200 would carry them (Date left out: it changes).
 REPEAT_ON_304 = ("cache-control", "content-location", "etag", "expires", "vary")
@@ -42,13 +43,19 @@ def _not_modified(ep: Endpoint, base: Exchange, ex: Exchange, ctx: CheckContext)
             )
 
 
-def _etag(ep: Endpoint, base: Exchange, ctx: CheckContext) -> Iterator[Finding]:
+def _etag(ep: Endpoint, base: Exchange, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
     ex = ep.by_purpose("revalidate-etag")
     if ex is None or not ex.ok:
         return
     etag = base.header("etag") or ""
     if ex.status == 304:
         yield from _not_modified(ep, base, ex, ctx)
+        return
+    if ex.status == 200 and ex.header("etag") not in (None, etag) and ex.body_sha256 != base.body_sha256:
+        # New ETag and new body on every request: the resource changed under us, so whether the
+        # server honours If-None-Match could not be judged (REDbot: INM_UNKNOWN).
+        yield NotApplicable(f"the ETag changed between two requests of {ep.url}: revalidation could not "
+                            "be judged", missing=True)
         return
     evidence = {
         "status": ex.status,
@@ -97,6 +104,7 @@ def _date(ep: Endpoint, base: Exchange, ctx: CheckContext) -> Iterator[Finding]:
     "http.validation.304-body",
     "http.validation.304-slow",
     kind="scan",
+    requires=(Req.PROBE_VALIDATION,),
 )
 def check_validation(ev: ScanEvidence, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
     judged = 0
@@ -110,7 +118,10 @@ def check_validation(ev: ScanEvidence, ctx: CheckContext) -> Iterator[Finding | 
                 "http.validation.no-validator",
                 http_location(ep),
                 {"size": base.body_size},
-                {"status": base.status, "bytes": base.body_size},
+                # httplint says the same of a no-cache response (merged here: one fact, one finding)
+                {"status": base.status, "bytes": base.body_size,
+                 **({"httplint": "FRESHNESS_NO_CACHE_NO_VALIDATOR"}
+                    if "no-cache" in (base.header("cache-control") or "").lower() else {})},
             )
             continue
         yield from _etag(ep, base, ctx)

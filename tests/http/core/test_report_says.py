@@ -58,9 +58,12 @@ def test_error_status_on_base_is_said_and_all_5xx_is_exit_3(make_config: Callabl
     # Only error pages seen: nothing of the API was audited, so a CI gate must not pass (exit 3).
     with pytest.raises(AuditError, match="5xx"):
         report_errors(make_config, down)
-    # A 4xx is an answer about the API (auth, routing): audited, and said.
+    # Issue 13: a 404 on every endpoint (a wrong base URL) audited nothing either: exit 3, one line.
     gone = Endpoint(url="http://127.0.0.1:9/gone", exchanges=[ex("base", "http://127.0.0.1:9/gone", 404)])
-    assert any(e["message"].startswith("HTTP 404") for e in report_errors(make_config, gone))
+    with pytest.raises(AuditError, match=r"^could not audit: not found on 1/1 endpoint "):
+        report_errors(make_config, gone)
+    # Beside an endpoint that answered, the 404 is audited and said.
+    assert any(e["message"].startswith("HTTP 404") for e in report_errors(make_config, gone, fine))
 
 
 def test_bodies_not_retained_are_summarised(make_config: Callable[..., Config]) -> None:
