@@ -19,7 +19,8 @@ TAG = "/* apiaudit */"
 def test_own_statements_are_tagged_and_left_out_of_workloads(
     pg: pgcluster.Cluster, fresh_db: Callable[..., str], run_cli: Callable[..., object], tmp_path: Path
 ) -> None:
-    dsn = fresh_db("CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t SELECT g, 'x' FROM generate_series(1, 500) g")
+    dsn = fresh_db("CREATE TABLE t (id int PRIMARY KEY, v text); "
+                   "INSERT INTO t SELECT g, 'x' FROM generate_series(1, 500) g")
     with psycopg.connect(dsn, autocommit=True) as conn:
         for i in range(5):
             conn.execute("SELECT v FROM t WHERE id = %s", (i,))
