@@ -23,6 +23,7 @@ from apiaudit.db.fingerprint import extract_tags, fingerprint
 from apiaudit.db.logs.filters import LogFilter, Who, connection_who
 from apiaudit.db.logs.units import Entry, PatternBook, shape_kind, unit_repeats
 
+OWN_TAG = "/* apiaudit */"  # first on every statement apiaudit sends (apiaudit.db.connect.TAG)
 # Pool check-in statements (asyncpg's Connection.reset, PgBouncer's server_reset_query, psycopg_pool's
 # and SQLAlchemy's reset callbacks). ROLLBACK closes a unit anyway.
 DEFAULT_RESETS = ("DISCARD ALL", "RESET ALL", "SELECT PG_ADVISORY_UNLOCK_ALL()", "DEALLOCATE ALL", "CLOSE ALL",
@@ -31,7 +32,6 @@ RHYTHM_FACTOR = 20.0  # an idle gap 20x the session's usual gap between statemen
 RHYTHM_FLOOR_S = 0.1  # ...when it is at least 100 ms (a request's statements follow each other within ms)
 RHYTHM_GAPS = 16  # "usual": the lower quartile of the session's last 16 gaps (inter-request gaps are fewer)
 SAMPLED_MIN_MS = 1.0  # the fastest statement logged with its duration took >= 1 ms: log_min_duration_statement > 0
-OWN_TAG = "/* apiaudit */"  # on every statement apiaudit sends (apiaudit.db.connect.TAG)
 MAX_UNIT = 20_000  # statements; a longer "unit" is analysed and restarted (a batch job, not a request)
 MAX_RAW_CACHE = 50_000  # distinct raw statement texts remembered (extended protocol repeats them)
 MAX_READ_KEYS = 200_000  # (query, parameters) counters kept for hot reads before lossy pruning
@@ -51,6 +51,9 @@ class _Query:
     total_ms: float | None = None
     tags: dict[str, str] = field(default_factory=dict)
     literals: list[tuple[str, str | None]] = field(default_factory=list)  # (raw text, DETAIL parameters)
+
+
+_OWN = _Query(fp="", sample="", kind="own", read=False)
 
 
 @dataclass(slots=True)
@@ -201,10 +204,10 @@ class Collector:
 
     # -- statements -----------------------------------------------------------------------------
     def statement(self, session: str, ts: float | None, text: str, params: str | None,
-                  ms: float | None) -> _Query | None:
+                  ms: float | None) -> _Query:
         if text.startswith(OWN_TAG):  # apiaudit's own catalog queries and EXPLAINs: not the workload
             self.counts["own_statements"] += 1
-            return None
+            return _OWN
         q = self._raw.get(text)
         if q is None:
             q = self._shape(text)

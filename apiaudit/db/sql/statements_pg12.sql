@@ -5,7 +5,7 @@ SELECT
     pg_catalog.sum(s.calls)::pg_catalog.int8 AS calls,
     pg_catalog.sum(s.total_time)::pg_catalog.float8 AS total_ms,
     pg_catalog.sum(s.rows)::pg_catalog.int8 AS rows
-FROM {pgss}.pg_stat_statements s
+FROM pg_stat_statements s
 WHERE s.dbid OPERATOR(pg_catalog.=) (
         SELECT oid FROM pg_catalog.pg_database WHERE datname OPERATOR(pg_catalog.=) pg_catalog.current_database())
   AND s.query OPERATOR(pg_catalog.!~*) '^\s*(BEGIN|COMMIT|ROLLBACK|SET|SHOW|RESET|DEALLOCATE|DISCARD|EXPLAIN|PREPARE)\y'
