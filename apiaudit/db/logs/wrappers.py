@@ -19,6 +19,8 @@ import json
 import re
 from collections.abc import Iterable, Iterator
 
+from apiaudit.db.logs.sources import no_surrogates
+
 _SYSLOG = re.compile(
     r"^(?:<\d+>\d* )?(?:[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d|\d{4}-\d\d-\d\dT\S+) \S+ [\w.\-/]+\[(\d+)\]: "
     r"(?:\[(\d+)-(\d+)\] ?)?(.*)$")
@@ -115,6 +117,7 @@ def _cloudsql(lines: Iterable[str]) -> Iterator[str]:
         if not isinstance(payload, str):
             yield "\x00unreadable Cloud Logging entry\n"  # counted as unparsed
             continue
+        payload = no_surrogates(payload)
         first, *rest = payload.rstrip("\n").split("\n")
         yield first + "\n"
         for line in rest:
