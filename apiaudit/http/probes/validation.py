@@ -2,13 +2,17 @@
 
 Exchanges: "revalidate-etag" (sent when the base 200 had an ETag, strong or weak: If-None-Match
 uses weak comparison, RFC 9110 §13.1.2, so either must give 304) and "revalidate-date" (sent when
-it had Last-Modified). At most two requests per endpoint.
+it had Last-Modified); "revalidate-mismatch" (only after a 304: an If-None-Match that matches nothing
+must get the full 200, or the server answers 304 to any validator) and "head" (HEAD must work where
+GET does, RFC 9110 §9.3.2). At most four requests per endpoint.
 """
 
 from __future__ import annotations
 
 from apiaudit.http.evidence import Endpoint
 from apiaudit.http.probes import ProbeSession
+
+NO_SUCH_ETAG = '"apiaudit-matches-nothing"'
 
 
 async def probe(session: ProbeSession, endpoint: Endpoint) -> None:
@@ -19,9 +23,13 @@ async def probe(session: ProbeSession, endpoint: Endpoint) -> None:
     coding = {"Accept-Encoding": base.request_header("accept-encoding") or "identity"}
     etag = base.header("etag")
     if etag:
-        await session.fetch(endpoint.url, purpose="revalidate-etag",
-                            headers={**coding, "If-None-Match": etag})
+        answer = await session.fetch(endpoint.url, purpose="revalidate-etag",
+                                     headers={**coding, "If-None-Match": etag})
+        if answer.status == 304:
+            await session.fetch(endpoint.url, purpose="revalidate-mismatch",
+                                headers={**coding, "If-None-Match": NO_SUCH_ETAG})
     last_modified = base.header("last-modified")
     if last_modified:
         await session.fetch(endpoint.url, purpose="revalidate-date",
                             headers={**coding, "If-Modified-Since": last_modified})
+    await session.fetch(endpoint.url, purpose="head", method="HEAD", headers=coding)
