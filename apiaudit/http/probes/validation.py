@@ -9,6 +9,8 @@ GET does, RFC 9110 §9.3.2). At most four requests per endpoint.
 
 from __future__ import annotations
 
+import asyncio
+
 from apiaudit.http.evidence import Endpoint
 from apiaudit.http.probes import ProbeSession
 
@@ -21,15 +23,23 @@ async def probe(session: ProbeSession, endpoint: Endpoint) -> None:
         return
     # Same Accept-Encoding as the base so the server picks the same representation.
     coding = {"Accept-Encoding": base.request_header("accept-encoding") or "identity"}
-    etag = base.header("etag")
+    # The conditional GETs and HEAD are independent: in flight together (the client bounds how many).
+    await asyncio.gather(_etag(session, endpoint, base.header("etag"), coding),
+                         _date(session, endpoint, base.header("last-modified"), coding),
+                         session.fetch(endpoint.url, purpose="head", method="HEAD", headers=coding))
+
+
+async def _etag(session: ProbeSession, endpoint: Endpoint, etag: str | None, coding: dict[str, str]) -> None:
     if etag:
         answer = await session.fetch(endpoint.url, purpose="revalidate-etag",
                                      headers={**coding, "If-None-Match": etag})
         if answer.status == 304:
             await session.fetch(endpoint.url, purpose="revalidate-mismatch",
                                 headers={**coding, "If-None-Match": NO_SUCH_ETAG})
-    last_modified = base.header("last-modified")
+
+
+async def _date(session: ProbeSession, endpoint: Endpoint, last_modified: str | None,
+                coding: dict[str, str]) -> None:
     if last_modified:
         await session.fetch(endpoint.url, purpose="revalidate-date",
                             headers={**coding, "If-Modified-Since": last_modified})
-    await session.fetch(endpoint.url, purpose="head", method="HEAD", headers=coding)
