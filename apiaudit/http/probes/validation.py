@@ -9,8 +9,6 @@ GET does, RFC 9110 §9.3.2). At most four requests per endpoint.
 
 from __future__ import annotations
 
-import asyncio
-
 from apiaudit.http.evidence import Endpoint
 from apiaudit.http.probes import ProbeSession
 
@@ -23,10 +21,10 @@ async def probe(session: ProbeSession, endpoint: Endpoint) -> None:
         return
     # Same Accept-Encoding as the base so the server picks the same representation.
     coding = {"Accept-Encoding": base.request_header("accept-encoding") or "identity"}
-    # The conditional GETs and HEAD are independent: in flight together (the client bounds how many).
-    await asyncio.gather(_etag(session, endpoint, base.header("etag"), coding),
-                         _date(session, endpoint, base.header("last-modified"), coding),
-                         session.fetch(endpoint.url, purpose="head", method="HEAD", headers=coding))
+    # One at a time: the 304's time is compared with the 200's (http.validation.304-slow).
+    await _etag(session, endpoint, base.header("etag"), coding)
+    await _date(session, endpoint, base.header("last-modified"), coding)
+    await session.fetch(endpoint.url, purpose="head", method="HEAD", headers=coding)
 
 
 async def _etag(session: ProbeSession, endpoint: Endpoint, etag: str | None, coding: dict[str, str]) -> None:
