@@ -110,4 +110,4 @@ def test_burst_is_sized_from_the_advertised_quota() -> None:
     limited = findings(report, "http.ratelimit.limited")
     assert limited and not findings(report, "http.ratelimit.burst-not-limited")
     # 7 allowed per minute: the burst needs the remaining quota plus one to meet the 429, not 200
-    assert report.stats["http_requests"] <= 7 + 3, report.stats
+    assert report.stats["http_requests"] <= 7 + 4, report.stats  # + HEAD, conditional GETs, one 429
