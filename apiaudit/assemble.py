@@ -96,8 +96,9 @@ def assemble(
     skipped: list[dict[str, str]] | None = None,
 ) -> Report:
     findings = resolve(run.findings, ruleset)
-    checklist = build_checklist(ruleset.checklist, findings, run.covered, not_assessed_reasons(run, ruleset),
-                                run.unmeasured)
+    # Reasons may quote target URLs (and their passwords): redacted like every other string (issue 12).
+    checklist = build_checklist(ruleset.checklist, findings, run.covered,
+                                redact_value(not_assessed_reasons(run, ruleset)), redact_value(run.unmeasured))
     return Report(
         kind=kind,
         targets=[redact_value(t) for t in targets],

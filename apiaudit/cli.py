@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from apiaudit import __version__
-from apiaudit.commands import baseline, cache, checklist, db, demo, k6, report, rules, scan
+from apiaudit.commands import baseline, cache, checklist, ci, db, demo, k6, report, rules, scan
 from apiaudit.errors import EXIT_CANNOT_AUDIT, EXIT_INTERRUPTED, EXIT_USAGE, ApiauditError
 
 app = typer.Typer(
@@ -33,6 +33,7 @@ for name, module in (
     ("db", db),
     ("cache", cache),
     ("report", report),
+    ("ci", ci),
     ("baseline", baseline),
     ("k6", k6),
     ("demo", demo),

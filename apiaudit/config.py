@@ -52,6 +52,7 @@ SCHEMA: dict[str, Any] = {
         "idle_gap_ms": "number", "reset_statements": "list[str]", "database": "str", "user": "str",
         "application": "str",
     },
+    "ci": {"formats": "list[str]", "output_dir": "str"},
     "cache": {
         "sample_keys": "int", "time_cap_s": "number", "scan_count": "int", "min_lookups": "int", "timeout_s": "number",
         "deadline_s": "number",
@@ -77,6 +78,7 @@ class Config:
     db: dict[str, Any] = field(default_factory=dict)
     logs: dict[str, Any] = field(default_factory=dict)
     cache: dict[str, Any] = field(default_factory=dict)
+    ci: dict[str, Any] = field(default_factory=dict)
     ruleset: RuleSet = field(default_factory=RuleSet)
 
     def threshold(self, name: str) -> float:

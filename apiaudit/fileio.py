@@ -14,7 +14,8 @@ a symbolic link, so a link planted at the destination cannot redirect the write.
   ``$GITHUB_STEP_SUMMARY``): then the link is the user's own and the file it points to is replaced.
 
 Files apiaudit names itself inside a folder the user gave (``--output-dir DIR/report.json``, the demo's
-reports) are never written through a link.
+reports) are never written through a link. A named destination that is a device or a FIFO (``-o /dev/stdout``,
+``/dev/null``) is written in place, never renamed over; a FIFO nobody reads fails at once (ENXIO).
 """
 
 from __future__ import annotations
@@ -77,10 +78,11 @@ def atomic_write(path: str | os.PathLike[str], data: str | bytes, *, named: bool
         if not named:
             raise UnsafePath("is a symbolic link (refused: apiaudit only writes through a link you name)")
         target = Path(os.path.realpath(target))
-    if target.is_dir():
-        raise IsADirectoryError(21, "is a directory")
     # "replace": a lone surrogate that slipped past the model boundary costs one "?", never the report
     raw = data.encode("utf-8", "replace") if isinstance(data, str) else data
+    if _special(path, named):  # /dev/stdout, /dev/null, a FIFO the user named: written, never replaced
+        _write_in_place(path, raw, append=False)
+        return
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
@@ -97,12 +99,43 @@ def atomic_write(path: str | os.PathLike[str], data: str | bytes, *, named: bool
 def atomic_append(path: str | os.PathLike[str], data: str, *, named: bool, limit: int = 16 * MiB) -> None:
     """Append ``data`` to the text file ``path`` the same safe way: read it (bounded), write both anew."""
     target = Path(path)
-    old = b""
-    if target.exists() or target.is_symlink():
-        old = bounded_read(os.path.realpath(target) if named else target, limit=limit)
-        if not named and target.is_symlink():
-            raise UnsafePath("is a symbolic link")
-    atomic_write(target, old + data.encode("utf-8", "replace"), named=named)
+    if not named and target.is_symlink():
+        raise UnsafePath("is a symbolic link")
+    raw = data.encode("utf-8", "replace")
+    if _special(target, named):
+        _write_in_place(target, raw, append=True)
+        return
+    old = bounded_read(os.path.realpath(target), limit=limit) if target.exists() else b""
+    atomic_write(target, old + raw, named=named)
+
+
+def _special(path: str | os.PathLike[str], named: bool) -> bool:
+    """Whether ``path`` exists and is not a regular file (a directory raises; so does any special file
+    apiaudit named itself)."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return False
+    if stat.S_ISREG(st.st_mode):
+        return False
+    if stat.S_ISDIR(st.st_mode):
+        raise IsADirectoryError(21, "is a directory")
+    if not named:
+        raise UnsafePath(f"is {_kind(st.st_mode)}, not a regular file")
+    return True
+
+
+def _write_in_place(path: str | os.PathLike[str], raw: bytes, *, append: bool) -> None:
+    """Write to a device or FIFO; opened non-blocking so a FIFO nobody reads fails (ENXIO) instead of hanging."""
+    flags = os.O_WRONLY | os.O_NONBLOCK | (os.O_APPEND if append else 0) | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(path, flags)
+    try:
+        os.set_blocking(fd, True)
+        view = memoryview(raw)
+        while view:
+            view = view[os.write(fd, view):]
+    finally:
+        os.close(fd)
 
 
 def _mode(target: Path) -> int:

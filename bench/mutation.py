@@ -37,7 +37,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 TARGETS = ["apiaudit/score.py", "apiaudit/gate.py", "apiaudit/http/checks", "apiaudit/db/checks",
            "apiaudit/cache/checks"]
-TESTS = ["tests/unit", "tests/http/core/test_checks_pure.py", "tests/http/api/test_checks.py",
+TESTS = ["tests/unit/test_rule_cases.py", "tests/unit/test_score_gate.py", "tests/http/core/test_checks_pure.py",
+         "tests/http/api/test_checks.py",
          "tests/db/test_db_pure.py", "tests/cache/test_checks.py", "tests/http/core/test_report_says.py"]
 
 SWAP: dict[type, type] = {
@@ -51,7 +52,9 @@ SWAP: dict[type, type] = {
 @dataclass
 class Site:
     line: int
+    end_line: int
     what: str
+    in_function: bool  # False: module level, runs at import (no test "covers" it: run them all)
 
 
 def _skip_nodes(tree: ast.AST) -> set[int]:
@@ -104,9 +107,18 @@ class _Unnot(ast.NodeTransformer):
         return node.operand if node is self.target else node  # type: ignore[attr-defined, no-any-return]
 
 
+def _in_functions(tree: ast.AST) -> set[int]:
+    inside: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            inside.update(id(n) for n in ast.walk(node))
+    return inside
+
+
 def mutate(source: str, filename: str, index: int) -> tuple[ast.Module, Site]:
     tree = ast.parse(source, filename)
     node, key, what = _sites(tree)[index]
+    site = Site(getattr(node, "lineno", 0), getattr(node, "end_lineno", 0) or 0, what, id(node) in _in_functions(tree))
     if key[0] == "cmp":
         node.ops[key[1]] = SWAP[type(node.ops[key[1]])]()  # type: ignore[attr-defined]
     elif key[0] in ("op", "bool"):
@@ -116,7 +128,7 @@ def mutate(source: str, filename: str, index: int) -> tuple[ast.Module, Site]:
     elif key[0] == "not":
         tree = _Unnot(node).visit(tree)
     ast.fix_missing_locations(tree)
-    return tree, Site(getattr(node, "lineno", 0), what)
+    return tree, site
 
 
 def _functions(owner: Any) -> dict[str, Any]:
@@ -195,6 +207,47 @@ def _run_child(items: list[Any], setup: Any, timeout: float) -> tuple[str, str]:
     return {0: "survived", 1: "killed"}.get(os.WEXITSTATUS(status), "error"), detail
 
 
+def _coverage(items: list[Any], files: set[str]) -> tuple[dict[str, dict[int, list[int]]], list[float]]:
+    """Which tests execute which lines of ``files`` (sys.settrace, in a fork), and each test's duration."""
+    from _pytest.runner import runtestprotocol
+
+    read_end, write_end = os.pipe()
+    if os.fork() == 0:
+        os.close(read_end)
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, 1), os.dup2(null, 2)
+        current = [0]
+        hits: dict[str, dict[int, set[int]]] = {}
+
+        def local(frame: Any, event: str, arg: Any) -> Any:
+            if event == "line":
+                hits.setdefault(frame.f_code.co_filename, {}).setdefault(frame.f_lineno, set()).add(current[0])
+            return local
+
+        def tracer(frame: Any, event: str, arg: Any) -> Any:
+            return local if frame.f_code.co_filename in files else None
+
+        durations = []
+        for i, item in enumerate(items):
+            current[0] = i
+            t = time.monotonic()
+            sys.settrace(tracer)
+            runtestprotocol(item, nextitem=items[i + 1] if i + 1 < len(items) else None, log=False)
+            sys.settrace(None)
+            durations.append(time.monotonic() - t)
+        data = {"hits": {f: {str(k): sorted(v) for k, v in lines.items()} for f, lines in hits.items()},
+                "durations": durations}
+        with os.fdopen(write_end, "wb") as pipe:
+            pipe.write(json.dumps(data).encode())
+        os._exit(0)
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as pipe:
+        data = json.loads(pipe.read().decode())
+    os.wait()
+    hits = {f: {int(k): v for k, v in lines.items()} for f, lines in data["hits"].items()}
+    return hits, data["durations"]
+
+
 def _targets(paths: list[str]) -> list[Path]:
     out: list[Path] = []
     for p in paths:
@@ -222,18 +275,28 @@ class MutationPlugin:
         if baseline != "survived":
             raise SystemExit(f"the test selection fails without mutants ({baseline}: {detail}); fix it first")
         print(f"\nbaseline: {len(items)} tests pass in {base_s:.1f} s", file=sys.stderr)
-        for path in _targets(self.args.targets):
+        targets = _targets(self.args.targets)
+        hits, durations = _coverage(items, {str(p) for p in targets})
+        fastest = sorted(range(len(items)), key=lambda i: durations[i])
+        for path in targets:
             name = _module_name(path)
             module = importlib.import_module(name)
             source = path.read_text()
+            lines = hits.get(str(path), {})
             n = len(_sites(ast.parse(source)))
-            # Tests of the same area first: most mutants die in the first few tests.
-            area = name.split(".")[1] if name.count(".") > 1 else "unit"
-            ordered = sorted(items, key=lambda it: (area not in it.nodeid and "rule_cases" not in it.nodeid))
             for i in range(n):
                 tree, site = mutate(source, str(path), i)
-                outcome, detail = _run_child(ordered, lambda t=tree: apply(module, t),
-                                             self.args.timeout_factor * base_s + 5)
+                # Only the tests that run the mutated line, fastest first (all of them for module level).
+                if site.in_function:
+                    covering = {t for ln in range(site.line, site.end_line + 1) for t in lines.get(ln, ())}
+                    chosen = [items[t] for t in fastest if t in covering]
+                else:
+                    chosen = [items[t] for t in fastest]
+                if not chosen:
+                    outcome, detail = "survived", "no test runs this line"
+                else:
+                    outcome, detail = _run_child(chosen, lambda t=tree, m=module: apply(m, t),
+                                                 self.args.timeout_factor * base_s + 5)
                 rec = {"file": str(path.relative_to(ROOT)), "line": site.line, "mutation": site.what,
                        "outcome": outcome, "detail": detail}
                 self.results.append(rec)
@@ -254,7 +317,7 @@ class MutationPlugin:
               f"({errors} errors counted as survivors; {elapsed:.0f} s)", file=sys.stderr)
         for r in self.results:
             if r["outcome"] not in ("killed", "timeout"):
-                extra = f"  ({r['detail'][:120]})" if r["outcome"] == "error" else ""
+                extra = f"  ({r['detail'][:120]})" if r["detail"] else ""
                 print(f"  {r['outcome']:8} {r['file']}:{r['line']}  {r['mutation']}{extra}", file=sys.stderr)
         if self.args.json:
             Path(self.args.json).write_text(json.dumps({"killed": killed, "total": total, "score_pct": round(score, 1),
@@ -271,11 +334,11 @@ def main() -> int:
     parser.add_argument("--json", help="write every mutant and its outcome here")
     parser.add_argument("--timeout-factor", type=float, default=3.0, help="timeout = factor x baseline + 5 s")
     parser.add_argument("--verbose", action="store_true")
-    args = parser.parse_args()
+    args, extra = parser.parse_known_args()  # anything else goes to pytest (e.g. -k EXPR)
     os.chdir(ROOT)
     os.environ.setdefault("APIAUDIT_RULE_TRACE", os.devnull)  # a nested session: no rule-coverage gate
     plugin = MutationPlugin(args)
-    pytest.main(["-q", "-s", "-p", "no:cacheprovider", "-p", "no:randomly", *args.tests], plugins=[plugin])
+    pytest.main(["-q", "-s", "-p", "no:cacheprovider", "-p", "no:randomly", *extra, *args.tests], plugins=[plugin])
     total = len(plugin.results)
     killed = sum(r["outcome"] in ("killed", "timeout") for r in plugin.results)
     return 0 if total and killed / total >= 0.85 else 1

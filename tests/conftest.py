@@ -246,6 +246,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     from apiaudit.rules import load_rules
 
     raised, problems = rule_coverage.read_trace(trace)
+    shutil.rmtree(trace.parent, ignore_errors=True)
     lines: list[str] = []
     if problems:
         lines.append(f"{len(problems)} rule template(s) not filled from the check's variables:")

@@ -10,9 +10,11 @@ wrapped (module attributes, no change to apiaudit), so this works both in the py
 every ``apiaudit`` subprocess the tests start: ``sitecustomize`` in ``tests/rule_coverage_site`` (put
 on PYTHONPATH by the plugin) installs the same wrappers when an apiaudit module is first imported.
 
-Template strictness: every ``Rule.render_message``/``render_fix`` call in a test process checks
-that the check supplied every variable of the template and that it formats; a failure is recorded
-(and raised in the pytest process), and the session gate lists it.
+Template strictness: every finding resolved against its rule (``assemble.resolve``, the one place
+findings meet their wording) in a test process is checked: the check must supply every variable of
+the rule's message and fix templates, and the values must format. A failure is recorded (and raised
+in the pytest process), and the session gate lists it. Direct ``Rule.render_message`` calls are left
+alone: the renderer's lenient production behaviour has its own unit tests.
 
 Records are JSON lines appended to the file named by ``APIAUDIT_RULE_TRACE``. Kept free of heavy
 imports: the CLI's start-up time is measured by the tests.
@@ -128,19 +130,25 @@ def check_template(rule_id: str, part: str, template: str, variables: dict[str, 
     return None
 
 
-def _strict_render(fn: Any, part: str) -> Any:
+def _strict_resolve(fn: Any) -> Any:
+    """Wrap ``assemble.resolve`` (where every finding meets its rule's wording): check each template."""
     if getattr(fn, "_rule_coverage", False):
         return fn
 
     @functools.wraps(fn)
-    def wrapper(rule: Any, variables: dict[str, Any]) -> str:
-        template = rule.message if part == "message" else rule.fix
-        problem = check_template(rule.id, part, template, variables)
-        if problem:
-            _write({"event": "template", "rule": rule.id, "problem": problem})
-            if _RAISE_IN_PROCESS["on"]:
-                raise TemplateVariableMissing(problem)
-        return fn(rule, variables)  # type: ignore[no-any-return]
+    def wrapper(findings: list[Any], ruleset: Any, *args: Any, **kwargs: Any) -> Any:
+        for f in findings:
+            rule = ruleset.rules.get(f.rule_id)
+            if rule is None or not rule.enabled:
+                continue
+            variables = {**f.location, **f.vars}
+            for part, template in (("message", rule.message), ("fix", rule.fix)):
+                problem = check_template(rule.id, part, template, variables)
+                if problem:
+                    _write({"event": "template", "rule": rule.id, "problem": problem})
+                    if _RAISE_IN_PROCESS["on"]:
+                        raise TemplateVariableMissing(problem)
+        return fn(findings, ruleset, *args, **kwargs)
 
     wrapper._rule_coverage = True  # type: ignore[attr-defined]
     return wrapper
@@ -148,9 +156,8 @@ def _strict_render(fn: Any, part: str) -> Any:
 
 def patch_module(name: str, module: Any) -> None:
     """Install the wrappers into one freshly imported apiaudit module."""
-    if name == "apiaudit.rules":
-        module.Rule.render_message = _strict_render(module.Rule.render_message, "message")
-        module.Rule.render_fix = _strict_render(module.Rule.render_fix, "fix")
+    if name == "apiaudit.assemble":
+        module.resolve = _strict_resolve(module.resolve)
     elif name == "apiaudit.http.audit":
         module.run_scan = _live_entry(module.run_scan, _scan_source)
         module.run_checks = _recording_run_checks(module.run_checks)
@@ -165,7 +172,7 @@ def patch_module(name: str, module: Any) -> None:
             package.run_cache_audit = module.run_cache_audit
 
 
-PATCHED = ("apiaudit.rules", "apiaudit.http.audit", "apiaudit.db.audit", "apiaudit.cache.audit")
+PATCHED = ("apiaudit.assemble", "apiaudit.http.audit", "apiaudit.db.audit", "apiaudit.cache.audit")
 
 
 class _PostImport(importlib.abc.MetaPathFinder):

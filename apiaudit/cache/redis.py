@@ -37,6 +37,7 @@ _LFU_POLICIES = ("allkeys-lfu", "volatile-lfu")
 TYPED_KEYS = 20  # TYPE is asked for the largest sampled keys only
 NAME_KEEP = 200  # bytes of a key name kept for the report (the rest is "…(N bytes)")
 NAME_WHOLE = 1024  # names up to this long are kept whole until TYPE; longer ones are TYPEd in their batch
+BATCH_NAME_BYTES = 1 << 20  # a SCAN batch with more name bytes than this: ask for one key per SCAN from then on
 
 
 def public_url(url: str) -> str:
@@ -181,10 +182,10 @@ def _sample(client: redis.Redis, ev: CacheEvidence, limits: Limits, deadline: De
     refused: set[str] = set()
     found: list[tuple[bytes | None, KeySample]] = []
     seen: set[bytes] = set()  # 16-byte digests, not names: SCAN may return a key twice
-    cursor, dropped = 0, False
+    cursor, dropped, count = 0, False, limits.scan_count
     try:
         while True:
-            cursor, batch = client.scan(cursor=cursor, count=limits.scan_count)
+            cursor, batch = client.scan(cursor=cursor, count=count)
             new: list[bytes] = []
             for key in batch:
                 key = key if isinstance(key, bytes) else str(key).encode()
@@ -196,6 +197,8 @@ def _sample(client: redis.Redis, ev: CacheEvidence, limits: Limits, deadline: De
                     continue
                 seen.add(digest)
                 new.append(key)
+            if sum(len(k) for k in batch) > BATCH_NAME_BYTES:
+                count = 1  # huge names: smaller batches keep memory to about one name at a time
             del batch
             found.extend(_inspect(client, ev, new, refused))
             del new

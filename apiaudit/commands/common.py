@@ -231,9 +231,11 @@ def write_outputs(report: Any, opts: CommonOptions, *, ruleset: Any = None) -> N
             _write(out_dir / FORMATS[fmt][1], render(fmt, report, files), named=False)
         if not opts.quiet and "table" not in formats:
             print(render("table", report, screen), end="")
+        _append_step_summary(report, files)
         return
     if opts.output:
         _write(Path(opts.output), render(formats[0], report, files))
+        _append_step_summary(report, files)
         return
     if len(formats) > 1:
         raise UsageError("several --format values need --output-dir")

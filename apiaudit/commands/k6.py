@@ -58,10 +58,11 @@ def command(
 
 
 def _checked(stages: str | None, p95: float, error_rate: float) -> tuple[tuple[str, int], ...]:
+    from apiaudit.commands.common import check_number
     from apiaudit.report.k6 import GUIDE_STAGES, parse_stages
 
-    if p95 <= 0:
-        raise UsageError(f"--p95 must be positive (got {p95:g})")
+    check_number("--p95", p95, positive=True)  # nan/inf: a threshold k6 would never trip
+    check_number("--error-rate", error_rate)
     if not 0 <= error_rate <= 1:
         raise UsageError(f"--error-rate must be between 0 and 1 (got {error_rate:g})")
     try:

@@ -7,17 +7,27 @@ that survive literal masking (``col IS [NOT] NULL``, ``WHERE active``, ``WHERE N
 become the WHERE of a partial index (the guide's ``WHERE status = 'active'`` example; a masked
 ``status = $1`` cannot, and is left to HypoPG and pg_stats).
 Unqualified columns are attributed only when the query reads a single table.
+
+:func:`candidate_keys` expands one table use into the index shapes worth a HypoPG try, as Dexter
+does: every predicate column alone and every ordered pair (a wrong-order composite index is then
+just one more candidate), the ORDER BY columns (with DESC where the query mixes directions) after
+the equality columns (top-N, under a Limit or a Gather Merge), each column of an OR (a BitmapOr
+needs one index per branch, so they are tried together), and expressions compared to a value
+(``lower(email) = $1``: an expression index).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlglot import exp
 
 from apiaudit.db.naming import quote_ident as _quote
 
 MAX_COLUMNS = 4
+MAX_PREDICATE_COLUMNS = 5  # ordered pairs of at most these: 20 pairs + 5 singles per table use
 
 
 @dataclass
@@ -29,6 +39,9 @@ class TableUse:
     ranges: list[str] = field(default_factory=list)
     order: list[str] = field(default_factory=list)
     partial: list[str] = field(default_factory=list)  # predicate texts, e.g. "deleted_at IS NULL"
+    desc: set[str] = field(default_factory=set)  # ORDER BY columns sorted DESC
+    expressions: list[str] = field(default_factory=list)  # "lower(email)" compared to a value
+    or_branches: list[list[str]] = field(default_factory=list)  # columns of each OR's branches
 
     def add(self, bucket: list[str], column: str) -> None:
         if column not in bucket:
@@ -83,6 +96,8 @@ def _record(node: exp.Expression, tables: dict[str, TableUse]) -> None:
             use = _owner(col, tables)
             if use:
                 use.add(use.equality, col.name)
+        elif _is_value(right) and isinstance(left, exp.Func) and not isinstance(left, exp.AggFunc):
+            _record_expression(left, tables)
     elif isinstance(node, exp.In) and isinstance(node.this, exp.Column):
         use = _owner(node.this, tables)
         if use:
@@ -102,8 +117,53 @@ def _record(node: exp.Expression, tables: dict[str, TableUse]) -> None:
         if use:  # sqlglot >= 26 marks IS NOT NULL with negate=True (older: NOT (x IS NULL))
             text = "IS NOT NULL" if node.args.get("negate") else "IS NULL"
             use.add(use.partial, f"{_quote(node.this.name)} {text}")
+    elif isinstance(node, exp.Or):
+        _record_or(node, tables)
+    elif isinstance(node, (exp.Like, exp.ILike)) and isinstance(node.this, exp.Column):
+        use = _owner(node.this, tables)
+        if use:  # a prefix pattern can use a B-tree (text_pattern_ops / C collation)
+            use.add(use.ranges, node.this.name)
     else:
         _record_constant(node, tables)
+
+
+def _record_expression(func: exp.Func, tables: dict[str, TableUse]) -> None:
+    cols = list(func.find_all(exp.Column))
+    owners = {id(_owner(c, tables)) for c in cols}
+    use = _owner(cols[0], tables) if cols else None
+    if use is None or len(owners) != 1:
+        return
+    bare = func.copy()
+    for c in bare.find_all(exp.Column):
+        c.set("table", None)
+    use.add(use.expressions, bare.sql("postgres"))
+
+
+def _record_or(node: exp.Or, tables: dict[str, TableUse]) -> None:
+    """``a = $1 OR b = $2`` on one table: one index per branch lets the planner BitmapOr them."""
+    branches = _disjuncts(node)
+    per_branch: list[tuple[TableUse, str]] = []
+    for branch in branches:
+        probe: dict[str, TableUse] = {k: TableUse(v.schema, v.table) for k, v in tables.items()}
+        _record(branch, probe)
+        found = [(tables[k], (u.equality + u.ranges)[0]) for k, u in probe.items() if u.equality or u.ranges]
+        if len(found) != 1:
+            return
+        per_branch.append(found[0])
+    uses = {id(u) for u, _ in per_branch}
+    if len(uses) == 1 and per_branch:
+        use = per_branch[0][0]
+        cols = list(dict.fromkeys(c for _, c in per_branch))
+        if cols not in use.or_branches:
+            use.or_branches.append(cols)
+
+
+def _disjuncts(node: exp.Expression) -> list[exp.Expression]:
+    if isinstance(node, exp.Or):
+        return _disjuncts(node.this) + _disjuncts(node.expression)
+    if isinstance(node, exp.Paren):
+        return _disjuncts(node.this)
+    return [node]
 
 
 def _record_constant(node: exp.Expression, tables: dict[str, TableUse]) -> None:
@@ -153,8 +213,81 @@ def table_uses(tree: exp.Expression) -> list[TableUse]:
                 use = _owner(ordered.this, tables)
                 if use:
                     use.add(use.order, ordered.this.name)
-        found += [u for u in tables.values() if u.columns() or u.partial]
+                    if ordered.args.get("desc"):
+                        use.desc.add(ordered.this.name)
+        found += [u for u in tables.values() if u.columns() or u.partial or u.expressions or u.or_branches]
     return found
+
+
+@dataclass(frozen=True)
+class Shape:
+    """One candidate index: key columns (a column name, or ``(expression)``), DESC flags, kind."""
+
+    keys: tuple[str, ...]
+    desc: tuple[bool, ...]
+    kind: str  # column | pair | order | expression | or-branch
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.keys)
+
+
+def candidate_keys(use: TableUse) -> list[list[Shape]]:
+    """Groups of index shapes to try with HypoPG (a group is created together: OR branches)."""
+    preds = list(dict.fromkeys(use.equality + use.joins + use.ranges))[:MAX_PREDICATE_COLUMNS]
+    leading = [c for c in preds if c in use.equality or c in use.joins]
+    out: list[list[Shape]] = []
+
+    def add(keys: list[str], kind: str, desc: list[bool] | None = None) -> None:
+        keys = list(dict.fromkeys(keys))[:MAX_COLUMNS]
+        shape = Shape(tuple(keys), tuple(desc or [False] * len(keys))[: len(keys)], kind)
+        if keys and all((g[0].keys, g[0].desc) != (shape.keys, shape.desc) for g in out if len(g) == 1):
+            out.append([shape])
+
+    for c in preds:
+        add([c], "column")
+    for a in leading:
+        for b in preds:
+            if a != b:
+                add([a, b], "pair")
+    if use.order:
+        mixed = 0 < len(use.desc & set(use.order)) < len(use.order)
+        order = [c for c in use.order if c not in leading]
+        keys = leading + order
+        add(keys, "order", [mixed and c in use.desc for c in keys])
+        add(list(use.order), "order", [mixed and c in use.desc for c in use.order])
+    for e in use.expressions:
+        add([f"({e})"], "expression")
+    for branch in use.or_branches:
+        group = [Shape((c,), (False,), "or-branch") for c in branch]
+        if group not in out:
+            out.append(group)
+    return out
+
+
+def shape_sql(schema: str, table: str, shape: Shape, where: str | None, *, concurrently: bool) -> str:
+    how = "CREATE INDEX CONCURRENTLY" if concurrently else "CREATE INDEX"
+    pairs = zip(shape.keys, shape.desc, strict=True)
+    keys = ", ".join((k if k.startswith("(") else _quote(k)) + (" DESC" if d else "") for k, d in pairs)
+    tail = f" WHERE {where}" if where else ""
+    return f"{how} ON {_quote(schema)}.{_quote(table)} ({keys}){tail}"
+
+
+def bare_expression(text: str) -> str:
+    """An expression compared without spaces, quotes, casts, case or table qualifiers."""
+    text = re.sub(r"::\w+", "", text.lower())
+    text = re.sub(r"\b\w+\.(?=\w)", "", text)
+    return re.sub(r"[\s\"()]", "", text)
+
+
+def expression_indexed(indexes: list[dict[str, Any]], schema: str, table: str, expression: str) -> bool:
+    """Whether a valid index on the table leads with ``expression`` (pg_get_expr text of indexprs)."""
+    want = bare_expression(expression)
+    return any(
+        ix["schema"] == schema and ix["table"] == table and ix.get("expressions") and ix["is_valid"]
+        and bare_expression(str(ix["expressions"]).split(",")[0]) == want
+        for ix in indexes
+    )
 
 
 def index_sql(schema: str, table: str, columns: list[str], where: str | None, *, concurrently: bool) -> str:

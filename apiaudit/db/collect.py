@@ -157,6 +157,7 @@ def _advisor_options(options: Any, cfg: Any, ev: DbEvidence) -> Any:
         hypopg=ev.hypopg,
         min_cost_drop=drop,
         small_rows=cfg.threshold("small_table_rows"),
+        min_cost=cfg.threshold("db_advisor_min_cost"),
     )
 
 

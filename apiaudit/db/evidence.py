@@ -29,6 +29,8 @@ class PlanResult:
     refused: str | None = None  # why it was not EXPLAINed
     error: str | None = None
     analyzed: Row | None = None  # --analyze: actual time/rows
+    explained_with: str = "generic plan"  # or "logged values" (the log's real parameters/literals)
+    skipped: str | None = None  # why the index advisor did not look for candidates (cost too low)
 
 
 @dataclass

@@ -137,19 +137,24 @@ def _hypopg(policy: ExplainPolicy) -> str:
     return f"{quote_ident(policy.hypopg_schema)}." if policy.hypopg_schema else ""
 
 
-def explain_with_hypothetical(conn: Any, sql: str, version: int, create_sql: str) -> tuple[Plan, str]:
-    """Plan ``sql`` with one hypothetical index; returns (plan, hypothetical index name)."""
+def explain_with_hypothetical(
+    conn: Any, sql: str, version: int, create_sql: str | list[str]
+) -> tuple[Plan, str]:
+    """Plan ``sql`` with hypothetical indexes (one, or a group created together: OR branches);
+    returns (plan, the hypothetical index names joined by ``,``)."""
     policy = policy_of(conn)
     with rolled_back(conn) as cur:
         _check_user_code(cur, sql, policy)  # before the hypothetical index exists
-        cur.execute(
-            f"{TAG} SELECT indexname FROM {_hypopg(policy)}hypopg_create_index(%s::pg_catalog.text)",
-            (create_sql,),
-        )
-        row = cur.fetchone()
-        name = str(row[0]) if row else ""
+        names = []
+        for one in [create_sql] if isinstance(create_sql, str) else create_sql:
+            cur.execute(
+                f"{TAG} SELECT indexname FROM {_hypopg(policy)}hypopg_create_index(%s::pg_catalog.text)",
+                (one,),
+            )
+            row = cur.fetchone()
+            names.append(str(row[0]) if row else "")
         try:
-            return _explain_generic(cur, sql, version, False, policy), name
+            return _explain_generic(cur, sql, version, False, policy), ",".join(names)
         finally:
             if cur.connection.info.transaction_status == 2:
                 cur.execute(f"{TAG} SELECT {_hypopg(policy)}hypopg_reset()")

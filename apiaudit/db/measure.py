@@ -53,9 +53,12 @@ def _plan_summary(p: Any) -> dict[str, Any]:
         "candidates": [
             {
                 k: c.get(k)
-                for k in ("schema", "table", "columns", "where", "verified", "cost_before", "cost_after")
+                for k in ("schema", "table", "columns", "where", "kind", "verified", "best", "cost_before",
+                          "cost_after")
             }
             for c in p.candidates
         ],
+        "explained_with": getattr(p, "explained_with", "generic plan"),
+        **({"skipped": p.skipped} if getattr(p, "skipped", None) else {}),
         **({"analyzed": p.analyzed} if p.analyzed else {}),
     }

@@ -1,9 +1,12 @@
 """Query anti-patterns in the workload SQL, read from the sqlglot AST (used by checks/antipatterns.py).
 
 Samples are normalised (literals masked as ``$n``), so literal-based patterns (leading-wildcard LIKE,
-a deep literal OFFSET) are only seen where the text still carries literals; pg_stat_statements' own
-text (kept in ``raw_samples``) still lists every IN-list parameter. Unparseable statements are kept
-in the workload and skipped here (the audit says how many).
+a deep OFFSET) read the real values the log recorded for the query (``apiaudit.db.literals``: raw
+texts and logged parameters); without any, an OFFSET parameter is reported as such and a LIKE
+parameter is not judged. pg_stat_statements' own text (kept in ``raw_samples``) still lists every
+IN-list parameter (not on PostgreSQL 18, which squashes lists). "Function on column" is not reported
+when an expression index on that table already matches. Unparseable statements are kept in the
+workload and skipped here (the audit says how many).
 """
 
 from __future__ import annotations
@@ -14,7 +17,10 @@ from typing import Any
 from sqlglot import exp
 
 from apiaudit.checks import CheckContext
+from apiaudit.db.candidates import expression_indexed
 from apiaudit.db.evidence import DbEvidence
+from apiaudit.db.literals import literal_texts
+from apiaudit.db.naming import qualified
 from apiaudit.db.sqlparse import ParseFailure, parse_one
 from apiaudit.db.workload import WorkloadQuery
 from apiaudit.model import Finding
@@ -66,13 +72,32 @@ def _column_rules(q: WorkloadQuery, sel: exp.Select, ev: DbEvidence, ctx: CheckC
             yield Finding("db.query.count-by-fetch", _loc(q), {**_base(q), "table_name": table})
 
 
-def _offset_rules(q: WorkloadQuery, sel: exp.Select, ctx: CheckContext) -> Iterator[Finding]:
+def _literal_selects(q: WorkloadQuery, ev: DbEvidence) -> list[exp.Select]:
+    out = []
+    for text in literal_texts(ev, q.fingerprint):
+        try:
+            tree = parse_one(text)
+        except ParseFailure:
+            continue
+        if isinstance(tree, exp.Select):
+            out.append(tree)
+    return out
+
+
+def _offset_value(sel: exp.Select) -> int | None:
     offset = sel.args.get("offset")
-    if offset is None:
-        return
     value = offset.expression if isinstance(offset, exp.Offset) else offset
-    if isinstance(value, exp.Literal) and value.is_int:
-        n = int(value.this)
+    return int(value.this) if isinstance(value, exp.Literal) and value.is_int else None
+
+
+def _offset_rules(
+    q: WorkloadQuery, sel: exp.Select, literal: list[exp.Select], ctx: CheckContext
+) -> Iterator[Finding]:
+    if sel.args.get("offset") is None:
+        return
+    seen = [n for n in (_offset_value(t) for t in [sel, *literal]) if n is not None]
+    if seen:  # real values known: judge them (OFFSET 0 is the first page, never a finding)
+        n = max(seen)
         if n >= ctx.threshold("db_deep_offset"):
             yield Finding(
                 "db.query.offset-pagination", _loc(q), {**_base(q), "offset_text": str(n)}, {"offset": n}
@@ -81,27 +106,69 @@ def _offset_rules(q: WorkloadQuery, sel: exp.Select, ctx: CheckContext) -> Itera
     yield Finding("db.query.offset-pagination", _loc(q), {**_base(q), "offset_text": "with a parameter"})
 
 
-def _where_rules(q: WorkloadQuery, sel: exp.Select) -> Iterator[Finding]:
+def _table_of(column: exp.Column, sel: exp.Select) -> exp.Table | None:
+    tables = [t for t in sel.find_all(exp.Table) if t.name]
+    if column.table:
+        return next((t for t in tables if column.table in (t.alias_or_name, t.name)), None)
+    return tables[0] if len(tables) == 1 else None
+
+
+def _schema_of(table: exp.Table, ev: DbEvidence) -> str:
+    if table.db:
+        return str(table.db)
+    schemas = [t["schema"] for t in ev.tables or [] if t["table"] == table.name]
+    return "public" if "public" in schemas or not schemas else schemas[0]
+
+
+def _like_rules(
+    q: WorkloadQuery, sel: exp.Select, literal: list[exp.Select], ev: DbEvidence
+) -> Iterator[Finding]:
+    for tree in [sel, *literal]:
+        where = tree.args.get("where")
+        for like in where.find_all(exp.Like, exp.ILike) if where is not None else []:
+            pattern = like.expression
+            if isinstance(pattern, exp.Literal) and pattern.is_string and str(pattern.this).startswith("%"):
+                column = like.this
+                table = _table_of(column, tree) if isinstance(column, exp.Column) else None
+                qualified_table = qualified(_schema_of(table, ev), table.name) if table else "<table>"
+                yield Finding(
+                    "db.query.leading-wildcard", _loc(q),
+                    {**_base(q), "column": column.sql("postgres"), "column_name": _column_name(column),
+                     "qualified_table": qualified_table},
+                    {"pattern": str(pattern.this)[:100]},
+                )
+                return
+
+
+def _column_name(node: exp.Expression) -> str:
+    return node.name if isinstance(node, exp.Column) else node.sql("postgres")
+
+
+def _where_rules(q: WorkloadQuery, sel: exp.Select, ev: DbEvidence) -> Iterator[Finding]:
     where = sel.args.get("where")
     if where is None:
         return
-    for like in where.find_all(exp.Like, exp.ILike):
-        pattern = like.expression
-        if isinstance(pattern, exp.Literal) and pattern.is_string and str(pattern.this).startswith("%"):
-            yield Finding(
-                "db.query.leading-wildcard", _loc(q), {**_base(q), "column": like.this.sql("postgres")}
-            )
     for cmp in where.find_all(exp.EQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.Like, exp.In):
         side = cmp.this
-        if (
-            isinstance(side, exp.Func)
-            and not isinstance(side, exp.AggFunc)
-            and side.find(exp.Column) is not None
-        ):
-            yield Finding(
-                "db.query.function-on-column", _loc(q), {**_base(q), "expression": side.sql("postgres")}
-            )
-            return
+        column = side.find(exp.Column) if isinstance(side, exp.Func) else None
+        if column is None or isinstance(side, exp.AggFunc):
+            continue
+        table = _table_of(column, sel)
+        if table is None:
+            continue
+        schema = _schema_of(table, ev)
+        expression = side.sql("postgres")
+        if expression_indexed(ev.indexes or [], schema, table.name, expression):
+            continue  # the matching expression index exists: the planner can use it
+        unqualified = side.copy()
+        for col in unqualified.find_all(exp.Column):
+            col.set("table", None)
+        yield Finding(
+            "db.query.function-on-column", _loc(q),
+            {**_base(q), "expression": unqualified.sql("postgres"),
+             "qualified_table": qualified(schema, table.name)},
+        )
+        return
 
 
 def _raw_in_list(q: WorkloadQuery, ev: DbEvidence, ctx: CheckContext) -> Iterator[Finding]:
@@ -126,9 +193,11 @@ def lint_workload(ev: DbEvidence, ctx: CheckContext) -> Iterator[Finding]:
             continue  # kept in the workload; the audit's notices count these
         if not isinstance(tree, exp.Select):
             continue
+        literal = _literal_selects(q, ev)
         yield from _column_rules(q, tree, ev, ctx)
-        yield from _offset_rules(q, tree, ctx)
-        yield from _where_rules(q, tree)
+        yield from _offset_rules(q, tree, literal, ctx)
+        yield from _like_rules(q, tree, literal, ev)
+        yield from _where_rules(q, tree, ev)
         order = tree.args.get("order")
         if order is not None and order.find(exp.Rand) is not None:
             yield Finding(

@@ -65,7 +65,7 @@ def collect_statements(
         )
         return None
     name = "statements" if int(server.get("version_num") or 0) >= 130000 else "statements_pg12"
-    rows = col.rows(name, {"limit": limit})
+    rows = col.rows(name, {"limit": limit}, pgss_schema=server.get("pgss_schema") or "public")
     if rows is None:
         notices.append(
             "pg_stat_statements could not be read (missing rights or not preloaded): "

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from apiaudit.assemble import assemble, utc_now
 from apiaudit.checks import CheckContext, run_checks
@@ -19,7 +19,7 @@ from apiaudit.deadline import DEFAULT_DEADLINE_S, Deadline
 from apiaudit.errors import UsageError
 from apiaudit.fileio import bounded_read
 from apiaudit.http import discover
-from apiaudit.http.availability import refusal_summary, usable
+from apiaudit.http.availability import refusal, refusal_summary, usable
 from apiaudit.http.client import ClientSettings, ScanClient, settings_from
 from apiaudit.http.evidence import Endpoint, ScanEvidence, load_evidence, save_evidence
 from apiaudit.http.measure import scan_measurements
@@ -131,7 +131,10 @@ def build_report(evidence: ScanEvidence, cfg: Any, *, started_at: str, duration_
     # throttled or 5xx: nothing of the API itself was seen. Exit 3 so a CI gate never passes an API
     # it could not audit (README "What PASS, not assessed and exit 3 mean").
     if not any(usable(ep) for ep in reached):
-        raise nothing_audited(errors, evidence, refusal_summary(reached))
+        # Login pages answer 2xx: say where each one ended, the 4xx/5xx are already in ``errors``.
+        landed = [{"where": ep.url, "message": f"{refusal(b)} (HTTP {b.status} from {b.url})"}
+                  for ep in reached if (b := ep.base()) is not None and (b.status or 0) < 300]
+        raise nothing_audited(landed + errors, evidence, refusal_summary(reached))
     ctx = CheckContext(ruleset=cfg.ruleset, thresholds=cfg.thresholds, options=dict(evidence.options))
     run = run_checks("scan", evidence, ctx)
     stats = {
@@ -180,9 +183,12 @@ async def collect(options: ScanOptions, cfg: Any) -> ScanEvidence:
         pending: list[discover.Pending] = []
         if options.openapi:
             found = await _openapi(client, evidence, options, endpoints, api)
-            for ep in found.endpoints:  # only a local file's servers URL (the user's) can add an origin
-                if options.openapi != "auto" and not options.openapi.startswith(("http://", "https://")):
+            if options.openapi != "auto" and not options.openapi.startswith(("http://", "https://")):
+                for ep in found.endpoints:  # a local file is the user's: its servers URL may add an origin
                     client.guard.trust(ep.url)
+            if options.openapi == "auto" and (found.endpoints or found.pending):
+                # The origin given to look under is where the document was found, not an endpoint.
+                endpoints = [ep for ep in endpoints if ep.source != "cli" or urlsplit(ep.url).path not in ("", "/")]
             known = {ep.url for ep in endpoints}
             endpoints += [ep for ep in found.endpoints if ep.url not in known]
             pending, evidence.skipped = found.pending, evidence.skipped + found.skipped

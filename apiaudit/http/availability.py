@@ -58,6 +58,16 @@ def refusal(ex: Exchange | None) -> str | None:
     return None
 
 
+def probe_refusal(ex: Exchange) -> str | None:
+    """Why a probe's answer says nothing (failed, refused, throttled, 5xx). Unlike a base GET, a probe's
+    400/422 is evidence (a ``?limit=1000`` rejected is a capped page size)."""
+    if ex.status is None:
+        return "request failed"
+    if ex.status in REFUSALS:
+        return REFUSALS[ex.status]
+    return "server error (5xx)" if ex.status >= 500 else None
+
+
 def usable(ep: Endpoint) -> bool:
     return refusal(ep.base()) is None
 
@@ -97,7 +107,7 @@ def probe_available(ev: ScanEvidence, probe: str) -> Availability:
         if _skipped(ev, ep.url, probe):
             continue
         mine = [ex for ex in ep.exchanges if ex.purpose.startswith(PROBE_PURPOSES.get(probe, (probe,)))]
-        refused = [refusal(ex) for ex in mine]
+        refused = [probe_refusal(ex) for ex in mine]
         if mine and all(refused) and probe not in REFUSALS_ARE_EVIDENCE:
             why.append(f"{probe} probe answered {refused[0]}")
             continue
@@ -108,7 +118,7 @@ def probe_available(ev: ScanEvidence, probe: str) -> Availability:
 
 def _scan_wide(ev: ScanEvidence, probe: str, skips: list[str]) -> Availability:
     mine = [ex for ex in ev.extra if ex.purpose.startswith(PROBE_PURPOSES[probe])]
-    refused = [(refusal(ex), ex.url) for ex in mine]
+    refused = [(probe_refusal(ex), ex.url) for ex in mine]
     if any(why is None for why, _ in refused):
         return True
     if refused:

@@ -155,7 +155,7 @@ class ScanClient:
             target = urljoin(current, location)
             why = self.refusal(target)
             if why is not None:
-                ex.error = f"redirected to {redact_text(target)}: {why} (not followed)"
+                ex.error = f"redirected off the target host to {redact_text(target)} ({why}; not followed)"
                 break
             if len(hops) >= MAX_REDIRECTS or target in hops or target == url:
                 ex.error = f"redirect loop or more than {MAX_REDIRECTS} redirects ({len(hops) + 1} hops)"
@@ -175,7 +175,7 @@ class ScanClient:
             raise HostBackedOff(f"{host}: {why}")
         self._check_deadline()
         self._take_budget()
-        if (wait := self.pacer.delay(host)) > 0 and not purpose.startswith("burst-"):
+        if not purpose.startswith("burst-") and (wait := self.pacer.slot(host)) > 0:
             if self.deadline is not None and wait >= self.deadline.remaining():
                 raise DeadlineReached(self.deadline.reached("while waiting for Retry-After"))
             await asyncio.sleep(wait)

@@ -46,9 +46,19 @@ def sizes_by_coding(ep: Endpoint) -> dict[str, dict[str, Any]]:
     return out
 
 
-def _percentiles(values: list[float]) -> dict[str, Any]:
-    return {"p50": percentile(values, 50), "p95": percentile(values, 95), "p99": percentile(values, 99),
-            "count": len(values)}
+# P95/P99 of fewer values are the maximum or next to it: left out (null), as rules/thresholds.yaml's
+# latency_min_samples default says; the median, the maximum and the first (cold) request are given.
+LATENCY_MIN_SAMPLES = 20
+
+
+def _percentiles(values: list[float], *, cold: float | None = None) -> dict[str, Any]:
+    enough = len(values) >= LATENCY_MIN_SAMPLES
+    out = {"p50": percentile(values, 50), "p95": percentile(values, 95) if enough else None,
+           "p99": percentile(values, 99) if enough else None, "count": len(values),
+           "max": max(values) if values else None}
+    if cold is not None:
+        out["cold"] = cold
+    return out
 
 
 def _timed(ep: Endpoint) -> list[Exchange]:
@@ -60,7 +70,9 @@ def _timed(ep: Endpoint) -> list[Exchange]:
 
 
 def endpoint_measurements(ep: Endpoint) -> dict[str, Any]:
-    timings = [ex.elapsed_ms for ex in _timed(ep)]
+    from apiaudit.http.checks.latency import warm_split
+
+    cold, timings = warm_split(_timed(ep))
     full = [ex.elapsed_ms for ex in ep.exchanges if ex.ok and ex.status == 200]
     revalidated = [ex.elapsed_ms for ex in ep.with_prefix("revalidate") if ex.ok and ex.status == 304]
     base = ep.base()
@@ -68,7 +80,7 @@ def endpoint_measurements(ep: Endpoint) -> dict[str, Any]:
         "url": ep.url,
         "status": base.status if base else None,
         "requests": len(ep.exchanges),
-        "latency_ms": _percentiles(timings),
+        "latency_ms": _percentiles(timings, cold=cold if isinstance(cold, float) else None),
         "sizes": sizes_by_coding(ep),
         "validation_ms": {"full_200": percentile(full, 50), "not_modified_304": percentile(revalidated, 50)},
     }

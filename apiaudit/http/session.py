@@ -10,13 +10,16 @@ import asyncio
 import importlib
 from collections.abc import Callable, Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 from apiaudit.http.client import DeadlineReached, ScanClient
 from apiaudit.http.evidence import Endpoint, Exchange, ScanEvidence
+from apiaudit.http.pacing import THROTTLED_BASE
 from apiaudit.http.probes import PROBES, BudgetExhausted
 from apiaudit.redact import redact_text
 
 MAX_SLEEP_S = 30.0
+BASE_RETRIES = 2  # a base GET refused by a limiter is asked again at most this often (paced by the client)
 LAST_PHASE = frozenset({"ratelimit"})  # probes run after all the others, in the "burst" phase
 
 
@@ -63,6 +66,10 @@ def probe_modules(errors: list[dict[str, str]]) -> list[tuple[str, Any]]:
     return out
 
 
+def _host(url: str) -> str:
+    return urlsplit(url).netloc.lower()
+
+
 async def base_gets(client: ScanClient, evidence: ScanEvidence, endpoints: list[Endpoint]) -> None:
     async def one(ep: Endpoint) -> None:
         try:
@@ -71,6 +78,19 @@ async def base_gets(client: ScanClient, evidence: ScanEvidence, endpoints: list[
             evidence.skipped.append({"url": ep.url, "purpose": "base", "reason": str(exc)})
 
     await asyncio.gather(*(one(ep) for ep in endpoints))
+    # A base GET that may have met the limiter (429, or nginx limit_req's bare 503, on a host that answered
+    # other base GETs) is asked once more, one at a time, after the pacer's back-off; the first answer
+    # stays as evidence (apiaudit.http.pacing.limiter_answers tells a limiter from an outage by it).
+    answered = {_host(ep.url) for ep in endpoints if (b := ep.base()) is not None and b.status and b.status < 500}
+    for ep in endpoints:
+        for _ in range(BASE_RETRIES):
+            first = ep.base()
+            if first is None or first.status not in (429, 503) or _host(ep.url) not in answered:
+                break
+            first.purpose = THROTTLED_BASE
+            await one(ep)
+            if ep.base() is None:  # not asked again (host backed off, budget): the refusal is the base
+                first.purpose = "base"
 
 
 async def run_probes(client: ScanClient, evidence: ScanEvidence, endpoints: list[Endpoint],

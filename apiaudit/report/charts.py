@@ -168,6 +168,10 @@ def hbar_chart(
     rows = rows[:MAX_ROWS]
     if not rows:
         return ""
+    # A series no row measured (P95/P99 below the sample minimum) is left out, legend included.
+    keep = [j for j in range(len(series)) if any(vals[j] is not None for _, vals in rows)]
+    series = [series[j] for j in keep]
+    rows = [(label, [vals[j] for j in keep]) for label, vals in rows]
     values = [v for _, vals in rows for v in vals if v is not None]
     top = max(values + [m.value for m in markers])
     low = min((v for v in values if v > 0), default=0.0)
@@ -184,8 +188,9 @@ def hbar_chart(
         _legend(series, y=32),
     ]
     parts += _axis(scale, TOP, height - 28, unit)
-    for i, (label, vals) in enumerate(rows):
-        parts.append(_group(label, vals, series, TOP + i * group_h, scale, unit))
+    shorts = distinct_labels([label for label, _ in rows])
+    for i, ((label, vals), short) in enumerate(zip(rows, shorts, strict=True)):
+        parts.append(_group(label, short, vals, series, TOP + i * group_h, scale, unit))
     parts += [_marker(m, scale, TOP, height - 28, TOP - 8 - 12 * i) for i, m in enumerate(markers)]
     parts.append("</svg>")
     return "".join(parts)
@@ -214,15 +219,39 @@ def _axis(scale: Scale, y0: float, y1: float, unit: str) -> list[str]:
     return out
 
 
+def distinct_labels(labels: list[str], width: int = LABEL_CHARS) -> list[str]:
+    """Labels cut to ``width`` that stay told apart: two SQL statements sharing their first 44
+    characters keep their distinct tails (``SELECT id, na…WHERE id = $1``), and equal cuts get #n."""
+    def cut(text: str) -> str:
+        return text if len(text) <= width else text[: width - 1] + "…"
+
+    def middle(text: str) -> str:
+        if len(text) <= width:
+            return text
+        head = (width - 1) // 2
+        return text[:head] + "…" + text[-(width - 1 - head):]
+
+    shorts = [cut(label) for label in labels]
+    for i, label in enumerate(labels):
+        if shorts.count(shorts[i]) > 1 and label != shorts[i]:
+            shorts[i] = middle(label)
+    seen: dict[str, int] = {}
+    for i, short in enumerate(shorts):
+        if shorts.count(short) > 1 and labels.count(labels[i]) < shorts.count(short):
+            seen[short] = seen.get(short, 0) + 1
+            shorts[i] = f"{short[: width - 4]} #{seen[short]}"
+    return shorts
+
+
 def _group(
     label: str,
+    short: str,
     values: list[float | None],
     series: Sequence[Series],
     y: float,
     scale: Scale,
     unit: str,
 ) -> str:
-    short = label if len(label) <= LABEL_CHARS else label[: LABEL_CHARS - 1] + "…"
     mid = y + len(series) * BAR_H / 2 + 4
     out = [
         f"<g><title>{escape(label)}</title>"

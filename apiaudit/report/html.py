@@ -16,11 +16,12 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
-from apiaudit.model import Report
-from apiaudit.report import RenderOptions, charts, gauge, view
+from apiaudit.model import Report, Severity
+from apiaudit.report import RenderOptions, charts, gauge, impact, view
 
 CSS_TEMPLATE = "report.css"
 PAGE_TEMPLATE = "report.html.j2"
+FIX_FIRST = 5
 
 
 @lru_cache(maxsize=1)
@@ -76,7 +77,10 @@ def context(report: Report, opts: RenderOptions) -> dict[str, Any]:
         "section_scores": score.get("sections") or {},
         "section_titles": view.SECTION_TITLES,
         "status_labels": view.STATUS_LABELS,
-        "groups": list(view.findings_by_item(report)),
+        "groups": [(item, acting) for item, found in view.findings_by_item(report)
+                   if (acting := [f for f in found if f.severity != Severity.INFO])],
+        "info_findings": [f for f in report.findings if f.severity == Severity.INFO],
+        "fix_first": impact.fix_first(report, FIX_FIRST),
         "rules": view.rule_docs(report, opts),
         "counts": view.severity_counts(report),
         "known": known,

@@ -51,6 +51,7 @@ def hygiene_db(pg):  # type: ignore[no-untyped-def]
     pg.psql(f"DROP DATABASE IF EXISTS {name}")
     pg.psql(f"CREATE DATABASE {name}")
     pg.psql(SCHEMA, name)
+    pg.psql("SELECT pg_stat_reset()", name)  # a known statistics history (stats_reset is NULL before)
     pg.psql(USE_INDEXES, name)
     wait_for_stats(pg, name, "SELECT sum(idx_scan) >= 3 FROM pg_stat_user_indexes")
     return pg.dsn(name)
@@ -76,7 +77,7 @@ def test_low_cardinality_and_small_table(hygiene_db, audit) -> None:  # type: ig
 
 
 def test_unused_indexes_skip_used_and_constraint_ones(pg, hygiene_db, audit) -> None:  # type: ignore[no-untyped-def]
-    unused = indexes_of(audit(hygiene_db), "db.index.unused")
+    unused = indexes_of(audit(hygiene_db, thresholds={"db_unused_min_stats_days": 0}), "db.index.unused")
     assert {"big_w_desc", "big_name_pattern", "big_flag", "tiny_code"} <= unused
     # Unique and PK indexes are never "unused" (they enforce a constraint).
     assert not unused & {"big_pkey", "big_email_u", "big_id_unique"}
@@ -91,6 +92,8 @@ def test_unused_needs_old_enough_statistics(pg, hygiene_db, audit) -> None:  # t
     pg.psql("SELECT pg_stat_reset()", "dbhygiene")  # stats_reset = now: younger than 7 days
     report = audit(hygiene_db)
     assert findings(report, "db.index.unused") == []
+    (info,) = findings(report, "db.index.unused-unjudged")
+    assert info.severity.name == "INFO" and "0.0 days old" in info.message
     report = audit(hygiene_db, thresholds={"db_unused_min_stats_days": 0})
     assert "big_w_desc" in indexes_of(report, "db.index.unused")
 

@@ -201,3 +201,38 @@ def memcached_endless_line(conn: socket.socket) -> None:
                 return
             else:
                 conn.sendall(b"ERROR\r\n")
+
+
+def http_tarpit(step_s: float, steps: int) -> Callable[[BaseHTTPRequestHandler], Reply]:
+    """Every response completes just under the per-request cap: a byte, then a pause, ``steps`` times."""
+    def handler(req: BaseHTTPRequestHandler) -> Reply:
+        body = json.dumps([{"id": i} for i in range(5)]).encode()
+        req.send_response(200)
+        req.send_header("Content-Type", "application/json")
+        req.send_header("Content-Length", str(len(body)))
+        req.end_headers()
+        req.wfile.flush()
+        with contextlib.suppress(OSError):
+            for i in range(len(body)):
+                if i < steps:
+                    time.sleep(step_s)
+                if req.command != "HEAD":
+                    req.wfile.write(body[i:i + 1])
+                    req.wfile.flush()
+        return None
+    return handler
+
+
+def http_slow_drip(req: BaseHTTPRequestHandler) -> Reply:
+    """A body promised at 100,000 bytes, one byte every 0.5 s (each read well inside any timeout)."""
+    req.send_response(200)
+    req.send_header("Content-Type", "application/json")
+    req.send_header("Content-Length", "100000")
+    req.end_headers()
+    end = time.monotonic() + 120
+    with contextlib.suppress(OSError):
+        while time.monotonic() < end:
+            req.wfile.write(b" ")
+            req.wfile.flush()
+            time.sleep(0.5)
+    return None

@@ -5,11 +5,12 @@ the deadline plus generous slack for process start on a loaded machine."""
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 from hostile.measure import run_measured
 from hostile.stalling import (
+    http_slow_drip,
+    http_tarpit,
     json_reply,
     memcached_endless_line,
     memcached_endless_stats,
@@ -64,27 +65,8 @@ def test_memcached_endless_metadump_line_is_cut_and_the_rest_reported(tmp_path: 
     assert report is not None and "metadump" in json.dumps(report["errors"]), run
 
 
-def _tarpit(step_s: float, steps: int):
-    """Every response completes just under the per-request cap: a few bytes, then a pause each."""
-    def handler(req):
-        body = json.dumps([{"id": i} for i in range(5)]).encode()
-        req.send_response(200)
-        req.send_header("Content-Type", "application/json")
-        req.send_header("Content-Length", str(len(body)))
-        req.end_headers()
-        req.wfile.flush()
-        for i in range(len(body)):
-            if i < steps:
-                time.sleep(step_s)
-            if req.command != "HEAD":
-                req.wfile.write(body[i:i + 1])
-                req.wfile.flush()
-        return None
-    return handler
-
-
 def test_scan_against_a_tarpit_stops_at_the_deadline_and_says_what_it_finished(tmp_path: Path) -> None:
-    with serve_http(_tarpit(0.8, 3)) as (url, hits):
+    with serve_http(http_tarpit(0.8, 3)) as (url, hits):
         run = run_measured("scan", f"{url}/a", f"{url}/b", f"{url}/c", "--timeout", "1",
                            "--deadline", str(DEADLINE), "--format", "json", cwd=tmp_path, timeout=120)
     _bounded(run, (0, 1))
@@ -96,19 +78,7 @@ def test_scan_against_a_tarpit_stops_at_the_deadline_and_says_what_it_finished(t
 
 
 def test_scan_against_a_slow_drip_body_exits_3_when_nothing_was_audited(tmp_path: Path) -> None:
-    def drip(req):
-        req.send_response(200)
-        req.send_header("Content-Type", "application/json")
-        req.send_header("Content-Length", "100000")
-        req.end_headers()
-        end = time.monotonic() + 60
-        while time.monotonic() < end:
-            req.wfile.write(b" ")
-            req.wfile.flush()
-            time.sleep(0.5)
-        return None
-
-    with serve_http(drip) as (url, _hits):
+    with serve_http(http_slow_drip) as (url, _hits):
         run = run_measured("scan", f"{url}/a", "--timeout", "10", "--deadline", str(DEADLINE),
                            "--format", "json", cwd=tmp_path, timeout=120)
     _bounded(run, (3,))

@@ -233,3 +233,22 @@ def test_step_summary_is_appended(tmp_path: Path, nplus_log: Path) -> None:
     assert run.code == 1 and "warning" not in run.stderr, run
     text = path.read_text()
     assert text.startswith("# earlier step\n") and len(text) > 100
+
+
+def test_a_named_fifo_is_written_in_place_never_replaced(tmp_path: Path, good_report: Path) -> None:
+    """``-o /dev/stdout``-like destinations (a FIFO, a device) are written, never renamed over."""
+    import threading
+
+    fifo = _fifo(tmp_path)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    run = run_measured("report", str(good_report), "--fail-on", "none", "-o", str(fifo), "--format", "json", "-q")
+    reader.join(timeout=10)
+    assert run.code == 0, run
+    assert json.loads(got[0])["kind"] and fifo.is_fifo()
+    # Nobody reading: a clear error at once, not a hang.
+    run = run_measured("report", str(good_report), "--fail-on", "none", "-o", str(fifo), "--format", "json", "-q",
+                       timeout=30)
+    _ok(run, (2,))
+    assert fifo.is_fifo()

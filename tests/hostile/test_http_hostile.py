@@ -62,8 +62,9 @@ EXPECT: dict[str, Expect] = {
     "redirect-metadata": Expect((0, 1, 3), r"off|host|not followed"),
     "redirect-file-scheme": Expect((0, 1, 3), r"redirect|scheme|not followed"),
     "redirect-ftp-scheme": Expect((0, 1, 3), r"redirect|scheme|not followed"),
-    "retry-after-day": Expect(ANSWERED, r"429|retry-after|rate"),
-    "retry-after-superscript": Expect(ANSWERED, r"429|retry-after|rate"),
+    # Only 429s were seen: nothing of the API was audited (issue 13: exit 3, "rate limited (429) on 1/1").
+    "retry-after-day": Expect(NOTHING, r"429|retry-after|rate"),
+    "retry-after-superscript": Expect(NOTHING, r"429|retry-after|rate"),
     "tls-self-signed": Expect(NOTHING, r"certificate|ssl|tls|verify"),
     "http2-only": Expect(NOTHING, r"protocol|http/2|h2|disconnect|illegal|goaway"),
     "json-deep": Expect(ANSWERED, r"."),

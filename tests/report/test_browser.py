@@ -2,36 +2,22 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 from conftest import need
+from report_browser import chromium_run
 
 from apiaudit.model import Report
 from apiaudit.report import RenderOptions, render
 from apiaudit.rules import RuleSet
 
-CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--hide-scrollbars",
-]  # fmt: skip
-WARN_AMBER = (0xB9, 0x77, 0x0E)  # --warn in report.css; used by no SVG, so only painted if the CSS applied
-
-
-def chromium() -> str:
-    path = shutil.which("chromium") or shutil.which("chromium-browser")
-    need(path is not None, "chromium (Debian package)")
-    assert path is not None
-    return path
+WARN_AMBER = (0x93, 0x5D, 0x0A)  # --warn in report.css; used by no SVG, so only painted if the CSS applied
 
 
 def run_chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    profile = tmp_path / "profile"
-    cmd = [chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=120, check=False)
+    return chromium_run(tmp_path, *args)
 
 
 def write_page(tmp_path: Path, report: Report, ruleset: RuleSet, name: str) -> Path:

@@ -17,7 +17,8 @@ from apiaudit.rules import load_rules
 
 def saved_scan(path: Path, *, known: bool = False) -> Path:
     run = CheckRun(findings=[Finding("http.ratelimit.none", {"url": "http://127.0.0.1:9/a", "method": "GET"},
-                                     {"status": 200})], covered={"scaling.rate_limiting"}, kinds={"scan"})
+                                     {"origin": "http://127.0.0.1:9", "requests": 6})],
+                   covered={"scaling.rate_limiting"}, kinds={"scan"})
     rep = assemble(kind="scan", targets=["http://127.0.0.1:9"], run=run, ruleset=load_rules(),
                    started_at="2026-12-05T00:00:00Z", duration_s=0.1)
     data = rep.to_dict()

@@ -156,13 +156,38 @@ def _fk_covering(ev: DbEvidence) -> set[tuple[int, str]]:
     return out
 
 
-def _age_text(age_s: float | None) -> str:
-    if age_s is None:
-        return "statistics never reset; counting since the cluster's statistics began"
-    return f"statistics collected over {age_s / 86400:.1f} days"
+def _unjudged(server: Row, age: float | None, min_days: float) -> str | None:
+    """Why idx_scan = 0 proves nothing here, or None when the statistics have enough history."""
+    if server.get("in_recovery"):
+        return ("this server is a standby (pg_is_in_recovery): its statistics count only the queries it "
+                "served since it started, not the primary's")
+    if age is None:
+        return ("statistics were never reset (pg_stat_database.stats_reset is NULL: a new database, a "
+                "standby, a restore or a failover), so how long idx_scan has been counting is unknown")
+    if age < min_days * 86400:
+        return f"statistics are only {age / 86400:.1f} days old (db_unused_min_stats_days = {min_days:g})"
+    return None
 
 
-@check("db.index.unused", kind="db", requires=(Req.CATALOG_INDEXES, Req.CATALOG_TABLES, Req.CATALOG_SERVER))
+def _advised(ev: DbEvidence) -> set[tuple[str, str, tuple[str, ...]]]:
+    """(schema, table, columns) of every index the advisor proposed: never advised away as unused."""
+    return {
+        (c["schema"], c["table"], tuple(c["columns"]))
+        for p in ev.plans or []
+        for c in p.candidates
+        if c.get("verified") is not False
+    }
+
+
+def _is_advised(ix: Row, advised: set[tuple[str, str, tuple[str, ...]]]) -> bool:
+    keys = tuple(ix["key_columns"])
+    return any(
+        s == ix["schema"] and t == ix["table"] and keys[: len(cols)] == cols for s, t, cols in advised
+    )
+
+
+@check("db.index.unused", "db.index.unused-unjudged", kind="db",
+       requires=(Req.CATALOG_INDEXES, Req.CATALOG_TABLES, Req.CATALOG_SERVER))
 def check_unused(ev: DbEvidence, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
     if ev.indexes is None or ev.server is None:
         yield NotApplicable(ev.unavailable("indexes or statistics"))
@@ -171,11 +196,18 @@ def check_unused(ev: DbEvidence, ctx: CheckContext) -> Iterator[Finding | NotApp
         yield NotApplicable(NO_TABLES)
         return
     age = ev.server.get("stats_age_s")
-    if age is not None and age < ctx.threshold("db_unused_min_stats_days") * 86400:
-        yield NotApplicable(f"statistics are only {age / 86400:.1f} days old; unused indexes not judged")
+    why = _unjudged(ev.server, age, ctx.threshold("db_unused_min_stats_days"))
+    if why is not None:
+        where = {"target": ev.server.get("database"), "scope": "indexes"}
+        yield Finding("db.index.unused-unjudged", where, {"reason": why}, {"stats_age_s": age})
         return
+    replicas = int(ev.server.get("replicas") or 0)
+    replica_note = (
+        f" {replicas} replica(s) are connected: their queries are not in these statistics, so check "
+        "pg_stat_user_indexes on each before dropping." if replicas else ""
+    )
     tables = {int(t["oid"]): t for t in ev.tables or []}
-    fk_ix = _fk_covering(ev)
+    fk_ix, advised = _fk_covering(ev), _advised(ev)
     for ix in ev.indexes:
         table = tables.get(int(ix["table_oid"]))
         # Partitioned indexes have no scans of their own; on an empty table nothing could use it yet.
@@ -183,13 +215,14 @@ def check_unused(ev: DbEvidence, ctx: CheckContext) -> Iterator[Finding | NotApp
             continue
         if ix["idx_scan"] or _protected(ix) or not ix["is_valid"]:
             continue
-        if (int(ix["table_oid"]), ix["index"]) in fk_ix:
-            continue  # dropping it would bring back an unindexed foreign key
+        if (int(ix["table_oid"]), ix["index"]) in fk_ix or _is_advised(ix, advised):
+            continue  # dropping it would bring back an unindexed foreign key or a missing index
         yield Finding(
             "db.index.unused",
             _loc(ix),
-            _vars(ix, size=_size(ix["bytes"]), stats_age=_age_text(age)),
-            {"idx_scan": 0, "bytes": ix["bytes"], "stats_age_s": age},
+            _vars(ix, size=_size(ix["bytes"]), stats_age=f"statistics collected over {age / 86400:.1f} days",
+                  replica_note=replica_note),
+            {"idx_scan": 0, "bytes": ix["bytes"], "stats_age_s": age, "replicas": replicas},
         )
 
 

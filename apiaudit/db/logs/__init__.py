@@ -11,7 +11,6 @@ Bad usage (unknown format, missing file) raises ``UsageError``; unreadable conte
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import IO, Any
 
 from apiaudit.db.logs import csvlog, jsonlog, sqlfile, stderr, wrappers
@@ -118,12 +117,12 @@ def _parse(path: str, head: bytes, stream: IO[bytes], fmt: str, fixed: Prefix | 
     if seen is None:
         return None, "not a PostgreSQL log or SQL file (binary or unrecognised content); see --log-format"
     why = None
-    lines = Lines(stream)  # split on "\n" only: a CR inside a logged value is data, never a new entry
+    reader = Lines(stream)  # split on "\n" only: a CR inside a logged value is data, never a new entry
+    lines: Any = reader
     wrapper = wrappers.detect(head_lines) if seen in ("stderr", "jsonlog") else None
     if seen == "stderr" or wrapper:
-        feed: Iterable[str] = lines
         if wrapper:  # syslog, Heroku logplex, Cloud SQL export: stderr lines inside another record
-            head_lines, feed = list(wrappers.unwrap(head_lines, wrapper)), wrappers.unwrap(lines, wrapper)
+            head_lines, lines = list(wrappers.unwrap(head_lines, wrapper)), wrappers.unwrap(reader, wrapper)
             fixed = fixed or (compile_prefix(wrappers.LOGPLEX_PREFIX) if wrapper == "logplex" else None)
         pfx = fixed or detect_prefix(head_lines)
         if pfx is None:
@@ -132,7 +131,7 @@ def _parse(path: str, head: bytes, stream: IO[bytes], fmt: str, fixed: Prefix | 
         why = pfx.missing()
         if why:
             why += ": statements cannot be grouped into sessions; N+1 and transaction checks are skipped"
-        got = stderr.parse(feed, pfx, coll)
+        got = stderr.parse(lines, pfx, coll)
         seen = f"stderr ({wrapper})" if wrapper else seen
     elif seen == "csvlog":
         got = csvlog.parse(lines, coll)
@@ -140,8 +139,8 @@ def _parse(path: str, head: bytes, stream: IO[bytes], fmt: str, fixed: Prefix | 
         got = jsonlog.parse(lines, coll)
     else:
         got = sqlfile.parse(lines, coll, session=path)
-    got["lines"] += lines.overlong
-    got["unparsed"] += lines.overlong
+    got["lines"] += reader.overlong
+    got["unparsed"] += reader.overlong
     for key in counts:
         counts[key] += got[key]
     return seen, why

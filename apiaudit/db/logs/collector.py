@@ -35,6 +35,9 @@ MAX_UNIT = 20_000  # statements; a longer "unit" is analysed and restarted (a ba
 MAX_RAW_CACHE = 50_000  # distinct raw statement texts remembered (extended protocol repeats them)
 MAX_READ_KEYS = 200_000  # (query, parameters) counters kept for hot reads before lossy pruning
 MAX_LIFETIMES = 100_000
+MAX_LITERAL_SAMPLES = 3  # per query: raw texts with their literals, and logged parameter values
+MAX_LITERAL_QUERIES = 2000
+MAX_LITERAL_CHARS = 20_000
 
 
 @dataclass(slots=True)
@@ -46,6 +49,7 @@ class _Query:
     calls: int = 0
     total_ms: float | None = None
     tags: dict[str, str] = field(default_factory=dict)
+    literals: list[tuple[str, str | None]] = field(default_factory=list)  # (raw text, DETAIL parameters)
 
 
 @dataclass(slots=True)
@@ -77,6 +81,7 @@ class Collector:
         self.kinds: dict[str, str] = {}
         self._raw: dict[str, _Query] = {}
         self._shapes: dict[str, _Query] = {}  # text with literals masked -> its query
+        self.literal_queries: set[str] = set()
         self._sessions: dict[str, _Session] = {}
         self.book = PatternBook()
         self.single_tx: dict[str, int] = {}
@@ -200,6 +205,9 @@ class Collector:
         if q is None:
             q = self._shape(text)
         fp = q.fp
+        if (len(q.literals) < MAX_LITERAL_SAMPLES and len(text) <= MAX_LITERAL_CHARS
+                and len(self.literal_queries) < MAX_LITERAL_QUERIES):
+            self._keep_literals(q, text, params)
         q.calls += 1
         if ms is not None:
             q.total_ms = (q.total_ms or 0.0) + ms
@@ -317,6 +325,13 @@ class Collector:
                 self._raw.clear()
             self._raw[text] = q
         return q
+
+    def _keep_literals(self, q: _Query, text: str, params: str | None) -> None:
+        """A few real values per query: literal-based rules and EXPLAIN with logged parameters use them."""
+        sample = (text, params) if params else (text, None) if text != q.sample else None
+        if sample is not None and sample not in q.literals:
+            q.literals.append(sample)
+            self.literal_queries.add(q.fp)
 
     def _is_reset(self, text: str) -> bool:
         """Every statement of the text is a pool reset (``SELECT pg_advisory_unlock_all(); CLOSE ALL; …``)."""

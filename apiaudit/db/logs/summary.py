@@ -20,6 +20,7 @@ def summarise(coll: Collector, ev: LogEvidence, counts: dict[str, int], formats:
         for fp, q in coll.queries.items() if q.kind not in ("begin", "commit", "rollback", "savepoint")
     ])[:MAX_WORKLOAD]
     ev.durations = coll.counts["durations"] > 0
+    ev.literal_samples = {fp: list(q.literals) for fp, q in coll.queries.items() if q.literals}
     ev.sampled, ev.min_duration_ms = coll.sampled, coll.min_duration_ms
     samples = {fp: q.sample for fp, q in coll.queries.items()}
     routes = {fp: r for fp, q in coll.queries.items() if (r := _route(q.tags))}

@@ -14,6 +14,8 @@ SELECT
     (SELECT COALESCE(sum(idx_blks_hit), 0) FROM pg_statio_user_tables)::bigint AS idx_hit,
     (SELECT COALESCE(sum(idx_blks_read), 0) FROM pg_statio_user_tables)::bigint AS idx_read,
     (SELECT count(*) FROM pg_extension WHERE extname = 'pg_stat_statements') AS has_pgss,
+    (SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+     WHERE e.extname = 'pg_stat_statements') AS pgss_schema,
     (SELECT count(*) FROM pg_extension WHERE extname = 'hypopg') AS has_hypopg,
     (SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
      WHERE e.extname = 'hypopg') AS hypopg_schema,

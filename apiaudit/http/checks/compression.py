@@ -51,10 +51,14 @@ def _missing(ep: Endpoint, base: Exchange, ctx: CheckContext) -> Iterator[Findin
     offered = (base.request_header("accept-encoding") or "identity").lower()
     minimum = int(ctx.threshold("compression_min_bytes"))
     if base.content_coding == "identity" and "gzip" in offered and compressible(base) and base.body_size >= minimum:
+        medium, high = int(ctx.threshold("compression_medium_bytes")), int(ctx.threshold("compression_high_bytes"))
+        # Severity from impact: one rule id per size band (wording and severity stay in the YAML).
+        band = "-large" if base.body_size >= high else "" if base.body_size >= medium else "-small"
         yield Finding(
-            "http.compression.missing",
+            "http.compression.missing" + band,
             http_location(ep),
-            {"size": base.body_size, "media_type": base.media_type or "unknown type", "min": minimum},
+            {"size": base.body_size, "media_type": base.media_type or "unknown type", "min": minimum,
+             "medium": medium, "high": high},
             {
                 "bytes": base.body_size,
                 "accept_encoding": offered,
@@ -147,6 +151,8 @@ def _errors(ev: ScanEvidence, ctx: CheckContext) -> Iterator[Finding]:
 
 @check(
     "http.compression.missing",
+    "http.compression.missing-large",
+    "http.compression.missing-small",
     "http.compression.larger",
     "http.compression.no-vary",
     "http.compression.same-etag",

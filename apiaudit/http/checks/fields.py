@@ -7,6 +7,7 @@ form in :data:`FORMS`.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import unquote
@@ -68,7 +69,8 @@ def honoured(base: Exchange, ex: Exchange) -> bool:
         and ex.body_size < base.body_size
 
 
-@check("http.fields.ignored", "http.fields.supported", kind="scan", requires=(Req.PROBE_FIELDS,))
+@check("http.fields.ignored", "http.fields.ignored-small", "http.fields.supported", kind="scan",
+       requires=(Req.PROBE_FIELDS,))
 def check_fields(ev: ScanEvidence, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
     judged = False
     for ep in ev.endpoints:
@@ -91,8 +93,11 @@ def check_fields(ev: ScanEvidence, ctx: CheckContext) -> Iterator[Finding | NotA
             continue
         full = sample_object(_json(base)) or {}
         tried = ", ".join(f"{unquote(ex.url.split('?', 1)[-1])} -> {ex.status}" for ex in tries)
-        yield Finding("http.fields.ignored", where,
-                      {"tried": tried, "fields": len(full), "bytes": base.body_size},
+        # Severity from impact: selecting fields of a 60-byte object saves next to nothing.
+        size = len(json.dumps(full, separators=(",", ":"), default=str))
+        small = size < int(ctx.threshold("fields_min_object_bytes"))
+        yield Finding("http.fields.ignored-small" if small else "http.fields.ignored", where,
+                      {"tried": tried, "fields": len(full), "bytes": base.body_size, "object_bytes": size},
                       {"tried": [{"url": ex.url, "status": ex.status, "bytes": ex.body_size} for ex in tries],
                        "fields": sorted(full)[:30], "bytes": base.body_size})
     if not judged:

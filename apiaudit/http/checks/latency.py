@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from apiaudit.checks import CheckContext, NotApplicable, check
 from apiaudit.http.evidence import Endpoint, Exchange, ScanEvidence
 from apiaudit.http.headers import parse_server_timing
+from apiaudit.http.pacing import limiter_answers
 from apiaudit.model import Finding
 from apiaudit.requirements import Req
 
@@ -55,7 +56,8 @@ def timed(ep: Endpoint) -> list[Exchange]:
     every probe request except the deliberate ones (``--samples 0``)."""
     picked = plain(ep) if ep.with_prefix("sample-") else [
         ex for ex in ep.exchanges if not ex.purpose.startswith(DELIBERATE)]
-    return [ex for ex in picked if ex.ok and ex.status is not None and ex.status < 500]
+    limited = {id(x) for x in limiter_answers(ep.exchanges)}  # a refusal's timing is not the endpoint's
+    return [ex for ex in picked if ex.ok and ex.status is not None and ex.status < 500 and id(ex) not in limited]
 
 
 def measurements(ev: ScanEvidence) -> dict[str, Any]:
@@ -92,8 +94,11 @@ def _error_counts(ev: ScanEvidence) -> dict[str, Any]:
     total = c4 = c5 = failed = 0
     examples_5xx: list[str] = []
     examples_4xx: list[str] = []
+    limited = {id(x) for x in limiter_answers(ev.all_exchanges())}  # rate limiting, not errors
     for ep in ev.endpoints:
         for ex in plain(ep):
+            if id(ex) in limited:
+                continue
             total += 1
             if ex.error is not None or ex.status is None:
                 failed += 1
@@ -113,27 +118,37 @@ def _error_counts(ev: ScanEvidence) -> dict[str, Any]:
 def _pct(part: int, whole: int) -> float:
     return round(100 * part / whole, 2) if whole else 0.0
 
+
 OWN_TIMING = ("apiaudit's own timings are not monitoring evidence: no latency histogram on /metrics and no "
               "Server-Timing header was seen")
 
 
-@check("http.latency.p95-critical", "http.latency.p95-warn", "http.latency.server-timing", kind="scan",
-       requires=(Req.BASE_ANSWER,))
+@check("http.latency.p95-critical", "http.latency.p95-warn", "http.latency.median-critical",
+       "http.latency.median-warn", "http.latency.server-timing", kind="scan", requires=(Req.BASE_ANSWER,))
 def check_latency(ev: ScanEvidence, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
+    """P95 is judged only from ``latency_min_samples`` warm requests; with fewer, the median is (it is
+    a lower bound of P95, so a slow median is a slow P95) and the maximum is reported, not judged. The
+    first request to an endpoint (cold caches, connection set-up) is reported apart."""
     warn, crit = ctx.threshold("p95_warn_ms"), ctx.threshold("p95_critical_ms")
+    min_samples = int(ctx.threshold("latency_min_samples"))
     measured = monitored = False
     for ep in ev.endpoints:
-        values = [ex.elapsed_ms for ex in timed(ep)]
+        cold, values = warm_split(timed(ep))
         if not values:
             continue
         measured = True
-        stats = summary(values)
+        stats = {**summary(values), "cold_ms": cold, "min_samples": min_samples}
         where = {"url": ep.url, "method": "GET"}
         evidence = {**stats, "method": PERCENTILE_METHOD}
-        if stats["p95_ms"] > crit:
-            yield Finding("http.latency.p95-critical", where, {**stats, "threshold_ms": crit}, evidence)
-        elif stats["p95_ms"] > warn:
-            yield Finding("http.latency.p95-warn", where, {**stats, "threshold_ms": warn}, evidence)
+        if stats["n"] >= min_samples:
+            if stats["p95_ms"] > crit:
+                yield Finding("http.latency.p95-critical", where, {**stats, "threshold_ms": crit}, evidence)
+            elif stats["p95_ms"] > warn:
+                yield Finding("http.latency.p95-warn", where, {**stats, "threshold_ms": warn}, evidence)
+        elif stats["p50_ms"] > crit:
+            yield Finding("http.latency.median-critical", where, {**stats, "threshold_ms": crit}, evidence)
+        elif stats["p50_ms"] > warn:
+            yield Finding("http.latency.median-warn", where, {**stats, "threshold_ms": warn}, evidence)
         totals = _server_timing(ep)
         if totals:
             monitored = True
@@ -144,6 +159,14 @@ def check_latency(ev: ScanEvidence, ctx: CheckContext) -> Iterator[Finding | Not
     elif not monitored:
         # Our own timings are findings about the API's speed, never proof that the team tracks latency.
         yield NotApplicable(OWN_TIMING, items=("monitoring.latency",))
+
+
+def warm_split(exchanges: list[Exchange]) -> tuple[float | str, list[float]]:
+    """(first request's time, the others' times). The first is kept in when it is the only one."""
+    ordered = sorted(exchanges, key=lambda ex: ex.started_ms)
+    if len(ordered) < 2:
+        return "n/a", [ex.elapsed_ms for ex in ordered]
+    return round(ordered[0].elapsed_ms, 1), [ex.elapsed_ms for ex in ordered[1:]]
 
 
 # Our own error count can report problems; only monitoring evidence (status metrics) can pass the item.

@@ -294,6 +294,8 @@ def _walk(ep: Endpoint, pages: list[Exchange]) -> Iterator[Finding]:
     seen_urls = {pages[0].url}
     previous = {item_key(i) for i in items_of(pages[0]) or []}
     for number, ex in enumerate(pages[1:], start=2):
+        if ex.status in (429, 503):  # the limiter (or an outage) answered: the walk proves nothing
+            return
         problem = None
         items = items_of(ex)
         if not ex.ok or not (ex.status and 200 <= ex.status < 300):

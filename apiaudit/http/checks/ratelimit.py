@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from apiaudit.checks import CheckContext, NotApplicable, check
 from apiaudit.http.evidence import Exchange, ScanEvidence
 from apiaudit.http.headers import Quota, parse_ratelimits
-from apiaudit.http.pacing import wait_hint
+from apiaudit.http.pacing import limiter_answers, wait_hint
 from apiaudit.model import Finding
 from apiaudit.requirements import Req
 
@@ -33,7 +33,7 @@ def _where(url: str) -> dict[str, str]:
 
 
 @check("http.ratelimit.none", "http.ratelimit.no-countdown", "http.ratelimit.invalid-header",
-       "http.ratelimit.limited", kind="scan", requires=(Req.BASE_ANSWER,))
+       "http.ratelimit.limited", "http.ratelimit.503-not-429", kind="scan", requires=(Req.BASE_ANSWER,))
 def check_headers(ev: ScanEvidence, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
     responses = [ex for ex in ev.all_exchanges() if ex.ok]
     if not responses:
@@ -42,11 +42,27 @@ def check_headers(ev: ScanEvidence, ctx: CheckContext) -> Iterator[Finding | Not
     by_origin: dict[str, list[Exchange]] = {}
     for ex in responses:
         by_origin.setdefault(origin(ex.url), []).append(ex)
+    limited = {id(ex) for ex in limiter_answers(responses)}
     for exchanges in by_origin.values():
-        yield from _origin_findings(exchanges)
+        bare_503 = [ex for ex in exchanges if id(ex) in limited and ex.status == 503]
+        if bare_503:
+            yield _limited_503(bare_503)
+        yield from _origin_findings(exchanges, limited=bool(bare_503))
 
 
-def _origin_findings(exchanges: list[Exchange]) -> Iterator[Finding]:
+def _limited_503(answers: list[Exchange]) -> Finding:
+    """nginx ``limit_req`` answers 503 by default (``limit_req_status``): clients and this scan must
+    guess that it is a limiter, and generic retry logic treats 503 as an outage."""
+    first = answers[0]
+    with_ra = sum(1 for ex in answers if ex.header("retry-after") is not None)
+    server = first.header("server") or "the server"
+    return Finding("http.ratelimit.503-not-429", _where(first.url),
+                   {"count": len(answers), "server": server, "retry_after": with_ra},
+                   {"count": len(answers), "server": server, "with_retry_after": with_ra,
+                    "purposes": sorted({ex.purpose for ex in answers})[:10]})
+
+
+def _origin_findings(exchanges: list[Exchange], *, limited: bool = False) -> Iterator[Finding]:
     first_url = exchanges[0].url
     series: dict[tuple[str, str, str], list[tuple[Exchange, Quota]]] = {}
     problems: dict[str, str] = {}
@@ -56,7 +72,7 @@ def _origin_findings(exchanges: list[Exchange]) -> Iterator[Finding]:
             for p in q.problems:
                 problems.setdefault(p, ex.url)
     got_429 = [ex for ex in exchanges if ex.status == 429]
-    if not series and not got_429:
+    if not series and not got_429 and not limited:
         yield Finding("http.ratelimit.none", _where(first_url),
                       {"requests": len(exchanges), "origin": origin(first_url)},
                       {"requests": len(exchanges), "headers_looked_for": ["RateLimit", "RateLimit-Policy",
@@ -116,7 +132,7 @@ def check_burst(ev: ScanEvidence, ctx: CheckContext) -> Iterator[Finding | NotAp
                 yield Finding("http.ratelimit.429-no-retry-after", _where(ep.url), {"sent": sent},
                               {"sent": sent, "purpose": ex.purpose,
                                "headers": [k for k, _ in ex.response_headers]})
-        if burst and not any(ex.status == 429 for ex in burst):
+        if burst and not any(ex.status in (429, 503) for ex in burst):
             end = max(ex.started_ms + ex.elapsed_ms for ex in burst)
             seconds = round((end - burst[0].started_ms) / 1000, 2)
             yield Finding("http.ratelimit.burst-not-limited", _where(ep.url),

@@ -118,7 +118,10 @@ def check_validation(ev: ScanEvidence, ctx: CheckContext) -> Iterator[Finding | 
                 "http.validation.no-validator",
                 http_location(ep),
                 {"size": base.body_size},
-                {"status": base.status, "bytes": base.body_size},
+                # httplint says the same of a no-cache response (merged here: one fact, one finding)
+                {"status": base.status, "bytes": base.body_size,
+                 **({"httplint": "FRESHNESS_NO_CACHE_NO_VALIDATOR"}
+                    if "no-cache" in (base.header("cache-control") or "").lower() else {})},
             )
             continue
         yield from _etag(ep, base, ctx)

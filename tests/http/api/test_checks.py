@@ -312,13 +312,15 @@ def test_nearest_rank_percentiles() -> None:
 
 
 def test_p95_thresholds() -> None:
-    assert rules(run(latency.check_latency, ev_of(_timed([100.0] * 6)))) == []
-    assert rules(run(latency.check_latency, ev_of(_timed([100.0] * 5 + [600.0])))) == [
-        "http.latency.p95-warn"
-    ]
-    assert rules(run(latency.check_latency, ev_of(_timed([1200.0] * 6)))) == ["http.latency.p95-critical"]
+    # P95 is judged from 20 warm requests on (rules/thresholds.yaml latency_min_samples); the first is apart
+    assert rules(run(latency.check_latency, ev_of(_timed([100.0] * 21)))) == []
+    assert rules(run(latency.check_latency, ev_of(_timed([100.0] * 19 + [600.0] * 2)))) == ["http.latency.p95-warn"]
+    assert rules(run(latency.check_latency, ev_of(_timed([1200.0] * 21)))) == ["http.latency.p95-critical"]
+    # fewer: one slow request among six is not a P95; a slow median is (P95 >= P50)
+    assert rules(run(latency.check_latency, ev_of(_timed([100.0] * 5 + [600.0])))) == []
+    assert rules(run(latency.check_latency, ev_of(_timed([1200.0] * 6)))) == ["http.latency.median-critical"]
     assert rules(run(latency.check_latency, ev_of(_timed([300.0] * 6)), p95_warn_ms=200)) == [
-        "http.latency.p95-warn"
+        "http.latency.median-warn"
     ]
 
 
@@ -332,7 +334,8 @@ def test_samples_off_uses_probe_timings_but_not_the_burst() -> None:
         ],
     )
     out = run(latency.check_latency, ev_of(ep))
-    assert rules(out) == ["http.latency.p95-warn"] and out[0].vars["p95_ms"] == 700.0
+    assert rules(out) == ["http.latency.median-warn"] and out[0].vars["p50_ms"] == 700.0
+    assert out[0].vars["cold_ms"] == 10.0 and out[0].vars["n"] == 1  # the first request is apart
 
 
 def test_server_timing_is_reported() -> None:

@@ -77,7 +77,7 @@ CASES: list[tuple[str, str]] = [
     ("/bad/guide-etag", "http.validation.304-slow"),  # renders before comparing the ETag
     ("/bad/nocache", "http.cache.no-cache-control"),
     ("/bad/nocache", "http.validation.no-validator"),
-    ("/bad/nocache", "http.compression.missing"),  # 3.5 KB JSON, gzip/br/zstd offered, identity sent
+    ("/bad/nocache", "http.compression.missing-small"),  # 3.5 KB JSON uncompressed: low (< 10 KB)
     ("/bad/vary-star", "http.cache.vary-star"),
     ("/bad/public-auth", "http.cache.public-authenticated"),
     ("/bad/band", "http.cache.lifetime-out-of-band"),  # max-age=5 for a 10-30 min class
