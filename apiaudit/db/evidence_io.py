@@ -48,10 +48,6 @@ def from_dict(data: dict[str, Any]) -> DbEvidence:
     ev.raw_samples = {str(k): str(v) for k, v in (data.get("raw_samples") or {}).items()}
     ev.notices = [str(n) for n in data.get("notices") or []]
     ev.refused = {str(k): str(v) for k, v in (data.get("refused") or {}).items()}
-    if data.get("logs") is not None:  # recorded log evidence (tests/cases); --save-evidence does not write it
-        from apiaudit.db.logs.evidence import log_evidence_from_dict
-
-        ev.logs = log_evidence_from_dict(data["logs"])
     return ev
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from apiaudit.db.workload import WorkloadQuery
@@ -97,22 +97,3 @@ class LogEvidence:
             ],
         }
 
-
-def _rows(cls: Any, items: Any) -> list[Any]:
-    known = {f.name for f in fields(cls)}
-    return [cls(**{k: v for k, v in dict(item).items() if k in known}) for item in items or []]
-
-
-def log_evidence_from_dict(data: dict[str, Any]) -> LogEvidence:
-    """Recorded log evidence (tests/cases/*.yaml, the per-threshold case files): the same fields by name."""
-    ev = LogEvidence(
-        workload=_rows(WorkloadQuery, data.get("workload")), errors=list(data.get("errors") or []),
-        stats=dict(data.get("stats") or {}), grouping=data.get("grouping"), durations=bool(data.get("durations")),
-        sampled=bool(data.get("sampled")), min_duration_ms=data.get("min_duration_ms"),
-        min_repeats=int(data.get("min_repeats") or 5),
-        nplusone=_rows(NPlusOnePattern, data.get("nplusone")),
-        single_select_tx=_rows(SingleSelectTx, data.get("single_select_tx")),
-        hot_reads=_rows(HotRead, data.get("hot_reads")),
-    )
-    ev.sessions = _rows(SessionStats, [data.get("sessions") or {}])[0]
-    return ev
