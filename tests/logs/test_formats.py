@@ -253,7 +253,7 @@ def test_sampled_log_gives_possible_n_plus_one_only(lab: Lab) -> None:
     found = findings(ev)
     assert "db.nplusone.lazy-load" not in found
     [f] = found["db.nplusone.sampled-log"]
-    assert f.evidence["parent_sample"].startswith("SELECT p.id, p.author_id FROM posts AS p")
+    assert f.evidence["parent_sample"].startswith("SELECT p.id, p.author_id FROM posts p")
     assert f.evidence["confidence"] == "possible"
     run = run_checks("db", _Ev(ev, ev.workload), CheckContext(ruleset=load_rules(), thresholds={}))
     for item in ("database.transactions", "caching.application_cache", "database.connection_pooling"):
