@@ -76,6 +76,8 @@ def test_typed_literal_queries_are_explained_from_a_log_and_from_pg_stat_stateme
     assert len(typed) == 2  # one from pg_stat_statements, one from the log
     for plan in typed:
         assert plan["refused"] is None and plan["error"] is None and plan["cost"] > 0
+    # the log's copy is EXPLAINed with the values it logged; pg_stat_statements' with a generic plan
+    assert sorted(p["explained_with"] for p in typed) == ["generic plan", "logged values"]
 
 
 # -- differential: old (sqlglot) vs new (libpg_query) on generated SQL --------------------------------
