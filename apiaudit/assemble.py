@@ -19,6 +19,7 @@ KIND_HINT = {
     "scan": "needs an API scan (apiaudit scan URL)",
     "db": "no database given (apiaudit db DSN)",
     "cache": "no cache server given (apiaudit cache URL)",
+    "monitor": "judged from your Prometheus (apiaudit monitor PROMETHEUS_URL)",
 }
 
 
