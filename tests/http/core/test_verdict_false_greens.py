@@ -45,7 +45,7 @@ def app() -> Any:
         return Response(ASSET_BODY, media_type="application/javascript",
                         headers={"Cache-Control": "public, max-age=31536000, immutable", "ETag": '"a1"'})
 
-    @api.get("/volatile")
+    @api.api_route("/volatile", methods=["GET", "HEAD"])  # HEAD answered: only the ETag is at issue
     def volatile() -> Response:  # a new ETag and body on every request (a timestamp in it)
         n = next(counter)
         return Response(json.dumps({"n": n}), media_type="application/json",
