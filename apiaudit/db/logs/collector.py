@@ -116,12 +116,12 @@ class Collector:
                 self.other_severities[sev] = self.other_severities.get(sev, 0) + 1
             return
         if msg.startswith("statement: "):
-            if self.statement(session, ts, msg[11:], None, None).read:
+            if (q := self.statement(session, ts, msg[11:], None, None)) is not None and q.read:
                 self.counts["plain_reads"] += 1
         elif msg.startswith("execute "):
             if not msg.startswith("execute fetch from"):
                 cut = msg.find(": ", 8)
-                if cut > 0 and self.statement(session, ts, msg[cut + 2:], detail, None).read:
+                if cut > 0 and (q := self.statement(session, ts, msg[cut + 2:], detail, None)) is not None and q.read:
                     self.counts["plain_reads"] += 1
         elif msg.startswith("duration: "):
             self._duration(session, ts, msg, detail)
@@ -222,7 +222,7 @@ class Collector:
         if st is None:
             st = self._sessions[session] = _Session(first_ts=ts)
         elif ts is not None and st.last_ts is not None and not st.in_tx:
-            self._gap(st, ts - st.last_ts, ts)
+            self._gap(st, ts - st.last_ts, ts, q.fp)
         st.last_ts = ts
         st.statements += 1
         st.last = q
@@ -250,13 +250,15 @@ class Collector:
             self._close_unit(st)
         return q
 
-    def _gap(self, st: _Session, gap: float, ts: float) -> None:
+    def _gap(self, st: _Session, gap: float, ts: float, fp: str) -> None:
         """Close the unit on an idle gap: the absolute one, or one far beyond the session's own rhythm
-        (only with sub-second timestamps: with whole seconds every second boundary looks like a gap)."""
+        (only with sub-second timestamps: with whole seconds every second boundary looks like a gap) —
+        unless the statement after it repeats one of the last three (a loop that stalled, not a new request)."""
         gaps = st.gaps
         if gap > self.idle_gap_s:
             self._close_unit(st)
-        elif gap > RHYTHM_FLOOR_S and len(gaps) >= 4 and ts != int(ts):
+        elif (gap > RHYTHM_FLOOR_S and len(gaps) >= 4 and ts != int(ts)
+              and all(e[0] != fp for e in st.unit[-3:])):
             usual = sorted(gaps)[len(gaps) // 4]
             if gap > RHYTHM_FACTOR * usual:
                 self.counts["units_rhythm"] += 1

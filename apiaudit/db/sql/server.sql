@@ -1,7 +1,6 @@
 -- Server-wide facts in one row: version, recovery state, replicas, statistics age,
 -- buffer cache hits for tables and indexes (pg_statio_user_tables), database write counters,
--- whether this role sees every session's state, and the schemas of the extensions we call (not on
--- the pinned search_path).
+-- and the schemas of the extensions we call (not on the pinned search_path).
 SELECT
     pg_catalog.current_setting('server_version_num')::pg_catalog.int4 AS version_num,
     pg_catalog.current_database() AS database,
@@ -28,4 +27,4 @@ SELECT
      WHERE name OPERATOR(pg_catalog.=) 'hypopg') AS hypopg_available,
     -- Without pg_read_all_stats (or superuser) other roles' sessions in pg_stat_activity have no
     -- state and no backend_type (PostgreSQL docs, 28.2.3): idle-in-transaction sessions are invisible.
-    pg_catalog.pg_has_role(CURRENT_USER, 'pg_read_all_stats', 'USAGE') AS reads_all_stats
+    pg_catalog.pg_has_role(current_user, 'pg_read_all_stats', 'USAGE') AS reads_all_stats
