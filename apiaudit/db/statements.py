@@ -55,7 +55,9 @@ def to_workload(
     return list(merged.values()), hidden
 
 
-PG17_IO = "s.shared_blk_read_time + s.shared_blk_write_time + s.local_blk_read_time + s.local_blk_write_time"
+IO_BEFORE_17 = "s.blk_read_time OPERATOR(pg_catalog.+) s.blk_write_time"
+PG17_IO = " OPERATOR(pg_catalog.+) ".join(
+    f"s.{kind}_blk_{op}_time" for kind in ("shared", "local") for op in ("read", "write"))
 
 
 def statements_query(version: int, pgss_schema: str) -> tuple[str, dict[str, str]]:
@@ -64,9 +66,9 @@ def statements_query(version: int, pgss_schema: str) -> tuple[str, dict[str, str
     blk_write_time (shared_/local_ variants); PG 12 has total_time (statements_pg12.sql)."""
     from apiaudit.db.naming import quote_ident
 
-    replace = {"FROM pg_stat_statements s": f"FROM {quote_ident(pgss_schema)}.pg_stat_statements s"}
+    replace = {"{pgss}": quote_ident(pgss_schema)}
     if version >= 170000:
-        replace["s.blk_read_time + s.blk_write_time"] = PG17_IO
+        replace[IO_BEFORE_17] = PG17_IO
     return ("statements" if version >= 130000 else "statements_pg12"), replace
 
 
