@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -144,14 +143,19 @@ def test_not_a_report_file_is_a_usage_error(run_cli, tmp_path: Path) -> None:
 
 
 def test_ctrl_c_exits_130_with_a_short_message(tmp_path: Path) -> None:
-    """SIGINT while the CLI is busy (reading a report from a FIFO that never gets data)."""
-    fifo = tmp_path / "never.json"
-    os.mkfifo(fifo)
-    proc = subprocess.Popen([*apiaudit_cmd(), "report", str(fifo)], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, cwd=tmp_path)
-    time.sleep(1.5)
-    proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=20)
+    """SIGINT while the CLI is busy (a scan waiting on a server that accepts and never answers; a FIFO
+    no longer blocks: reads refuse anything but regular files)."""
+    import socket
+
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        port = silent.getsockname()[1]
+        proc = subprocess.Popen([*apiaudit_cmd(), "scan", f"http://127.0.0.1:{port}/api", "--timeout", "60"],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+        time.sleep(2.5)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=20)
     assert proc.returncode == 130, (out, err)
     assert "interrupted" in err and "Traceback" not in err
 
