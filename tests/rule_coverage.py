@@ -2,8 +2,8 @@
 
 What counts as *raised*: a finding produced by ``run_checks`` while a live audit is running —
 ``run_scan`` without ``--from-evidence`` (real HTTP exchanges), ``run_db_audit`` without
-``--from-evidence`` (a real PostgreSQL and/or log files read by the log parser) or
-``run_cache_audit`` (a real Redis/memcached). Evidence a test builds by hand and feeds to
+``--from-evidence`` (a real PostgreSQL and/or log files read by the log parser), ``run_cache_audit``
+(a real Redis/memcached) or ``run_monitor`` (a real Prometheus). Evidence a test builds by hand and feeds to
 ``run_checks``/``build_report`` directly, and replays of saved evidence, are not counted: they prove
 a check's logic, not that the real collectors can produce the situation. The audit entry points are
 wrapped (module attributes, no change to apiaudit), so this works both in the pytest process and in
@@ -164,6 +164,9 @@ def patch_module(name: str, module: Any) -> None:
     elif name == "apiaudit.db.audit":
         module.run_db_audit = _live_entry(module.run_db_audit, _db_source)
         module.run_checks = _recording_run_checks(module.run_checks)
+    elif name == "apiaudit.monitor.audit":
+        module.run_monitor = _live_entry(module.run_monitor, lambda options: "prometheus")
+        module.run_checks = _recording_run_checks(module.run_checks)
     elif name == "apiaudit.cache.audit":
         module.run_cache_audit = _live_entry(module.run_cache_audit, _cache_source)
         module.run_checks = _recording_run_checks(module.run_checks)
@@ -172,7 +175,8 @@ def patch_module(name: str, module: Any) -> None:
             package.run_cache_audit = module.run_cache_audit
 
 
-PATCHED = ("apiaudit.assemble", "apiaudit.http.audit", "apiaudit.db.audit", "apiaudit.cache.audit")
+PATCHED = ("apiaudit.assemble", "apiaudit.http.audit", "apiaudit.db.audit", "apiaudit.cache.audit",
+           "apiaudit.monitor.audit")
 
 
 class _PostImport(importlib.abc.MetaPathFinder):

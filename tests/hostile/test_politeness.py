@@ -121,7 +121,7 @@ def test_openapi_with_thousands_of_operations_stays_within_budget() -> None:
     assert c.requests <= 50, f"budget 50, server saw {c.requests}"
     stats = (run.report() or {}).get("stats", {})
     # The report owns up to what the budget left out.
-    assert stats.get("skipped_for_budget", 0) > 0 or stats.get("endpoints", 0) < 5000, stats
+    assert stats.get("skipped_for_budget", 0) > 0, stats  # 5,000 operations cannot fit in 50 requests
 
 
 def test_burst_probe_respects_its_time_cap(tmp_path: Path) -> None:
