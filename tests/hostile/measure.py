@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import resource
 import shutil
 import signal
 import subprocess
@@ -78,8 +77,11 @@ def apiaudit_cmd() -> list[str]:
 ADDRESS_SPACE_CAP = 4 << 30
 
 
-def _limit_memory() -> None:
-    resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_SPACE_CAP, ADDRESS_SPACE_CAP))
+# The cap is set by a small trampoline that then execs apiaudit: a preexec_fn would make subprocess
+# fork() the whole pytest process, and the child's ru_maxrss would then count pytest's own pages
+# (176 MB on a full run) before exec. Spawned this way the peak is apiaudit's alone.
+_CAP_AND_EXEC = ("import os, resource, sys; cap = int(sys.argv[1]); "
+                 "resource.setrlimit(resource.RLIMIT_AS, (cap, cap)); os.execv(sys.argv[2], sys.argv[2:])")
 
 
 def run_measured(
@@ -89,7 +91,7 @@ def run_measured(
     cwd: str | Path | None = None,
     stdin: bytes | None = None,
 ) -> Run:
-    cmd = [*apiaudit_cmd(), *args]
+    cmd = [sys.executable, "-c", _CAP_AND_EXEC, str(ADDRESS_SPACE_CAP), *apiaudit_cmd(), *args]
     full_env = {**os.environ}
     full_env.pop("GITHUB_STEP_SUMMARY", None)  # only when a test asks for it
     full_env.update(env or {})
@@ -103,7 +105,6 @@ def run_measured(
         env=full_env,
         cwd=cwd,
         start_new_session=True,
-        preexec_fn=_limit_memory,
     )
     out: dict[str, bytes] = {}
     readers = [

@@ -258,6 +258,17 @@ def test_sampled_log_gives_possible_n_plus_one_only(lab: Lab) -> None:
     run = run_checks("db", _Ev(ev, ev.workload), CheckContext(ruleset=load_rules(), thresholds={}))
     for item in ("database.transactions", "caching.application_cache", "database.connection_pooling"):
         assert "log_min_duration_statement" in run.reasons.get(item, ""), (item, run.reasons.get(item))
+    # the same through the real CLI (a live log-only audit): "possible" N+1 only, never a HIGH
+    import json
+    import subprocess
+
+    from conftest import apiaudit_cmd
+
+    cli = subprocess.run([*apiaudit_cmd(), "db", "--log", str(path), "--format", "json", "--fail-on", "none"],
+                         capture_output=True, text=True, timeout=120)
+    assert cli.returncode == 0, cli.stderr[-2000:]
+    rules = [f["rule"] for f in json.loads(cli.stdout)["findings"]]
+    assert "db.nplusone.sampled-log" in rules and "db.nplusone.lazy-load" not in rules
 
 
 def test_every_statement_with_its_duration_is_not_sampled(lab: Lab) -> None:

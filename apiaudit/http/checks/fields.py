@@ -93,9 +93,11 @@ def check_fields(ev: ScanEvidence, ctx: CheckContext) -> Iterator[Finding | NotA
             continue
         full = sample_object(_json(base)) or {}
         tried = ", ".join(f"{unquote(ex.url.split('?', 1)[-1])} -> {ex.status}" for ex in tries)
-        # Severity from impact: selecting fields of a 60-byte object saves next to nothing.
+        # Severity from impact: selecting fields of one 60-byte object saves next to nothing, but the
+        # same small objects 250 times over (a 20 KB list) are worth trimming: both must be small.
         size = len(json.dumps(full, separators=(",", ":"), default=str))
-        small = size < int(ctx.threshold("fields_min_object_bytes"))
+        small = (size < int(ctx.threshold("fields_min_object_bytes"))
+                 and base.body_size < int(ctx.threshold("compression_min_bytes")))
         yield Finding("http.fields.ignored-small" if small else "http.fields.ignored", where,
                       {"tried": tried, "fields": len(full), "bytes": base.body_size, "object_bytes": size},
                       {"tried": [{"url": ex.url, "status": ex.status, "bytes": ex.body_size} for ex in tries],
