@@ -85,6 +85,23 @@ def collect_catalog(col: Collector, ev: DbEvidence, schemas: list[str]) -> None:
     ev.indexes = col.rows("indexes", scope)
     ev.foreign_keys = col.rows("foreign_keys", scope)
     ev.activity = col.rows("activity")
+    collect_health(col, ev, scope)
     stats = col.rows("column_stats", {**scope, "tables": []})
     if stats is not None:
         ev.column_stats = {(r["schema"], r["table"], r["column"]): float(r["n_distinct"]) for r in stats}
+
+
+# pg_stat_database.sessions / session_time exist from PostgreSQL 14.
+SESSIONS_MIN_VERSION = 140000
+
+
+def collect_health(col: Collector, ev: DbEvidence, scope: dict[str, Any]) -> None:
+    """Sequences, key widths, XID age, vacuum and session counters (apiaudit.db.checks.health)."""
+    ev.sequences = col.rows("sequences", scope)
+    ev.key_types = col.rows("key_types", scope)
+    ev.xid_age = col.rows("xid_age")
+    ev.vacuum = col.rows("vacuum", scope)
+    if int((ev.server or {}).get("version_num") or 0) >= SESSIONS_MIN_VERSION:
+        ev.sessions = col.rows("sessions")
+    else:
+        ev.refused["sessions"] = "pg_stat_database has no session counters before PostgreSQL 14"
