@@ -48,8 +48,9 @@ def check_sequences(ev: DbEvidence, ctx: CheckContext) -> Iterator[Finding | Not
             continue
         owned = bool(s.get("table"))
         by_column = owned and cap < int(s["seq_max"])
-        capped_by = (f"its {s['column_type']} column {qualified(s['table_schema'], s['table'])}."
-                     f"{quote_ident(s['column'])}" if by_column else f"the sequence's own maximum ({s['sequence_type']})")
+        column = f"{qualified(s['table_schema'], s['table'])}.{quote_ident(s['column'])}" if owned else ""
+        capped_by = (f"its {s['column_type']} column {column}" if by_column
+                     else f"the sequence's own maximum ({s['sequence_type']})")
         yield Finding(
             "db.sequence.exhaustion",
             {"schema": s["table_schema"] if owned else s["schema"], "table": s["table"] if owned else s["sequence"],
@@ -77,6 +78,8 @@ def check_key_types(ev: DbEvidence, ctx: CheckContext) -> Iterator[Finding | Not
         else:
             narrow, fix = "referenced", (f"ALTER TABLE {qualified(k['ref_schema'], k['ref_table'])} "
                                          f"ALTER COLUMN {quote_ident(k['ref_column'])} TYPE {col};")
+            if k.get("ref_sequence"):  # already quoted by pg_get_serial_sequence
+                fix += f"  ALTER SEQUENCE {k['ref_sequence']} AS {col};"
         yield Finding(
             "db.sequence.key-type-mismatch",
             {"schema": k["schema"], "table": k["table"], "columns": [k["column"]], "constraint": k["constraint"]},

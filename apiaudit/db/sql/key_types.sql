@@ -1,5 +1,6 @@
 -- Foreign-key columns whose integer width differs from the key they reference (int4 referencing
 -- int8, or int8 referencing int4): the narrower side runs out first, and every join casts.
+-- ref_sequence: the serial/identity sequence feeding the referenced column (widened with it).
 -- One row per column pair of the audited schemas' foreign keys; bounded.
 SELECT
     n.nspname AS schema,
@@ -10,9 +11,13 @@ SELECT
     rn.nspname AS ref_schema,
     r.relname AS ref_table,
     ra.attname AS ref_column,
-    ra.atttypid::pg_catalog.regtype::pg_catalog.text AS ref_type
+    ra.atttypid::pg_catalog.regtype::pg_catalog.text AS ref_type,
+    pg_catalog.pg_get_serial_sequence(
+        pg_catalog.quote_ident(rn.nspname) OPERATOR(pg_catalog.||) '.' OPERATOR(pg_catalog.||) pg_catalog.quote_ident(r.relname),
+        ra.attname
+    ) AS ref_sequence
 FROM pg_catalog.pg_constraint k
-CROSS JOIN LATERAL pg_catalog.unnest(k.conkey, k.confkey) AS u(attnum, ref_attnum)
+CROSS JOIN LATERAL ROWS FROM (pg_catalog.unnest(k.conkey), pg_catalog.unnest(k.confkey)) AS u(attnum, ref_attnum)
 JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) k.conrelid
 JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
 JOIN pg_catalog.pg_class r ON r.oid OPERATOR(pg_catalog.=) k.confrelid
