@@ -5,6 +5,7 @@ This is the only place findings meet their rules' wording and severities; render
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -18,6 +19,7 @@ KIND_HINT = {
     "scan": "needs an API scan (apiaudit scan URL)",
     "db": "no database given (apiaudit db DSN)",
     "cache": "no cache server given (apiaudit cache URL)",
+    "monitor": "judged from your Prometheus (apiaudit monitor PROMETHEUS_URL)",
 }
 
 
@@ -42,9 +44,10 @@ def resolve(findings: list[Finding], ruleset: RuleSet) -> list[ReportFinding]:
         # Target content (headers, bodies, identifiers, log text) never brings control characters along.
         location = printable(redact_value(f.location))
         fp = fingerprint_of(rule.id, location)
-        if fp in seen:
+        key = f"{rule.id}\n{json.dumps(location, sort_keys=True, default=str)}"  # same path, other host: kept
+        if key in seen:
             continue
-        seen.add(fp)
+        seen.add(key)
         variables = {**location, **f.vars}
         resolved.append(
             ReportFinding(

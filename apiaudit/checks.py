@@ -44,9 +44,10 @@ CHECK_PACKAGES: dict[str, str] = {
     "scan": "apiaudit.http.checks",
     "db": "apiaudit.db.checks",
     "cache": "apiaudit.cache.checks",
+    "monitor": "apiaudit.monitor.checks",
 }
 # Which rule-id prefix belongs to which audit kind (used to explain not_assessed items).
-KIND_OF_PREFIX: dict[str, str] = {"http": "scan", "db": "db", "cache": "cache"}
+KIND_OF_PREFIX: dict[str, str] = {"http": "scan", "db": "db", "cache": "cache", "monitor": "monitor"}
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,21 @@ from typing import Annotated
 import typer
 
 from apiaudit import __version__
-from apiaudit.commands import baseline, cache, checklist, ci, db, demo, k6, report, rules, scan
+from apiaudit.commands import (
+    baseline,
+    cache,
+    checklist,
+    ci,
+    db,
+    demo,
+    doctor,
+    init,
+    k6,
+    monitor,
+    report,
+    rules,
+    scan,
+)
 from apiaudit.errors import EXIT_CANNOT_AUDIT, EXIT_INTERRUPTED, EXIT_USAGE, ApiauditError
 
 app = typer.Typer(
@@ -32,8 +46,11 @@ for name, module in (
     ("scan", scan),
     ("db", db),
     ("cache", cache),
+    ("monitor", monitor),
     ("report", report),
     ("ci", ci),
+    ("doctor", doctor),
+    ("init", init),
     ("baseline", baseline),
     ("k6", k6),
     ("demo", demo),

@@ -53,6 +53,10 @@ SCHEMA: dict[str, Any] = {
         "application": "str",
     },
     "ci": {"formats": "list[str]", "output_dir": "str"},
+    "monitoring": {
+        "url": "str", "job": "str", "window": "str", "bearer_token": "str", "username": "str", "password": "str",
+        "timeout_s": "number", "deadline_s": "number",
+    },
     "cache": {
         "sample_keys": "int", "time_cap_s": "number", "scan_count": "int", "min_lookups": "int", "timeout_s": "number",
         "deadline_s": "number",
@@ -79,6 +83,8 @@ class Config:
     logs: dict[str, Any] = field(default_factory=dict)
     cache: dict[str, Any] = field(default_factory=dict)
     ci: dict[str, Any] = field(default_factory=dict)
+    monitoring: dict[str, Any] = field(default_factory=dict)
+    endpoint_lines: list[int] = field(default_factory=list)  # line of each endpoints entry (SARIF locations)
     ruleset: RuleSet = field(default_factory=RuleSet)
 
     def threshold(self, name: str) -> float:
@@ -115,6 +121,7 @@ def parse_config(doc: YamlDoc, ruleset: RuleSet) -> Config:
             setattr(cfg, key, _mapping(value, spec, doc, (key,)))
         elif spec == "endpoints":
             cfg.endpoints = _endpoints(value, doc)
+            cfg.endpoint_lines = [int(doc.where("endpoints", i).rsplit(":", 1)[1]) for i in range(len(cfg.endpoints))]
         elif spec == "thresholds":
             cfg.thresholds = _thresholds(value, doc, ruleset)
         elif spec == "rules":

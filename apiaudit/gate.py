@@ -23,8 +23,11 @@ class GateResult:
 
 def mark_known(report: Report, baseline_fingerprints: set[str]) -> None:
     """Flag findings already present in the baseline; they are shown but do not fail the gate."""
-    for finding in report.findings:
-        finding.known = finding.fingerprint in baseline_fingerprints
+    from apiaudit.model import legacy_fingerprint_of
+
+    for finding in report.findings:  # a fingerprints file written before 0.2 holds host-bound ids
+        finding.known = finding.fingerprint in baseline_fingerprints or \
+            legacy_fingerprint_of(finding.rule, finding.location) in baseline_fingerprints
 
 
 CRASH_PREFIX = "check "  # errors whose "where" starts so: a check raised (apiaudit.checks.run_checks)

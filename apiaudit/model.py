@@ -71,11 +71,28 @@ def _canonical(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
 
 
+def _hostless(value: Any) -> Any:
+    """``http://127.0.0.1:8000/a?b`` -> ``/a?b``: the same finding scanned via localhost, a staging
+    host or another port is the same finding (issue 14 point 9)."""
+    if isinstance(value, str) and value.startswith(("http://", "https://")):
+        rest = value.split("://", 1)[1]
+        cut = min((i for i in (rest.find("/"), rest.find("?"), rest.find("#")) if i >= 0), default=len(rest))
+        return rest[cut:] if rest[cut:].startswith("/") else "/" + rest[cut:]
+    return value
+
+
 def fingerprint_of(rule_id: str, location: Location) -> str:
-    """Stable id of a finding for baselines: rule + location only, never message text or numbers."""
-    stable = {k: v for k, v in location.items() if k != "sample"}
+    """Stable id of a finding for baselines: rule + location only, never message text or numbers, and
+    never the scheme/host/port of a URL (path, query and the rule's subject are what identify it)."""
+    stable = {k: _hostless(v) for k, v in location.items() if k != "sample"}
     digest = hashlib.sha256(f"{rule_id}\n{_canonical(stable)}".encode()).hexdigest()
     return digest[:20]
+
+
+def legacy_fingerprint_of(rule_id: str, location: Location) -> str:
+    """The fingerprint before 0.2 (URLs with their host): lets an old full-report baseline still match."""
+    stable = {k: v for k, v in location.items() if k != "sample"}
+    return hashlib.sha256(f"{rule_id}\n{_canonical(stable)}".encode()).hexdigest()[:20]
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import glob
+import hashlib
 import os
 import shutil
 import socket
@@ -56,7 +57,27 @@ def embedded_bindir() -> Path | None:
     if spec is None or not spec.submodule_search_locations:
         return None
     bindir = Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
-    return bindir if (bindir / "initdb").exists() else None
+    if not (bindir / "initdb").exists():
+        return None
+    return _reachable(bindir)
+
+
+def _reachable(bindir: Path) -> Path:
+    """As root the server runs as ``postgres``, which must reach the binaries: a venv under /root
+    (mode 700) cannot, so the installation is copied once to a world-readable temp folder."""
+    if not _is_root() or all(os.stat(p).st_mode & 0o001 for p in [bindir, *bindir.parents]):
+        return bindir
+    install = bindir.parent
+    tag = hashlib.sha256(str(install).encode()).hexdigest()[:12]
+    copy = Path(tempfile.gettempdir()) / f"apiaudit-pginstall-{tag}"
+    if not (copy / "bin" / "initdb").exists():
+        partial = Path(tempfile.mkdtemp(prefix="apiaudit-pginstall-"))
+        shutil.copytree(install, partial / "i", symlinks=True)
+        os.chmod(partial, 0o755)
+        with contextlib.suppress(OSError):
+            (partial / "i").rename(copy)
+        shutil.rmtree(partial, ignore_errors=True)
+    return copy / "bin"
 
 
 def find_bindir() -> Path | None:

@@ -63,8 +63,9 @@ def register_secret(value: str | None) -> None:
             _register_basic(parts[1])
 
 
-def _add_forms(value: str) -> None:
-    _SECRETS.add(value)
+def _add_forms(value: str, *, plain: bool = True) -> None:
+    if plain:
+        _SECRETS.add(value)
     raw = value.encode("utf-8")
     b64 = base64.b64encode(raw).decode("ascii")
     for form in (b64, b64.rstrip("="), base64.urlsafe_b64encode(raw).decode("ascii").rstrip("="),
@@ -123,7 +124,9 @@ def register_userinfo(target: str) -> None:
         register_secret(password)
         register_secret(unquote(password))
         basic = f"{unquote(user)}:{unquote(password)}"
-        register_secret(basic)  # httpx sends it as "Authorization: Basic base64(user:pass)"
+        # httpx sends it as "Authorization: Basic base64(user:pass)"; the plain form is left alone so the
+        # user name stays readable (its password part is a secret of its own).
+        _add_forms(basic, plain=False)
     for m in _QUERY_SECRET.finditer(target):
         register_secret(m["pw"])
         register_secret(unquote(m["pw"]))

@@ -37,7 +37,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 TARGETS = ["apiaudit/score.py", "apiaudit/gate.py", "apiaudit/http/checks", "apiaudit/db/checks",
            "apiaudit/cache/checks"]
-TESTS = ["tests/unit/test_rule_cases.py", "tests/unit/test_score_gate.py", "tests/http/core/test_checks_pure.py",
+TESTS = ["tests/unit/test_rule_cases.py", "tests/unit/test_score_gate.py", "tests/unit/test_score_gate_boundaries.py",
+         "tests/unit/test_evidence_contract.py", "tests/http/core/test_checks_pure.py",
          "tests/http/api/test_checks.py",
          "tests/db/test_db_pure.py", "tests/cache/test_checks.py", "tests/http/core/test_report_says.py"]
 
@@ -266,7 +267,7 @@ class MutationPlugin:
         self.results: list[dict[str, Any]] = []
 
     def pytest_runtestloop(self, session: Any) -> bool:
-        import importlib
+        import tempfile
 
         items = list(session.items)
         t0 = time.monotonic()
@@ -277,36 +278,69 @@ class MutationPlugin:
         print(f"\nbaseline: {len(items)} tests pass in {base_s:.1f} s", file=sys.stderr)
         targets = _targets(self.args.targets)
         hits, durations = _coverage(items, {str(p) for p in targets})
-        fastest = sorted(range(len(items)), key=lambda i: durations[i])
+        out = Path(tempfile.mkdtemp(prefix="apiaudit-mutation-")) / "results.jsonl"
+        shards = []
+        for shard in range(self.args.jobs):  # --jobs shards, each forking one child per mutant
+            pid = os.fork()
+            if pid == 0:
+                try:
+                    self._shard(items, targets, hits, durations, base_s, shard, out)
+                finally:
+                    os._exit(0)
+            shards.append(pid)
+        for pid in shards:
+            os.waitpid(pid, 0)
+        order = {str(p.relative_to(ROOT)): i for i, p in enumerate(targets)}
+        self.results = sorted((json.loads(line) for line in out.read_text().splitlines()),
+                              key=lambda r: (order[r["file"]], r["index"]))
         for path in targets:
-            name = _module_name(path)
-            module = importlib.import_module(name)
-            source = path.read_text()
-            lines = hits.get(str(path), {})
-            n = len(_sites(ast.parse(source)))
-            for i in range(n):
-                tree, site = mutate(source, str(path), i)
-                # Only the tests that run the mutated line, fastest first (all of them for module level).
-                if site.in_function:
-                    covering = {t for ln in range(site.line, site.end_line + 1) for t in lines.get(ln, ())}
-                    chosen = [items[t] for t in fastest if t in covering]
-                else:
-                    chosen = [items[t] for t in fastest]
-                if not chosen:
-                    outcome, detail = "survived", "no test runs this line"
-                else:
-                    outcome, detail = _run_child(chosen, lambda t=tree, m=module: apply(m, t),
-                                                 self.args.timeout_factor * base_s + 5)
-                rec = {"file": str(path.relative_to(ROOT)), "line": site.line, "mutation": site.what,
-                       "outcome": outcome, "detail": detail}
-                self.results.append(rec)
-                if outcome == "survived" and self.args.verbose:
-                    print(f"  survived {rec['file']}:{rec['line']} {rec['mutation']}", file=sys.stderr)
             done = [r for r in self.results if r["file"] == str(path.relative_to(ROOT))]
             killed = sum(r["outcome"] in ("killed", "timeout") for r in done)
             print(f"{path.relative_to(ROOT)}: {killed}/{len(done)} killed", file=sys.stderr)
         self.report(time.monotonic() - t0)
         return True
+
+    def _shard(self, items: list[Any], targets: list[Path], hits: dict[str, dict[int, list[int]]],
+               durations: list[float], base_s: float, shard: int, out: Path) -> None:
+        import importlib
+
+        fastest = sorted(range(len(items)), key=lambda i: durations[i])
+        counter = 0
+        killers: list[int] = []  # tests that killed an earlier mutant: tried first (neighbours die alike)
+        index_of = {item.nodeid: i for i, item in enumerate(items)}
+        for path in targets:
+            module = importlib.import_module(_module_name(path))
+            source = path.read_text()
+            lines = hits.get(str(path), {})
+            for i in range(len(_sites(ast.parse(source)))):
+                counter += 1
+                if counter % self.args.jobs != shard:
+                    continue
+                tree, site = mutate(source, str(path), i)
+                # Only the tests that run the mutated line, fastest first (all of them for module level).
+                if site.in_function:
+                    covering = {t for ln in range(site.line, site.end_line + 1) for t in lines.get(ln, ())}
+                else:  # module level (constants, tables): every test that runs this module, no cap,
+                    covering = {t for tests in lines.values() for t in tests}  # the busiest first
+                ranked = [t for t in killers if t in covering] + [t for t in fastest if t in covering]
+                if not site.in_function:
+                    ranked = sorted(covering, key=lambda t: -sum(t in tests for tests in lines.values()))
+                cap = self.args.max_tests if site.in_function else len(items)
+                chosen = [items[t] for t in dict.fromkeys(ranked)][:cap]
+                if not chosen:
+                    outcome, detail = "survived", "no test runs this line"
+                else:
+                    outcome, detail = _run_child(chosen, lambda t=tree, m=module: apply(m, t),
+                                                 self.args.timeout_factor * base_s + 5)
+                if outcome == "killed" and detail in index_of:
+                    killers[:0] = [index_of[detail]]
+                    del killers[50:]
+                rec = {"file": str(path.relative_to(ROOT)), "index": i, "line": site.line, "mutation": site.what,
+                       "outcome": outcome, "detail": detail}
+                with out.open("a") as fh:
+                    fh.write(json.dumps(rec) + "\n")
+                if outcome == "survived" and self.args.verbose:
+                    print(f"  survived {rec['file']}:{rec['line']} {rec['mutation']}", file=sys.stderr)
 
     def report(self, elapsed: float) -> None:
         total = len(self.results)
@@ -333,7 +367,11 @@ def main() -> int:
     parser.add_argument("--tests", nargs="*", default=TESTS, help="pytest selection run against each mutant")
     parser.add_argument("--json", help="write every mutant and its outcome here")
     parser.add_argument("--timeout-factor", type=float, default=3.0, help="timeout = factor x baseline + 5 s")
-    parser.add_argument("--verbose", action="store_true")
+    parser.add_argument("--jobs", type=int, default=1, help="mutants run in this many processes at once")
+    parser.add_argument("--max-tests", type=int, default=80,
+                        help="run at most this many covering tests per mutant (earlier killers first, then fastest);"
+                             " a mutant only a later test would kill counts as survived: the score is a lower bound")
+    parser.add_argument("--verbose", action="store_true", help="print each survivor as it is found")
     args, extra = parser.parse_known_args()  # anything else goes to pytest (e.g. -k EXPR)
     os.chdir(ROOT)
     os.environ.setdefault("APIAUDIT_RULE_TRACE", os.devnull)  # a nested session: no rule-coverage gate

@@ -26,6 +26,10 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 
 
+HITS: dict[str, int] = {}  # requests per path, counted by the server (a middleware)
+SLOW_S = 1.0  # the slow-endpoint case: /slow answers after this long
+
+
 def make_app(n: int) -> Any:
     # FastAPI reads the handler's annotations at runtime: keep this module free of
     # `from __future__ import annotations` so `Request` resolves.
@@ -34,6 +38,19 @@ def make_app(n: int) -> Any:
 
     app = FastAPI()
     app.add_middleware(GZipMiddleware, minimum_size=1000)
+
+    @app.middleware("http")
+    async def count(request: Request, call_next: Any) -> Any:
+        HITS[request.url.path] = HITS.get(request.url.path, 0) + 1
+        return await call_next(request)
+
+    @app.get("/slow")
+    async def slow() -> Any:
+        import asyncio
+
+        await asyncio.sleep(SLOW_S)
+        return {"id": 1}
+
     body = json.dumps([{"id": i, "name": f"item {i}", "price": i * 1.5} for i in range(50)])
 
     def handler(i: int) -> Any:
@@ -120,23 +137,31 @@ def main() -> int:
         out = Path(tempfile.mkdtemp()) / "scan.json"
         run_apiaudit(urls[:1], out)  # warm the interpreter's file cache for both tools alike
         run_redbot(exe, urls[:1])
+        HITS.clear()
         a_wall, report = run_apiaudit(urls, out)
+        server_counts = {u: HITS.get(u.split(base, 1)[1], 0) for u in urls}
+        t0 = time.perf_counter()
+        for url in urls:  # as REDbot is used: one URL per process
+            run_apiaudit([url], out)
+        a_each = time.perf_counter() - t0
         r_wall, outputs = run_redbot(exe, urls)
+        slow_a, _ = run_apiaudit([base + "/slow"], out)
+        slow_r, _ = run_redbot(exe, [base + "/slow"])
     finally:
         server.should_exit = True
     reqs = report["stats"]["http_requests"]
-    per_ep: dict[str, int] = {}
-    for m in report["measurements"]["endpoints"]:
-        per_ep[m["url"]] = m["requests"]
     core = ("http.cache", "http.validation", "http.compression", "http.lint", "http.size")
     ours = sum(1 for f in report["findings"] if f["rule"].startswith(core))
     print(f"endpoints                      {len(urls)}")
     print(
-        f"apiaudit scan (1 process)      {a_wall:6.2f} s  {reqs} requests "
-        f"({reqs / len(urls):.1f} per endpoint, max {max(per_ep.values())})"
+        f"apiaudit scan (1 process)      {a_wall:6.2f} s  {reqs} requests; server-side per endpoint: "
+        f"{sum(server_counts.values()) / len(urls):.1f} mean, max {max(server_counts.values())}"
     )
+    print(f"apiaudit (1 process per URL)   {a_each:6.2f} s")
     print(f"REDbot (1 process per URL)     {r_wall:6.2f} s")
-    print(f"ratio REDbot / apiaudit        {r_wall / a_wall:6.1f}x")
+    print(f"ratio REDbot / apiaudit        {r_wall / a_wall:6.1f}x batched, "
+          f"{r_wall / a_each:4.1f}x one URL per process")
+    print(f"slow endpoint ({SLOW_S:.0f} s)          apiaudit {slow_a:5.2f} s, REDbot {slow_r:5.2f} s")
     printed = sum(1 for o in outputs if o)
     print(f"apiaudit caching/compression findings: {ours}; REDbot reports printed: {printed}")
     return 0

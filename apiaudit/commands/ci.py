@@ -42,6 +42,13 @@ def planned_halves(cfg: Any) -> list[tuple[str, Callable[[], Any]]]:
             return run_db_audit(opts, cfg)
 
         halves.append(("db", db))
+    if (cfg.monitoring or {}).get("url"):
+        def monitor() -> Any:
+            from apiaudit.monitor.audit import MonitorOptions, run_monitor
+
+            return run_monitor(MonitorOptions.from_cli(cfg, url=None), cfg)
+
+        halves.append(("monitor", monitor))
     if targets.get("cache"):
         def cache() -> Any:
             from apiaudit.cache.audit import CacheOptions, run_cache_audit

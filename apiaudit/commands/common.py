@@ -323,7 +323,13 @@ def read_baseline(path: str) -> set[str]:
     if isinstance(data, dict) and isinstance(data.get("fingerprints"), list):
         return {str(fp) for fp in data["fingerprints"]}
     if isinstance(data, dict) and isinstance(data.get("findings"), list):
-        return {str(f.get("fingerprint")) for f in data["findings"] if isinstance(f, dict)}
+        from apiaudit.model import fingerprint_of
+
+        found = [f for f in data["findings"] if isinstance(f, dict)]
+        # A report written before fingerprints dropped the host: recompute from rule + location.
+        again = {fingerprint_of(str(f["rule"]), f["location"]) for f in found
+                 if isinstance(f.get("rule"), str) and isinstance(f.get("location"), dict)}
+        return {str(f.get("fingerprint")) for f in found} | again
     raise ConfigError("baseline must be an apiaudit JSON report or a fingerprints file", where=path)
 
 

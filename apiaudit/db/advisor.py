@@ -40,6 +40,7 @@ class AdvisorOptions:
 
 
 SCAN_FACTOR = 5  # workload rows tried for EXPLAINable queries, per EXPLAIN slot
+MAX_CANDIDATES = 24  # hypothetical indexes tried per query (singles first, then pairs, order, ...)
 _READ_VERBS = frozenset({"select", "with", "values", "table"})
 
 
@@ -97,7 +98,7 @@ def _candidates_for(result: PlanResult, tree: Any, ev: DbEvidence, opts: Advisor
         if ev.hypopg:
             if rows is not None and rows < opts.small_rows:
                 continue  # the guide's "When NOT to Index": small tables
-            out += _shapes(ev, schema, use, where, rows)
+            out += _shapes(ev, schema, use, where, rows)[: max(0, MAX_CANDIDATES - len(out))]
             continue
         if (schema, use.table) not in flagged and not (sorting and use.order):
             continue

@@ -216,6 +216,7 @@ def _collect(
     from apiaudit.db.collect import collect_database
 
     ev = DbEvidence(target=display_dsn(options.dsn) if options.dsn else None)
+    ev.logs = log_ev  # the advisor EXPLAINs with the values the log recorded
     stats: dict[str, Any] = {}
     if options.dsn:
         try:

@@ -246,22 +246,22 @@ def candidate_keys(use: TableUse) -> list[list[Shape]]:
 
     for c in preds:
         add([c], "column")
-    for a in leading:
-        for b in preds:
-            if a != b:
-                add([a, b], "pair")
-    if use.order:
-        mixed = 0 < len(use.desc & set(use.order)) < len(use.order)
-        order = [c for c in use.order if c not in leading]
-        keys = leading + order
-        add(keys, "order", [mixed and c in use.desc for c in keys])
-        add(list(use.order), "order", [mixed and c in use.desc for c in use.order])
     for e in use.expressions:
         add([f"({e})"], "expression")
     for branch in use.or_branches:
         group = [Shape((c,), (False,), "or-branch") for c in branch]
         if group not in out:
             out.append(group)
+    if use.order:
+        mixed = 0 < len(use.desc & set(use.order)) < len(use.order)
+        order = [c for c in use.order if c not in leading]
+        keys = leading + order
+        add(keys, "order", [mixed and c in use.desc for c in keys])
+        add(list(use.order), "order", [mixed and c in use.desc for c in use.order])
+    for a in leading:  # pairs last: the most numerous, cut first by the advisor's budget
+        for b in preds:
+            if a != b:
+                add([a, b], "pair")
     return out
 
 

@@ -33,11 +33,11 @@ class Collector:
         self.errors = errors
         self.queries = 0
 
-    def rows(self, name: str, params: dict[str, Any] | None = None, *, pgss_schema: str | None = None
+    def rows(self, name: str, params: dict[str, Any] | None = None, *, replace: dict[str, str] | None = None
              ) -> list[Row] | None:
         try:
             self.queries += 1
-            return fetch_all(self.conn, name, params, pgss_schema=pgss_schema)
+            return fetch_all(self.conn, name, params, replace=replace)
         except Exception as exc:  # psycopg.Error, timeouts: recorded, the audit goes on
             self.errors.append({"where": f"db query {name}", "message": redact_text(_first_line(exc))})
             _recover(self.conn)
@@ -45,17 +45,15 @@ class Collector:
 
 
 def fetch_all(
-    conn: Any, name: str, params: dict[str, Any] | None = None, *, pgss_schema: str | None = None
+    conn: Any, name: str, params: dict[str, Any] | None = None, *, replace: dict[str, str] | None = None
 ) -> list[Row]:
     """Run one named query of ``apiaudit/db/sql`` (pinned, read-only, rolled back); rows as dicts.
-    ``pgss_schema``: where pg_stat_statements lives (the pinned search_path does not reach it)."""
+    ``replace``: fixed text substitutions (an extension's schema, a version's column names)."""
     from psycopg.rows import dict_row
 
-    from apiaudit.db.naming import quote_ident
-
     text = load_sql(name)
-    if pgss_schema:
-        text = text.replace("FROM pg_stat_statements s", f"FROM {quote_ident(pgss_schema)}.pg_stat_statements s")
+    for old, new in (replace or {}).items():
+        text = text.replace(old, new)
     with readonly(conn, row_factory=dict_row) as cur:
         cur.execute(text, params or {})
         return [dict(r) for r in cur.fetchall()]

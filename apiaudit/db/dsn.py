@@ -57,6 +57,7 @@ def _guard_password(text: str) -> None:
 
 # conninfo keys whose values are secrets (libpq docs, "Parameter Key Words").
 SECRET_KEYS = ("password", "sslpassword")
+_URL_USERINFO = re.compile(r"^(?P<pre>postgres(?:ql)?://[^:/@]*:)[^/]*@", re.IGNORECASE)  # to the last '@'
 _URL_SECRET = re.compile(r"(?P<pre>[?&](?:ssl)?password=)(?P<value>[^&#]*)", re.IGNORECASE)
 _KV_SECRET = re.compile(
     r"(?P<pre>(?:^|\s)(?:ssl)?password\s*=\s*)(?P<value>'(?:[^'\\]|\\.)*(?:'|$)|\S*)", re.IGNORECASE
@@ -72,7 +73,8 @@ def register_dsn_secrets(params: dict[str, object]) -> None:
 
 def display_dsn(dsn: str) -> str:
     """The DSN as shown in reports: every secret value masked, in URL and key=value form."""
-    text = _URL_SECRET.sub(lambda m: f"{m['pre']}***", dsn.strip())
+    text = _URL_USERINFO.sub(lambda m: f"{m['pre']}***@", dsn.strip())
+    text = _URL_SECRET.sub(lambda m: f"{m['pre']}***", text)
     text = _KV_SECRET.sub(lambda m: f"{m['pre']}***", text)
     return redact_text(text)
 

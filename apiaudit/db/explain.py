@@ -110,19 +110,19 @@ def _explain_generic(cur: Any, sql: str, version: int, analyze: bool, policy: Ex
     _use_workload_path(cur, policy)
     try:
         if analyze:  # plain SELECT without placeholders only (checked by the caller)
-            cur.execute(f"EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {TAG} {sql}")
+            cur.execute(f"{TAG} EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) {sql}")
             return top_node(cur.fetchone()[0])
         if version >= 160000:
-            cur.execute(f"EXPLAIN (GENERIC_PLAN, FORMAT JSON) {TAG} {sql}")
+            cur.execute(f"{TAG} EXPLAIN (GENERIC_PLAN, FORMAT JSON) {sql}")
             return top_node(cur.fetchone()[0])
         n = param_count(sql)
-        cur.execute(f"PREPARE {STMT} AS {TAG} {sql}")
+        cur.execute(f"{TAG} PREPARE {STMT} AS {TAG} {sql}")
         try:
             args = f"({', '.join(['NULL'] * n)})" if n else ""
-            cur.execute(f"EXPLAIN (FORMAT JSON) EXECUTE {STMT}{args}")
+            cur.execute(f"{TAG} EXPLAIN (FORMAT JSON) EXECUTE {STMT}{args}")
             return top_node(cur.fetchone()[0])
         finally:
-            cur.execute(f"DEALLOCATE {STMT}")
+            cur.execute(f"{TAG} DEALLOCATE {STMT}")
     finally:
         if cur.connection.info.transaction_status == 2:  # INTRANS: not aborted, back to the pin
             cur.execute(PIN)

@@ -11,7 +11,9 @@ stable statement that can be PREPAREd and EXPLAINed:
 * ``IN ($1, $2, $3)`` and multi-row ``VALUES`` collapse to one element (one shape per query,
   whatever the list length, as pg_stat_statements does on PostgreSQL 18);
 * whitespace folds to single spaces outside quoted identifiers;
-* parameters are renumbered in order of first appearance (a reused ``$1`` stays one parameter).
+* parameters are renumbered in order, one number per occurrence (``$2 ... $2 ... $1`` becomes
+  ``$1 ... $2 ... $3``): the regex mask that keys the cache cannot tell a reused parameter from a
+  new one, so neither may the sample; a generic plan does not care.
 
 The fingerprint basis is that text's token stream, unquoted words lower-cased (spacing and case do
 not matter; ``IN (...)`` and ``= $1`` stay apart: libpg_query's own fingerprint merges them, which
@@ -33,6 +35,14 @@ _TYPES = (
     r"|float[48]|double\s+precision|text|varchar|character\s+varying|bool(?:ean)?|bytea|money|xml"
     r"|tsquery|tsvector|oid|regclass|citext"
 )
+# The last word of each type name _TYPES knows ("double precision", "with time zone", "varying").
+_TYPE_WORDS = frozenset({
+    "interval", "date", "time", "timestamp", "timestamptz", "timetz", "zone", "uuid", "json", "jsonb", "inet",
+    "cidr", "macaddr", "macaddr8", "numeric", "decimal", "bigint", "smallint", "integer", "int", "int2",
+    "int4", "int8", "real", "float4", "float8", "precision", "text", "varchar", "varying", "bool", "boolean",
+    "bytea", "money", "xml", "tsquery", "tsvector", "oid", "regclass", "citext",
+})
+
 _FIELDS = r"(?:year|month|day|hour|minute|second)\b(?:\s+to\s+(?:month|hour|minute|second)\b)?"
 _TYPED = re.compile(rf'(?<![\w."$])({_TYPES})\s+(\$\d+)(\s+{_FIELDS})?', re.I)
 # EXTRACT(EPOCH FROM x): the field is a string constant to the parser, so it becomes "$n FROM", which
@@ -44,6 +54,8 @@ _IN_LIST = re.compile(rf"(\bIN\s*\(\s*{_P})(?:\s*,\s*{_P})+(\s*\))", re.I)
 _ROW = rf"\(\s*{_P}(?:\s*,\s*{_P})*\s*\)"
 _VALUES = re.compile(rf"(\bVALUES\s*{_ROW})(?:\s*,\s*{_ROW})+", re.I)
 _PARAM = re.compile(r'("(?:[^"]|"")*")|\$(\d+)')
+_DOLLAR = re.compile(r"\$\d+")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _TOKENS = re.compile(r'"(?:[^"]|"")*"|\$\d+|[^\W\d][\w$]*|\d+(?:\.\d*)?|::|[-+*/<>=~!@#%^&|`?]+|\S')
 
 
@@ -52,27 +64,53 @@ def typed_params(text: str) -> str:
     ``EXTRACT($1 FROM x)`` → ``date_part($1::text, x)``."""
     if "$" not in text:
         return text
-    text = _EXTRACT.sub(r"date_part(\1::text, ", text)
+    words = _words_before_params(text)
+    if "(" in words and "extract" in text.lower():
+        text = _EXTRACT.sub(r"date_part(\1::text, ", text)
+    if not words & _TYPE_WORDS:
+        return text
     return _TYPED.sub(lambda m: f"{m.group(2)}::{m.group(1)}{m.group(3) or ''}", text)
 
 
+def _words_before_params(text: str) -> set[str]:
+    """The word (or "(") right before each ``$n``: the type rewrite runs only when one is a type's."""
+    words = set()
+    for part in text.split("$")[:-1]:
+        part = part.rstrip()
+        if part.endswith(")") and "(" in part[-12:]:  # time(3) $1
+            part = part[: part.rindex("(")].rstrip()
+        i = len(part)
+        while i and (part[i - 1].isalnum() or part[i - 1] == "_"):
+            i -= 1
+        words.add(part[i:].lower() if i < len(part) else part[-1:])
+    return words
+
+
 def _fold(text: str) -> str:
-    text = _SPACE.sub(lambda m: m.group(1) or " ", text).strip().rstrip(";").rstrip()
-    if "(" in text:
+    quoted = '"' in text
+    text = _SPACE.sub(lambda m: m.group(1) or " ", text) if quoted else " ".join(text.split())
+    text = text.strip().rstrip(";").rstrip()
+    if "$" not in text:
+        return text
+    low = text.lower()
+    if "in" in low and "," in text:
         text = _IN_LIST.sub(r"\1\2", text)
+    if "values" in low and "," in text:
         text = _VALUES.sub(r"\1", text)
-    numbers: dict[str, int] = {}
+    counter = iter(range(1, 1_000_000))
+    if not quoted:
+        return _DOLLAR.sub(lambda _m: f"${next(counter)}", text)
 
     def renumber(m: re.Match[str]) -> str:
-        if m.group(1) is not None:
-            return m.group(1)
-        return f"${numbers.setdefault(m.group(2), len(numbers) + 1)}"
+        return m.group(1) if m.group(1) is not None else f"${next(counter)}"
 
-    return _PARAM.sub(renumber, text) if "$" in text else text
+    return _PARAM.sub(renumber, text)
 
 
 def normalise(sql: str) -> tuple[str, str] | None:
     """(fingerprint basis, normalised text) of one statement, or None if PostgreSQL would reject it."""
+    if not sql.isascii() and _SURROGATE.search(sql):
+        return None  # a lone surrogate (from a hostile JSON log) cannot reach C as UTF-8: keep the mask
     try:
         norm = pgparse.normalize(sql)
     except pgparse.PGQueryError:

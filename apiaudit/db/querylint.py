@@ -87,7 +87,9 @@ def _literal_selects(q: WorkloadQuery, ev: DbEvidence) -> list[exp.Select]:
 def _offset_value(sel: exp.Select) -> int | None:
     offset = sel.args.get("offset")
     value = offset.expression if isinstance(offset, exp.Offset) else offset
-    return int(value.this) if isinstance(value, exp.Literal) and value.is_int else None
+    # A logged parameter is quoted ("OFFSET '50000'"): a string of digits counts too.
+    text = str(value.this).strip() if isinstance(value, exp.Literal) else ""
+    return int(text) if text.isdigit() else None
 
 
 def _offset_rules(

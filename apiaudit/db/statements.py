@@ -55,6 +55,23 @@ def to_workload(
     return list(merged.values()), hidden
 
 
+IO_BEFORE_17 = "s.blk_read_time OPERATOR(pg_catalog.+) s.blk_write_time"
+PG17_IO = " OPERATOR(pg_catalog.+) ".join(
+    f"s.{kind}_blk_{op}_time" for kind in ("shared", "local") for op in ("read", "write"))
+
+
+def statements_query(version: int, pgss_schema: str) -> tuple[str, dict[str, str]]:
+    """The statements*.sql that fits the server, and its substitutions: pg_stat_statements read through
+    its extension's schema (the pinned search_path does not reach it); PG 17 renamed blk_read_time and
+    blk_write_time (shared_/local_ variants); PG 12 has total_time (statements_pg12.sql)."""
+    from apiaudit.db.naming import quote_ident
+
+    replace = {"{pgss}": quote_ident(pgss_schema)}
+    if version >= 170000:
+        replace[IO_BEFORE_17] = PG17_IO
+    return ("statements" if version >= 130000 else "statements_pg12"), replace
+
+
 def collect_statements(
     col: Collector, server: dict[str, Any], limit: int, notices: list[str], raw: dict[str, str] | None = None
 ) -> list[WorkloadQuery] | None:
@@ -64,8 +81,8 @@ def collect_statements(
             "(CREATE EXTENSION pg_stat_statements; it needs shared_preload_libraries)"
         )
         return None
-    name = "statements" if int(server.get("version_num") or 0) >= 130000 else "statements_pg12"
-    rows = col.rows(name, {"limit": limit}, pgss_schema=server.get("pgss_schema") or "public")
+    name, replace = statements_query(int(server.get("version_num") or 0), server.get("pgss_schema") or "public")
+    rows = col.rows(name, {"limit": limit}, replace=replace)
     if rows is None:
         notices.append(
             "pg_stat_statements could not be read (missing rights or not preloaded): "

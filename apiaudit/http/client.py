@@ -98,6 +98,7 @@ class ScanClient:
         self._retained = 0  # bytes of whole bodies kept so far (see _retain)
         self.throttled: list[dict[str, str]] = []  # report errors entries: 429s met and what we did
         self._client: httpx.AsyncClient | None = None
+        self._registered: set[str] = set()  # secret header values already registered for redaction
 
     async def __aenter__(self) -> ScanClient:
         s = self.settings
@@ -181,7 +182,8 @@ class ScanClient:
             await asyncio.sleep(wait)
         merged = {"Accept-Encoding": DEFAULT_ACCEPT_ENCODING, **self.settings.headers, **(headers or {})}
         for name, value in merged.items():  # echoed credentials are redacted from bodies and reports
-            if is_secret_header(name):
+            if value not in self._registered and is_secret_header(name):
+                self._registered.add(value)
                 register_secret(value)
         self._ids += 1
         ex = Exchange(id=f"x{self._ids}", purpose=purpose, method=method, url=url,

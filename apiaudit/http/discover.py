@@ -67,8 +67,7 @@ def from_config(urls: Iterable[str], config_endpoints: list[dict[str, Any]], api
         out.setdefault(url, Endpoint(url=url, source="cli", headers=dict(headers),
                                      authenticated=is_authenticated(headers)))
     for raw in config_endpoints:
-        target = raw.get("url") or urljoin((api_base or "").rstrip("/") + "/", str(raw["path"]).lstrip("/"))
-        url = with_params(target, raw.get("params") or {})
+        url = config_url(raw, api_base)
         sent = {**headers, **(raw.get("headers") or {})}
         out[url] = Endpoint(
             url=url, name=str(raw.get("name", "")), source="config", collection=raw.get("collection"),
@@ -77,6 +76,12 @@ def from_config(urls: Iterable[str], config_endpoints: list[dict[str, Any]], api
             params=dict(raw.get("params") or {}),
         )
     return list(out.values())
+
+
+def config_url(raw: dict[str, Any], api_base: str | None) -> str:
+    """The URL an ``endpoints:`` entry of apiaudit.yaml names (``path`` joined to targets.api)."""
+    target = raw.get("url") or urljoin((api_base or "").rstrip("/") + "/", str(raw["path"]).lstrip("/"))
+    return with_params(target, raw.get("params") or {})
 
 
 def parse_document(raw: bytes) -> dict[str, Any]:

@@ -151,8 +151,25 @@ def all_charts(measurements: dict[str, Any], defaults: dict[str, float] | None =
         Chart("top-queries", "Top queries", top_queries_chart(measurements)),
         Chart("nplusone", "N+1 patterns", nplusone_chart(measurements)),
         Chart("hit-rate", "Cache hit rate", hit_rate_chart(measurements, defaults)),
+        Chart("production-latency", "Production latency", production_latency_chart(measurements, defaults)),
     ]
     return [c for c in made if c.svg]
+
+
+def production_latency_chart(measurements: dict[str, Any], defaults: dict[str, float] | None = None) -> str:
+    """P50/P95/P99 per route from the team's Prometheus (``measurements.monitoring``)."""
+    monitoring = measurements.get("monitoring")
+    if not isinstance(monitoring, dict):
+        return ""
+    rows = rows_of(monitoring.get("latency"), "route", [s.key for s in LATENCY_SERIES])
+    rows.sort(key=lambda r: -max(v or 0 for v in r[1]))
+    limits = defaults or {}
+    markers = [Marker(v, f"{name} {v:g} ms", color)
+               for name, key, color in (("warn", "warn_ms", "#d68910"), ("crit", "crit_ms", "#c0392b"))
+               if (v := number(limits.get(key))) is not None]
+    window = escape(str(monitoring.get("window") or ""))
+    return hbar_chart(title=f"Production latency per route (Prometheus, last {window}, ms)", rows=rows,
+                      series=LATENCY_SERIES, unit="ms", markers=markers)
 
 
 def hbar_chart(

@@ -37,7 +37,7 @@ def render(report: Report, opts: RenderOptions) -> str:
     lines: list[str] = []
     for f in report.findings[:MAX_ANNOTATIONS]:
         props = {"title": f"{f.rule} ({f.severity.label})"}
-        where = view.source_location(f.location)
+        where = view.source_location(f.location, report)
         if where:
             props["file"] = where[0]
             if where[1]:

@@ -26,7 +26,7 @@ SEVERITIES: dict[Severity, str] = {
 def render(report: Report, opts: RenderOptions) -> str:
     issues: list[dict[str, Any]] = []
     for f in report.findings:
-        where = view.source_location(f.location)
+        where = view.source_location(f.location, report)
         path, line = where if where else (f"apiaudit/{report.kind}", 1)
         issues.append({
             "type": "issue",

@@ -55,7 +55,8 @@ def sarif_log(report: Report, opts: RenderOptions) -> dict[str, Any]:
         },
         "automationDetails": {"id": f"apiaudit/{report.kind}/"},
         "invocations": [invocation(report)],
-        "results": [result(f, index[f.rule], bases, with_baseline=with_baseline) for f in reported],
+        "results": [result(f, index[f.rule], bases, with_baseline=with_baseline,
+                           source=view.source_location(f.location, report)) for f in reported],
         "properties": {"kind": report.kind, "targets": list(report.targets), "score": report.score,
                        "infoFindings": sum(1 for f in report.findings if f.severity == Severity.INFO)},
     }
@@ -132,13 +133,21 @@ def friendly_name(rule_id: str) -> str:
     return "".join(part[:1].upper() + part[1:] for part in re.split(r"[^A-Za-z0-9]+", rule_id) if part)
 
 
-def result(f: ReportFinding, rule_index: int, bases: Bases, *, with_baseline: bool) -> dict[str, Any]:
+def result(f: ReportFinding, rule_index: int, bases: Bases, *, with_baseline: bool,
+           source: tuple[str, int | None] | None = None) -> dict[str, Any]:
+    where = location(f.location, bases)
+    if source is not None:  # a file of the repository declares this endpoint: code scanning can show it
+        physical: dict[str, Any] = {"artifactLocation": {"uri": source[0], "uriBaseId": "%SRCROOT%"}}
+        if source[1]:
+            physical["region"] = {"startLine": source[1]}
+        where = {"physicalLocation": physical,
+                 "logicalLocations": [{"fullyQualifiedName": view.location_text(f.location), "kind": "resource"}]}
     out: dict[str, Any] = {
         "ruleId": f.rule,
         "ruleIndex": rule_index,
         "level": LEVELS[f.severity],
         "message": {"text": f.message or f.title},
-        "locations": [location(f.location, bases)],
+        "locations": [where],
         "partialFingerprints": {FINGERPRINT_KEY: f.fingerprint},
         "properties": {
             "severity": f.severity.label,

@@ -175,13 +175,21 @@ def gate_failing(report: Report) -> set[str] | None:
     return {str(i) for i in gate["failing"]}
 
 
-def source_location(loc: dict[str, Any]) -> tuple[str, int | None] | None:
-    """A repository file (and line) a finding can be shown at, when its check or config named one."""
+def source_location(loc: dict[str, Any], report: Report | None = None) -> tuple[str, int | None] | None:
+    """A repository file (and line) a finding can be shown at: one its check named, or the line of
+    apiaudit.yaml / the OpenAPI file that declares its endpoint (``measurements.sources``)."""
     path = loc.get("file") or loc.get("spec_file")
-    if not isinstance(path, str) or not path:
+    if isinstance(path, str) and path:
+        line = loc.get("line") or loc.get("spec_line")
+        return path, line if isinstance(line, int) and not isinstance(line, bool) else None
+    url = loc.get("url")
+    if report is None or not isinstance(url, str):
         return None
-    line = loc.get("line") or loc.get("spec_line")
-    return path, line if isinstance(line, int) and not isinstance(line, bool) else None
+    for entry in report.measurements.get("sources") or []:
+        if isinstance(entry, dict) and url in (entry.get("url"), str(entry.get("url", "")).split("?")[0]):
+            line = entry.get("line")
+            return str(entry.get("file")), line if isinstance(line, int) and not isinstance(line, bool) else None
+    return None
 
 
 def fix_blocks(text: str) -> list[tuple[str, str]]:

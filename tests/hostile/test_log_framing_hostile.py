@@ -242,3 +242,29 @@ def test_deep_jsonlog_line_drops_only_itself(tmp_path: Path) -> None:
     per_file = {Path(f["file"]).name: f for f in rep["stats"]["log_per_file"]}
     assert per_file["nplus_deep.json"]["lines_total"] == 21 and per_file["nplus_deep.json"]["lines_unparsed"] == 1
     assert per_file["clean.json"] == {**per_file["clean.json"], "lines_total": 1, "lines_unparsed": 0}
+
+
+def test_seed_file_of_140_kb_is_analysed_well_under_a_second(tmp_path: Path) -> None:
+    """The red-team file: 60 s in 0.1.0 (each ';' line rescanned the whole pending statement)."""
+    path = tmp_path / "quad.sql"
+    path.write_text(ADVERSARIAL["seed-in-list"])
+    start = time.process_time()
+    ev = analyze_logs([str(path)], fmt=None, prefix=None)
+    took = time.process_time() - start
+    assert ev.stats["log_statements"] == 1 and ev.stats["log_unparsed"] == 0
+    assert took < 1.0, took
+
+
+def test_syslog_unwrapping_keeps_crs_as_data(tmp_path: Path) -> None:
+    """rsyslog's #012 (a newline) is split on; a raw CR next to it is still data."""
+    pre = "2026-12-05 02:30:00.000 UTC [4242] 6569a1b2.1092 0 app@shop "
+    fake = "".join(f"\r{pre}LOG:  statement: SELECT * FROM {CANARY} WHERE id = {i}" for i in range(1, 9))
+    lines = [f"Dec  5 02:30:00 host postgres[4242]: [{i}-1] {pre}LOG:  statement: SELECT * FROM c WHERE id = {i}"
+             for i in range(1, 4)]
+    lines.append(f"Dec  5 02:30:00 host postgres[4242]: [9-1] {pre}LOG:  statement: "
+                 f"INSERT INTO c(name) VALUES ('Bob{fake}#012more')")
+    path = tmp_path / "syslog.log"
+    path.write_bytes(("\n".join(lines) + "\n").encode())
+    ev = analyze_logs([str(path)], fmt=None, prefix=None)
+    assert ev.stats["log_formats"] == {"stderr (syslog)": 1}
+    assert not [w for w in ev.workload if CANARY in w.sample and w.sample.startswith("SELECT")], ev.workload

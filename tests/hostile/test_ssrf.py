@@ -35,11 +35,16 @@ def _target(canary: str, c: int):
     def handler(req):
         port = req.server.server_address[1]
         if req.path.startswith("/openapi.json"):
-            paths = {"/api/items": {"get": {}}, "/api/moved": {"get": {}}}
+            paths = {"/api/items": {"get": {}}, "/api/moved": {"get": {}}, "/page": {"get": {}}}
             paths.update({k: {"get": {}} for k in _hostile_keys(c)})
             doc = {"openapi": "3.0.0", "info": {"title": "t", "version": "1"},
                    "servers": [{"url": f"{canary}/"}], "paths": paths}
             return json_reply(doc)
+        if req.path.startswith("/page"):  # asset references aimed at the canary
+            refs = [f"//127.0.0.1:{c}/a.js", f"http://127.0.0.1:{port}@127.0.0.1:{c}/b.js", f"/\\127.0.0.1:{c}/c.js",
+                    f"{canary}/d.css", f"http://127.0.0.1:{port}\\@127.0.0.1:{c}/e.js"]
+            html = "".join(f'<script src="{r}"></script><link rel="stylesheet" href="{r}">' for r in refs)
+            return 200, [("Content-Type", "text/html")], f"<html><head>{html}</head></html>".encode()
         if req.path.startswith("/api/moved"):
             return 302, [("Location", f"http://127.0.0.1:{port}@127.0.0.1:{c}/stolen")], b""
         items = [{"id": i, "name": f"item{i}", "href": f"{canary}/api/items/{i}"} for i in range(30)]

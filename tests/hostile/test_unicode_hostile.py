@@ -83,27 +83,27 @@ def _written(path: Path) -> str:
     return text
 
 
-@pytest.mark.parametrize("fmt", FORMATS)
-def test_scan_report_survives_lone_surrogates(tmp_path: Path, surrogate_api: str, fmt: str) -> None:
-    out = tmp_path / f"report.{fmt}"
-    run = run_measured("scan", f"{surrogate_api}/sur", "--samples", "0", "--format", fmt, "-o", str(out),
-                       "--fail-on", "none", timeout=60)
+def _every_format(tmp_path: Path, *args: str) -> dict[str, str]:
+    """One run writing all six formats (--output-dir): {file name: its text, decoded strictly}."""
+    out = tmp_path / "out"
+    fmts = [a for fmt in FORMATS for a in ("--format", fmt)]
+    run = run_measured(*args, *fmts, "--output-dir", str(out), "--fail-on", "none", "-q", timeout=60)
     assert not run.has_traceback() and not run.internal_error(), run
     assert run.code == 0, run
-    _written(out)
+    written = {p.name: _written(p) for p in out.iterdir()}
+    assert len(written) == len(FORMATS), written.keys()
+    return written
 
 
-@pytest.mark.parametrize("fmt", FORMATS)
-def test_log_report_survives_lone_surrogates(tmp_path: Path, surrogate_log: Path, fmt: str) -> None:
-    out = tmp_path / f"report.{fmt}"
-    run = run_measured("db", "--log", str(surrogate_log), "--format", fmt, "-o", str(out), "--fail-on", "none",
-                       timeout=60)
-    assert not run.has_traceback() and not run.internal_error(), run
-    assert run.code == 0, run
-    text = _written(out)
-    if fmt == "json":
-        rep = json.loads(text)
-        assert rep["workload"] and "\ufffd" in json.dumps(rep["workload"], ensure_ascii=False)
+def test_scan_report_survives_lone_surrogates(tmp_path: Path, surrogate_api: str) -> None:
+    _every_format(tmp_path, "scan", f"{surrogate_api}/sur", "--samples", "0")
+
+
+def test_log_report_survives_lone_surrogates(tmp_path: Path, surrogate_log: Path) -> None:
+    written = _every_format(tmp_path, "db", "--log", str(surrogate_log))
+    rep = json.loads(written["report.json"])
+    assert rep["workload"] and "\ufffd" in json.dumps(rep["workload"], ensure_ascii=False)
+    assert rep["stats"]["log_per_file"][0]["lines_unparsed"] == 1, rep["stats"]  # the raw-bytes line
 
 
 def test_stdout_report_survives_lone_surrogates(surrogate_api: str) -> None:

@@ -9,7 +9,7 @@ import json
 import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import psycopg
 import pytest
@@ -253,7 +253,7 @@ def test_sampled_log_gives_possible_n_plus_one_only(lab: Lab) -> None:
     found = findings(ev)
     assert "db.nplusone.lazy-load" not in found
     [f] = found["db.nplusone.sampled-log"]
-    assert f.evidence["parent_sample"].startswith("SELECT p.id, p.author_id FROM posts AS p")
+    assert f.evidence["parent_sample"].startswith("SELECT p.id, p.author_id FROM posts")
     assert f.evidence["confidence"] == "possible"
     run = run_checks("db", _Ev(ev, ev.workload), CheckContext(ruleset=load_rules(), thresholds={}))
     for item in ("database.transactions", "caching.application_cache", "database.connection_pooling"):
@@ -270,3 +270,20 @@ def test_every_statement_with_its_duration_is_not_sampled(lab: Lab) -> None:
     ev = analyze(path)
     assert not ev.sampled and ev.durations
     assert "db.nplusone.lazy-load" in findings(ev)
+
+
+def test_server_settings_say_sampled(lab: Lab) -> None:
+    """With a DSN, the server's settings tell too: log_min_duration_statement > 0 and log_statement not
+    'all' make N+1 "possible" and leave transactions/cache/pooling unjudged, whatever the log looks like."""
+    lab.configure(log_line_prefix="'%m [%p] %q%u@%d '")
+    ev = analyze(lab.run("complete-log", w.simple_lazy)["stderr"])
+    assert not ev.sampled
+
+    class WithSettings(_Ev):
+        settings: ClassVar[list[dict[str, Any]]] = [
+            {"level": "server", "role": None, "name": "log_min_duration_statement", "setting": "250", "unit": "ms"},
+            {"level": "server", "role": None, "name": "log_statement", "setting": "none", "unit": None}]
+
+    run = run_checks("db", WithSettings(ev, ev.workload), CheckContext(ruleset=load_rules(), thresholds={}))
+    assert {f.rule_id for f in run.findings if f.rule_id.startswith("db.nplusone")} == {"db.nplusone.sampled-log"}
+    assert "about 250 ms" in run.reasons["caching.application_cache"]

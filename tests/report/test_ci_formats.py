@@ -143,3 +143,43 @@ def test_checklist_ids_are_never_truncated(tmp_path: Path) -> None:
     out = subprocess.run([sys.executable, "-m", "apiaudit", "rules"], capture_output=True, text=True,
                          env=env, check=True).stdout
     assert "http.validation.no-validator" in out and "caching.application_cache" in out
+
+
+def test_terminal_shows_the_whole_fix_and_evidence_only_when_verbose(reports: dict[str, Report],
+                                                                      ruleset: RuleSet) -> None:
+    report = reports["combined"]
+    f = report.findings[0]
+    f.fix = "Add the index:\n\n```sql\nCREATE INDEX CONCURRENTLY ON orders (customer_id);\nANALYZE orders;\n```"
+    f.evidence = {"rows": 123456}
+    short = render("table", report, RenderOptions(color=False, width=100, extra={"ruleset": ruleset}))
+    long = render("table", report, RenderOptions(color=False, width=100, verbose=True, extra={"ruleset": ruleset}))
+    for text in (short, long):  # the code of the fix, every line of it, not just "Add the index:"
+        assert "CREATE INDEX CONCURRENTLY ON orders (customer_id);" in text and "ANALYZE orders;" in text
+    assert "123456" not in short and "123456" in long
+    assert short.index("Fix these first") < short.index("Checklist")
+    assert "\x1b[" not in short
+
+
+def test_sarif_stays_within_code_scanning_limits(reports: dict[str, Report], ruleset: RuleSet) -> None:
+    import copy
+
+    report = copy.deepcopy(reports["scan"])
+    base = next(f for f in report.findings if f.severity.label != "info")
+    report.findings = []
+    for i in range(6000):  # GitHub keeps 25,000 results per run and shows 5,000
+        f = copy.deepcopy(base)
+        f.id, f.fingerprint = f"f{i + 1}", f"{i:020d}"
+        report.findings.append(f)
+    run = json.loads(render("sarif", report, RenderOptions(extra={"ruleset": ruleset})))["runs"][0]
+    assert len(run["results"]) == 5000
+
+
+def test_chart_labels_stay_distinct() -> None:
+    from apiaudit.report.charts import distinct_labels
+
+    sql = ["SELECT id, name, email, city FROM customers WHERE id = $1",
+           "SELECT id, name, email, city FROM customers WHERE email = $1",
+           "SELECT id, name, email, city FROM customers WHERE city = $1"]
+    short = distinct_labels(sql)
+    assert len(set(short)) == 3 and all(len(s) <= 44 for s in short)
+    assert distinct_labels(["GET /a", "GET /b"]) == ["GET /a", "GET /b"]

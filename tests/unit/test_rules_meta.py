@@ -45,5 +45,5 @@ def test_rule_files_match_the_json_schema() -> None:
 
 def test_rule_ids_live_in_a_known_family() -> None:
     for rule in load_rules().rules.values():
-        assert rule.id.split(".")[0] in {"http", "db", "cache"}, rule.id
+        assert rule.id.split(".")[0] in {"http", "db", "cache", "monitor"}, rule.id
         assert rule.why and rule.fix and rule.summary, rule.id

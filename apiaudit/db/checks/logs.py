@@ -19,17 +19,34 @@ SAMPLED_LOG = ("the query log holds only statements slower than log_min_duration
                "what is missing cannot be judged; log every statement (log_min_duration_statement = 0)")
 
 
-def log_unusable(logs: Any, *, grouped: bool, complete: bool = True) -> str | None:
-    """Why the query log cannot be judged (None: it can). A log with no statement judges nothing,
-    and must not turn into a pass; ``grouped``: the check needs statements grouped into sessions;
-    ``complete``: it needs every statement (a sampled log cannot show a lone SELECT's transaction,
-    a session's statement count or how often a read repeats)."""
+def sampled_ms(ev: Any) -> float | None:
+    """The duration below which the query log dropped statements, or None when it holds them all: seen
+    in the log itself (LogEvidence.sampled), or in the server's settings when a DSN was given
+    (log_min_duration_statement > 0 while log_statement is not 'all')."""
+    logs = getattr(ev, "logs", None)
+    if logs is not None and getattr(logs, "sampled", False):
+        return float(getattr(logs, "min_duration_ms", None) or 0.0)
+    server = {r["name"]: str(r["setting"]) for r in getattr(ev, "settings", None) or []
+              if r.get("level") == "server"}
+    try:
+        ms = float(server.get("log_min_duration_statement", "-1"))
+    except ValueError:
+        return None
+    return ms if ms > 0 and server.get("log_statement", "all") != "all" else None
+
+
+def log_unusable(ev: Any, *, grouped: bool, complete: bool = True) -> str | None:
+    """Why the query log (``ev.logs``) cannot be judged (None: it can). A log with no statement judges
+    nothing, and must not turn into a pass; ``grouped``: the check needs statements grouped into
+    sessions; ``complete``: it needs every statement (a sampled log cannot show a lone SELECT's
+    transaction, a session's statement count or how often a read repeats)."""
+    logs = getattr(ev, "logs", None)
     if logs is None:
         return NO_LOG
     if not int(logs.stats.get("log_statements") or 0):
         return "the query log holds no statements (unreadable file, or log_statement/log_min_duration off)"
-    if complete and getattr(logs, "sampled", False):
-        return SAMPLED_LOG.format(ms=f"{getattr(logs, 'min_duration_ms', None) or 0:.0f}")
+    if complete and (ms := sampled_ms(ev)) is not None:
+        return SAMPLED_LOG.format(ms=f"{ms:.0f}")
     return logs.grouping if grouped else None
 
 
@@ -37,7 +54,7 @@ def log_unusable(logs: Any, *, grouped: bool, complete: bool = True) -> str | No
        pass_requires=(Req.EVERY_STATEMENT_LOGGED,))
 def check_single_select_tx(ev: Any, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
     logs: Any = getattr(ev, "logs", None)
-    if why := log_unusable(logs, grouped=True):
+    if why := log_unusable(ev, grouped=True):
         yield NotApplicable(why)
         return
     least = ctx.threshold("logs_single_select_tx_min")
@@ -52,7 +69,7 @@ def check_single_select_tx(ev: Any, ctx: CheckContext) -> Iterator[Finding | Not
        pass_requires=(Req.EVERY_STATEMENT_LOGGED,))
 def check_connection_churn(ev: Any, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
     logs: Any = getattr(ev, "logs", None)
-    if why := log_unusable(logs, grouped=True):
+    if why := log_unusable(ev, grouped=True):
         yield NotApplicable(why)
         return
     s = logs.sessions
@@ -77,7 +94,7 @@ def check_connection_churn(ev: Any, ctx: CheckContext) -> Iterator[Finding | Not
        pass_requires=(Req.EVERY_STATEMENT_LOGGED,))
 def check_hot_reads(ev: Any, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
     logs: Any = getattr(ev, "logs", None)
-    if why := log_unusable(logs, grouped=False):
+    if why := log_unusable(ev, grouped=False):
         yield NotApplicable(why)
         return
     least = ctx.threshold("logs_hot_read_min_repeats")

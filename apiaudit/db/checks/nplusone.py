@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from apiaudit.checks import CheckContext, NotApplicable, check
-from apiaudit.db.checks.logs import log_unusable
+from apiaudit.db.checks.logs import log_unusable, sampled_ms
 from apiaudit.db.logs.units import shape_kind
 from apiaudit.db.workload import WorkloadQuery
 from apiaudit.model import Finding
@@ -30,12 +30,12 @@ ROWS_PER_CALL_TOLERANCE = 0.5  # child calls within ±50 % of the parent's rows 
 
 
 def _array_param(m: re.Match[str]) -> str:
-    """``$n`` as an array of the parameter's outermost cast type: ``CAST($1 AS UUID[])``."""
+    """``$n`` as an array of the parameter's outermost cast type: ``$1::UUID[]``."""
     opened, number, closes, colons = m.group(1), m.group(2), m.group(3), m.group(4)
     if opened.count("(") != closes.count(")"):
         return ""
     cast = _LAST_TYPE.search(colons or closes or "")
-    return f"CAST(${number} AS {cast.group(1).strip()}[])" if cast else f"${number}"
+    return f"${number}::{cast.group(1).strip()}[]" if cast else f"${number}"
 
 
 _LIMIT = re.compile(r"\bLIMIT\b", re.I)
@@ -77,11 +77,12 @@ def _rule_for(parent: str | None, sampled: bool) -> str:
 @check("db.nplusone.lazy-load", NO_PARENT, SAMPLED, kind="db",
        requires=(Req.LOG_STATEMENTS, Req.TRANSACTION_BOUNDARIES), pass_requires=(Req.EVERY_STATEMENT_LOGGED,))
 def check_log_nplusone(ev: Any, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
-    if why := log_unusable(getattr(ev, "logs", None), grouped=True, complete=False):
+    if why := log_unusable(ev, grouped=True, complete=False):
         yield NotApplicable(why)
         return
     logs = ev.logs
-    sampled = bool(getattr(logs, "sampled", False))
+    sampled_below = sampled_ms(ev)
+    sampled = sampled_below is not None
     for p in logs.nplusone:
         time_text = f"; {p.total_ms:.1f} ms spent in them" if p.total_ms is not None else ""
         route_text = f" (route {p.route})" if p.route else ""
@@ -92,7 +93,7 @@ def check_log_nplusone(ev: Any, ctx: CheckContext) -> Iterator[Finding | NotAppl
              "max_repeats": p.max_repeats, "median_repeats": _num(p.median_repeats),
              "parent_text": p.parent_sample or "an earlier query (not identified)", "time_text": time_text,
              "route_text": route_text, "batched_sql": batched_sql(p.child_sample),
-             "min_duration_ms": _num(round(logs.min_duration_ms or 0.0, 1))},
+             "min_duration_ms": _num(round(sampled_below or 0.0, 1))},
             {"parent": p.parent, "parent_sample": p.parent_sample, "units": p.units,
              "statements": p.statements,
              "max_repeats": p.max_repeats, "median_repeats": p.median_repeats, "total_ms": p.total_ms,
@@ -103,7 +104,7 @@ def check_log_nplusone(ev: Any, ctx: CheckContext) -> Iterator[Finding | NotAppl
 
 @check("db.nplusone.calls-ratio", kind="db", requires=(Req.WORKLOAD,))
 def check_calls_ratio(ev: Any, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
-    if log_unusable(getattr(ev, "logs", None), grouped=True) is None:
+    if log_unusable(ev, grouped=True) is None:
         return  # the log shows every statement in real units of work; counters would only add guesses
     rows = [q for q in getattr(ev, "workload", None) or [] if "pg_stat_statements" in q.source and q.rows]
     if not rows:

@@ -11,6 +11,7 @@ Bad usage (unknown format, missing file) raises ``UsageError``; unreadable conte
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import IO, Any
 
 from apiaudit.db.logs import csvlog, jsonlog, sqlfile, stderr, wrappers
@@ -117,12 +118,12 @@ def _parse(path: str, head: bytes, stream: IO[bytes], fmt: str, fixed: Prefix | 
     if seen is None:
         return None, "not a PostgreSQL log or SQL file (binary or unrecognised content); see --log-format"
     why = None
-    reader = Lines(stream)  # split on "\n" only: a CR inside a logged value is data, never a new entry
-    lines: Any = reader
+    lines = Lines(stream)  # split on "\n" only: a CR inside a logged value is data, never a new entry
     wrapper = wrappers.detect(head_lines) if seen in ("stderr", "jsonlog") else None
     if seen == "stderr" or wrapper:
+        feed: Iterable[str] = lines
         if wrapper:  # syslog, Heroku logplex, Cloud SQL export: stderr lines inside another record
-            head_lines, lines = list(wrappers.unwrap(head_lines, wrapper)), wrappers.unwrap(reader, wrapper)
+            head_lines, feed = list(wrappers.unwrap(head_lines, wrapper)), wrappers.unwrap(lines, wrapper)
             fixed = fixed or (compile_prefix(wrappers.LOGPLEX_PREFIX) if wrapper == "logplex" else None)
         pfx = fixed or detect_prefix(head_lines)
         if pfx is None:
@@ -131,7 +132,7 @@ def _parse(path: str, head: bytes, stream: IO[bytes], fmt: str, fixed: Prefix | 
         why = pfx.missing()
         if why:
             why += ": statements cannot be grouped into sessions; N+1 and transaction checks are skipped"
-        got = stderr.parse(lines, pfx, coll)
+        got = stderr.parse(feed, pfx, coll)
         seen = f"stderr ({wrapper})" if wrapper else seen
     elif seen == "csvlog":
         got = csvlog.parse(lines, coll)
@@ -139,8 +140,8 @@ def _parse(path: str, head: bytes, stream: IO[bytes], fmt: str, fixed: Prefix | 
         got = jsonlog.parse(lines, coll)
     else:
         got = sqlfile.parse(lines, coll, session=path)
-    got["lines"] += reader.overlong
-    got["unparsed"] += reader.overlong
+    got["lines"] += lines.overlong
+    got["unparsed"] += lines.overlong
     for key in counts:
         counts[key] += got[key]
     return seen, why

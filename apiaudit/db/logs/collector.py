@@ -23,6 +23,7 @@ from apiaudit.db.fingerprint import extract_tags, fingerprint
 from apiaudit.db.logs.filters import LogFilter, Who, connection_who
 from apiaudit.db.logs.units import Entry, PatternBook, shape_kind, unit_repeats
 
+OWN_TAG = "/* apiaudit */"  # first on every statement apiaudit sends (apiaudit.db.connect.TAG)
 # Pool check-in statements (asyncpg's Connection.reset, PgBouncer's server_reset_query, psycopg_pool's
 # and SQLAlchemy's reset callbacks). ROLLBACK closes a unit anyway.
 DEFAULT_RESETS = ("DISCARD ALL", "RESET ALL", "SELECT PG_ADVISORY_UNLOCK_ALL()", "DEALLOCATE ALL", "CLOSE ALL",
@@ -50,6 +51,9 @@ class _Query:
     total_ms: float | None = None
     tags: dict[str, str] = field(default_factory=dict)
     literals: list[tuple[str, str | None]] = field(default_factory=list)  # (raw text, DETAIL parameters)
+
+
+_OWN = _Query(fp="", sample="", kind="own", read=False)
 
 
 @dataclass(slots=True)
@@ -94,7 +98,7 @@ class Collector:
         self.counts: dict[str, int] = dict.fromkeys(
             ("units", "transactions", "durations", "server_errors", "bind_parse", "connections",
              "units_split", "units_signature", "units_rhythm", "plain_reads", "duration_statements",
-             "filtered_out", "filter_unknown"), 0)
+             "filtered_out", "filter_unknown", "own_statements"), 0)
         self.min_duration_ms: float | None = None  # fastest statement logged with its duration
         self.other_severities: dict[str, int] = {}
         self.other_log = 0  # LOG messages that are neither statements nor known events
@@ -112,12 +116,12 @@ class Collector:
                 self.other_severities[sev] = self.other_severities.get(sev, 0) + 1
             return
         if msg.startswith("statement: "):
-            if self.statement(session, ts, msg[11:], None, None).read:
+            if (q := self.statement(session, ts, msg[11:], None, None)) is not None and q.read:
                 self.counts["plain_reads"] += 1
         elif msg.startswith("execute "):
             if not msg.startswith("execute fetch from"):
                 cut = msg.find(": ", 8)
-                if cut > 0 and self.statement(session, ts, msg[cut + 2:], detail, None).read:
+                if cut > 0 and (q := self.statement(session, ts, msg[cut + 2:], detail, None)) is not None and q.read:
                     self.counts["plain_reads"] += 1
         elif msg.startswith("duration: "):
             self._duration(session, ts, msg, detail)
@@ -201,6 +205,9 @@ class Collector:
     # -- statements -----------------------------------------------------------------------------
     def statement(self, session: str, ts: float | None, text: str, params: str | None,
                   ms: float | None) -> _Query:
+        if text.startswith(OWN_TAG):  # apiaudit's own catalog queries and EXPLAINs: not the workload
+            self.counts["own_statements"] += 1
+            return _OWN
         q = self._raw.get(text)
         if q is None:
             q = self._shape(text)
@@ -215,7 +222,7 @@ class Collector:
         if st is None:
             st = self._sessions[session] = _Session(first_ts=ts)
         elif ts is not None and st.last_ts is not None and not st.in_tx:
-            self._gap(st, ts - st.last_ts, ts)
+            self._gap(st, ts - st.last_ts, ts, q.fp)
         st.last_ts = ts
         st.statements += 1
         st.last = q
@@ -243,13 +250,15 @@ class Collector:
             self._close_unit(st)
         return q
 
-    def _gap(self, st: _Session, gap: float, ts: float) -> None:
+    def _gap(self, st: _Session, gap: float, ts: float, fp: str) -> None:
         """Close the unit on an idle gap: the absolute one, or one far beyond the session's own rhythm
-        (only with sub-second timestamps: with whole seconds every second boundary looks like a gap)."""
+        (only with sub-second timestamps: with whole seconds every second boundary looks like a gap) —
+        unless the statement after it repeats one of the last three (a loop that stalled, not a new request)."""
         gaps = st.gaps
         if gap > self.idle_gap_s:
             self._close_unit(st)
-        elif gap > RHYTHM_FLOOR_S and len(gaps) >= 4 and ts != int(ts):
+        elif (gap > RHYTHM_FLOOR_S and len(gaps) >= 4 and ts != int(ts)
+              and all(e[0] != fp for e in st.unit[-3:])):
             usual = sorted(gaps)[len(gaps) // 4]
             if gap > RHYTHM_FACTOR * usual:
                 self.counts["units_rhythm"] += 1

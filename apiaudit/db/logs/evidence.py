@@ -96,3 +96,4 @@ class LogEvidence:
                 for p in sorted(self.nplusone, key=lambda p: (-p.statements, p.child))[:50]
             ],
         }
+

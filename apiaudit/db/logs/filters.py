@@ -71,6 +71,7 @@ def dsn_database(dsn: str | None) -> str | None:
     from psycopg import conninfo
 
     try:
-        return conninfo.conninfo_to_dict(dsn).get("dbname") or None
+        name = conninfo.conninfo_to_dict(dsn).get("dbname")
     except Exception:  # checked_dsn has already refused malformed DSNs
         return None
+    return str(name) if name else None

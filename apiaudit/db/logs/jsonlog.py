@@ -10,6 +10,7 @@ import json
 from collections.abc import Iterable
 
 from apiaudit.db.logs.collector import Collector
+from apiaudit.db.logs.sources import no_surrogates
 from apiaudit.db.logs.timestamps import seconds
 
 EVICT_EVERY = 100_000  # lines
@@ -30,6 +31,9 @@ def parse(lines: Iterable[str], sink: Collector) -> dict[str, int]:
             ts = seconds(rec.get("timestamp"))
             sev, msg = str(rec["error_severity"]), str(rec["message"])
             detail = rec.get("detail")
+            if "\\ud" in line or "\\uD" in line:  # JSON escapes can decode to lone surrogates
+                session, msg = no_surrogates(session), no_surrogates(msg)
+                detail = None if detail is None else no_surrogates(str(detail))
         except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
             unparsed += 1
             continue

@@ -228,6 +228,15 @@ class Lines:
             yield line
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def no_surrogates(text: str) -> str:
+    """``text`` with lone surrogates (a JSON ``"\\ud800"`` escape decodes to one) replaced by U+FFFD: they
+    cannot be encoded as UTF-8, so the normaliser or a report writer would fail on them."""
+    return _SURROGATE.sub("\ufffd", text)
+
+
 def split_lines(sample: str) -> list[str]:
     """``sample`` split like :class:`Lines` splits a file (never ``str.splitlines``), without the ``\n``."""
     return [ln[:-1] if ln[-1:] == "\r" else ln for ln in sample.split("\n")]

@@ -42,6 +42,7 @@ def summarise(coll: Collector, ev: LogEvidence, counts: dict[str, int], formats:
         "log_transactions": c["transactions"], "log_durations": c["durations"],
         "log_server_errors": c["server_errors"],
         "log_bind_parse": c["bind_parse"], "log_units_split": c["units_split"],
+        "log_own_statements": c["own_statements"],  # apiaudit's own (/* apiaudit */), left out
         "log_units_signature": c["units_signature"], "log_units_rhythm": c["units_rhythm"],
         "log_sampled": coll.sampled, "log_min_duration_ms": coll.min_duration_ms,
     })

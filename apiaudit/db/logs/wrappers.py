@@ -19,6 +19,8 @@ import json
 import re
 from collections.abc import Iterable, Iterator
 
+from apiaudit.db.logs.sources import no_surrogates
+
 _SYSLOG = re.compile(
     r"^(?:<\d+>\d* )?(?:[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d|\d{4}-\d\d-\d\dT\S+) \S+ [\w.\-/]+\[(\d+)\]: "
     r"(?:\[(\d+)-(\d+)\] ?)?(.*)$")
@@ -96,8 +98,11 @@ def _fields(m: re.Match[str], logplex: bool) -> tuple[str, str | None, str | Non
 def _lines(chunks: list[str]) -> Iterator[str]:
     """rsyslog's ``#012`` (a newline, with syslog_split_messages off) ends a line."""
     for text in chunks:
-        if "#012" in text:
-            yield from text.replace("#012", "\n").splitlines(keepends=True)
+        if "#012" in text:  # split on "\n" only (never splitlines: a CR in a logged value is data)
+            *whole, last = text.replace("#012", "\n").split("\n")
+            yield from (line + "\n" for line in whole)
+            if last:
+                yield last
         else:
             yield text
 
@@ -112,6 +117,7 @@ def _cloudsql(lines: Iterable[str]) -> Iterator[str]:
         if not isinstance(payload, str):
             yield "\x00unreadable Cloud Logging entry\n"  # counted as unparsed
             continue
+        payload = no_surrogates(payload)
         first, *rest = payload.rstrip("\n").split("\n")
         yield first + "\n"
         for line in rest:

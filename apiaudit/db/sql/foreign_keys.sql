@@ -3,25 +3,27 @@
 SELECT
     n.nspname AS schema,
     c.relname AS table,
-    c.oid::bigint AS table_oid,
-    c.relkind::text AS relkind,
+    c.oid::pg_catalog.int8 AS table_oid,
+    c.relkind::pg_catalog.text AS relkind,
     k.conname AS constraint,
-    k.conkey::int[] AS attnums,
+    k.conkey::pg_catalog.int4[] AS attnums,
     ARRAY(
         SELECT a.attname
-        FROM unnest(k.conkey) WITH ORDINALITY AS u(attnum, ord)
-        JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = u.attnum
+        FROM pg_catalog.unnest(k.conkey) WITH ORDINALITY AS u(attnum, ord)
+        JOIN pg_catalog.pg_attribute a
+          ON a.attrelid OPERATOR(pg_catalog.=) k.conrelid AND a.attnum OPERATOR(pg_catalog.=) u.attnum
         ORDER BY u.ord
     ) AS columns,
     rn.nspname AS ref_schema,
     r.relname AS ref_table,
-    (k.conparentid <> 0) AS is_clone
-FROM pg_constraint k
-JOIN pg_class c ON c.oid = k.conrelid
-JOIN pg_namespace n ON n.oid = c.relnamespace
-JOIN pg_class r ON r.oid = k.confrelid
-JOIN pg_namespace rn ON rn.oid = r.relnamespace
-WHERE k.contype = 'f'
-  AND n.nspname <> ALL (%(excluded_schemas)s)
-  AND (cardinality(%(schemas)s::text[]) = 0 OR n.nspname = ANY (%(schemas)s))
+    (k.conparentid OPERATOR(pg_catalog.<>) 0::pg_catalog.oid) AS is_clone
+FROM pg_catalog.pg_constraint k
+JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) k.conrelid
+JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
+JOIN pg_catalog.pg_class r ON r.oid OPERATOR(pg_catalog.=) k.confrelid
+JOIN pg_catalog.pg_namespace rn ON rn.oid OPERATOR(pg_catalog.=) r.relnamespace
+WHERE k.contype OPERATOR(pg_catalog.=) 'f'::pg_catalog."char"
+  AND n.nspname OPERATOR(pg_catalog.<>) ALL (%(excluded_schemas)s::pg_catalog.text[])
+  AND (pg_catalog.cardinality(%(schemas)s::pg_catalog.text[]) OPERATOR(pg_catalog.=) 0
+       OR n.nspname OPERATOR(pg_catalog.=) ANY (%(schemas)s::pg_catalog.text[]))
 ORDER BY n.nspname, c.relname, k.conname

@@ -7,7 +7,7 @@
 SELECT
     n.nspname AS schema,
     t.relname AS table,
-    t.oid::bigint AS table_oid,
+    t.oid::pg_catalog.int8 AS table_oid,
     i.relname AS index,
     am.amname AS method,
     x.indisunique AS is_unique,
@@ -16,35 +16,46 @@ SELECT
     x.indisvalid AS is_valid,
     x.indisready AS is_ready,
     x.indnkeyatts AS nkeys,
-    (x.indkey::int2[])[0:x.indnkeyatts - 1]::int[] AS key_attnums,
-    (x.indkey::int2[])[x.indnkeyatts:]::int[] AS include_attnums,
+    (x.indkey::pg_catalog.int2[])[0:x.indnkeyatts OPERATOR(pg_catalog.-) 1::pg_catalog.int2]::pg_catalog.int4[]
+        AS key_attnums,
+    (x.indkey::pg_catalog.int2[])[x.indnkeyatts:]::pg_catalog.int4[] AS include_attnums,
     ARRAY(
         SELECT COALESCE(a.attname, '')
-        FROM unnest((x.indkey::int2[])[0:x.indnkeyatts - 1]) WITH ORDINALITY AS k(attnum, ord)
-        LEFT JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum AND k.attnum > 0
+        FROM pg_catalog.unnest(
+            (x.indkey::pg_catalog.int2[])[0:x.indnkeyatts OPERATOR(pg_catalog.-) 1::pg_catalog.int2]
+        ) WITH ORDINALITY AS k(attnum, ord)
+        LEFT JOIN pg_catalog.pg_attribute a
+          ON a.attrelid OPERATOR(pg_catalog.=) t.oid AND a.attnum OPERATOR(pg_catalog.=) k.attnum
+         AND k.attnum OPERATOR(pg_catalog.>) 0::pg_catalog.int2
         ORDER BY k.ord
     ) AS key_columns,
-    (x.indclass::oid[])::bigint[] AS opclasses,
-    (x.indcollation::oid[])::bigint[] AS collations,
-    (x.indoption::int2[])::int[] AS options,
-    pg_get_expr(x.indexprs, x.indrelid) AS expressions,
-    pg_get_expr(x.indpred, x.indrelid) AS predicate,
-    -- IN (not EXISTS): pg_constraint has no index on conindid; IN lets the planner hash it once.
-    x.indexrelid IN (SELECT k.conindid FROM pg_constraint k WHERE k.conindid <> 0) AS backs_constraint,
-    COALESCE(s.idx_scan, 0)::bigint AS idx_scan,
+    (x.indclass::pg_catalog.oid[])::pg_catalog.int8[] AS opclasses,
+    (x.indcollation::pg_catalog.oid[])::pg_catalog.int8[] AS collations,
+    (x.indoption::pg_catalog.int2[])::pg_catalog.int4[] AS options,
+    pg_catalog.pg_get_expr(x.indexprs, x.indrelid) AS expressions,
+    pg_catalog.pg_get_expr(x.indpred, x.indrelid) AS predicate,
+    -- = ANY of a sub-select, not EXISTS: pg_constraint has no index on conindid; the planner hashes it once.
+    x.indexrelid OPERATOR(pg_catalog.=) ANY (
+        SELECT k.conindid FROM pg_catalog.pg_constraint k WHERE k.conindid OPERATOR(pg_catalog.<>) 0::pg_catalog.oid
+    ) AS backs_constraint,
+    COALESCE(s.idx_scan, 0)::pg_catalog.int8 AS idx_scan,
     -- relpages (as of the last VACUUM/ANALYZE), not pg_relation_size: no file stat per index.
-    (i.relpages::bigint * current_setting('block_size')::bigint) AS bytes,
+    (i.relpages::pg_catalog.int8 OPERATOR(pg_catalog.*) pg_catalog.current_setting('block_size')::pg_catalog.int8)
+        AS bytes,
     fa.attname AS first_column,
-    format_type(fa.atttypid, fa.atttypmod) AS first_type
-FROM pg_index x
-JOIN pg_class i ON i.oid = x.indexrelid
-JOIN pg_class t ON t.oid = x.indrelid
-JOIN pg_namespace n ON n.oid = t.relnamespace
-JOIN pg_am am ON am.oid = i.relam
-LEFT JOIN pg_stat_user_indexes s ON s.indexrelid = x.indexrelid
-LEFT JOIN pg_attribute fa ON fa.attrelid = t.oid AND fa.attnum = x.indkey[0] AND x.indkey[0] > 0
-WHERE t.relkind IN ('r', 'p', 'm')
-  AND n.nspname <> ALL (%(excluded_schemas)s)
-  AND n.nspname !~ '^pg_toast'
-  AND (cardinality(%(schemas)s::text[]) = 0 OR n.nspname = ANY (%(schemas)s))
+    pg_catalog.format_type(fa.atttypid, fa.atttypmod) AS first_type
+FROM pg_catalog.pg_index x
+JOIN pg_catalog.pg_class i ON i.oid OPERATOR(pg_catalog.=) x.indexrelid
+JOIN pg_catalog.pg_class t ON t.oid OPERATOR(pg_catalog.=) x.indrelid
+JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) t.relnamespace
+JOIN pg_catalog.pg_am am ON am.oid OPERATOR(pg_catalog.=) i.relam
+LEFT JOIN pg_catalog.pg_stat_user_indexes s ON s.indexrelid OPERATOR(pg_catalog.=) x.indexrelid
+LEFT JOIN pg_catalog.pg_attribute fa
+  ON fa.attrelid OPERATOR(pg_catalog.=) t.oid AND fa.attnum OPERATOR(pg_catalog.=) x.indkey[0]
+ AND x.indkey[0] OPERATOR(pg_catalog.>) 0::pg_catalog.int2
+WHERE t.relkind OPERATOR(pg_catalog.=) ANY ('{r,p,m}'::pg_catalog."char"[])
+  AND n.nspname OPERATOR(pg_catalog.<>) ALL (%(excluded_schemas)s::pg_catalog.text[])
+  AND n.nspname OPERATOR(pg_catalog.!~) '^pg_toast'
+  AND (pg_catalog.cardinality(%(schemas)s::pg_catalog.text[]) OPERATOR(pg_catalog.=) 0
+       OR n.nspname OPERATOR(pg_catalog.=) ANY (%(schemas)s::pg_catalog.text[]))
 ORDER BY n.nspname, t.relname, i.relname

@@ -2,8 +2,9 @@
 -- statement could run: every function and operator it may name, everything the relations it may
 -- read depend on (view and rule definitions, recursively; RLS policies; index expressions and
 -- predicates and CHECK constraints, which the planner constant-folds; partition keys), the
--- functions of the types involved (I/O, domain checks, range subtype_diff used for selectivity,
--- casts, operators on user-defined types), foreign-data-wrapper and access-method handlers.
+-- functions of the types involved (I/O, domain checks, range subtype_diff used for selectivity;
+-- casts from or to, and operators on, the user-defined ones: only the owner of a type may create
+-- them), foreign-data-wrapper and access-method handlers.
 -- Trusted: pg_catalog, and members of an allow-listed extension owned by a superuser (a trusted
 -- extension created by the database owner is owned by them, who could ALTER EXTENSION ... ADD).
 -- Conservative by design: every identifier of the statement is tried as a function, type and
@@ -155,8 +156,8 @@ fns(fn) AS (
     UNION
     SELECT c.castfunc FROM pg_catalog.pg_cast c
     WHERE c.castfunc OPERATOR(pg_catalog.<>) 0::pg_catalog.oid
-      AND (c.castsource OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT ty.oid FROM types ty))
-           OR c.casttarget OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT ty.oid FROM types ty)))
+      AND (c.castsource OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT u.oid FROM user_types u))
+           OR c.casttarget OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT u.oid FROM user_types u)))
     UNION
     SELECT o.fn FROM op_code o
     UNION

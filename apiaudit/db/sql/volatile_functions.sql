@@ -2,6 +2,6 @@
 -- query calling one may write or have side effects, so it is never EXPLAINed (pg_proc docs).
 SELECT DISTINCT
     p.proname AS name
-FROM pg_proc p
-WHERE p.provolatile = 'v'
-  AND p.proname = ANY (%(names)s)
+FROM pg_catalog.pg_proc p
+WHERE p.provolatile OPERATOR(pg_catalog.=) 'v'::pg_catalog."char"
+  AND p.proname OPERATOR(pg_catalog.=) ANY (%(names)s::pg_catalog.text[])

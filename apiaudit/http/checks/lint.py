@@ -68,7 +68,7 @@ def _vars(note: Any) -> dict[str, str]:
 
 # Probes that ask for an error on purpose (an oversized limit answered 400 is the right answer; a
 # burst ends in 429): linting their responses would report the server's correct refusal as a problem.
-PROVOKED = ("page-limit-", "page-small-", "fields-", "burst-", "sample-cachebust", "coding-error")
+PROVOKED = ("page-limit-", "page-small-", "fields-", "burst-", "sample-cachebust", "coding-error", "head")
 
 
 @check(*LEVELS.values(), kind="scan", requires=(Req.BASE_ANSWER,))

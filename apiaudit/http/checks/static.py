@@ -16,9 +16,10 @@ from apiaudit.http.headers import cache_evidence
 from apiaudit.model import Finding
 from apiaudit.requirements import Req
 
-# A content hash in the file name: hex of 8+ chars, or a base64url/base36 run of 8+ mixing letters and
-# digits (webpack "app.3f2a9c1b.js", Vite "index-Df3kq9Lz.js", Rails "app-<sha256>.css").
-_HASH_SEGMENT = re.compile(r"(?:^|[.\-_~])([0-9a-f]{8,}|[A-Za-z0-9_]{8,})(?=[.\-_~])")
+# A content hash in the file name: hex of 8+ chars, hex of 6-7 mixing letters and digits (the README's
+# "app.3f9a1c.js"; "facade" or "202401" are words/dates), or a base64url/base36 run of 8+ mixing letters
+# and digits (webpack "app.3f2a9c1b.js", Vite "index-Df3kq9Lz.js", Rails "app-<sha256>.css").
+_HASH_SEGMENT = re.compile(r"(?:^|[.\-_~])([0-9a-f]{6,}|[A-Za-z0-9_]{8,})(?=[.\-_~])")
 _VERSION_QUERY = re.compile(r"(?:^|&)(?:v|ver|version|hash|h|rev)=[^&]{6,}")
 
 
@@ -31,7 +32,7 @@ def fingerprinted(url: str) -> bool:
     for match in _HASH_SEGMENT.finditer(name):
         token = match.group(1)
         mixed = re.search(r"\d", token) and re.search(r"[A-Za-z]", token)
-        if re.fullmatch(r"[0-9a-f]{8,}", token) or mixed:
+        if re.fullmatch(r"[0-9a-f]{8,}", token) or (mixed and (len(token) >= 8 or re.fullmatch(r"[0-9a-f]+", token))):
             return True
     return bool(_VERSION_QUERY.search(parts.query))
 

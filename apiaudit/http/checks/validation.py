@@ -128,3 +128,30 @@ def check_validation(ev: ScanEvidence, ctx: CheckContext) -> Iterator[Finding | 
         yield from _date(ep, base, ctx)
     if not judged:
         yield NotApplicable("no cacheable GET response (200 without no-store) to judge")
+
+
+@check("http.validation.304-to-any", "http.validation.head-not-allowed", kind="scan",
+       requires=(Req.PROBE_VALIDATION,))
+def check_conditional_sanity(ev: ScanEvidence, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
+    """A 304 to an If-None-Match that matches nothing (RFC 9110 §13.1.2: 304 only when a listed tag
+    matches); 405 on HEAD where GET answered 200 (RFC 9110 §9.3.2: HEAD is GET without the body)."""
+    judged = False
+    for ep in ev.endpoints:
+        base = ep.base()
+        if base is None or base.status != 200:
+            continue
+        mismatch, head = ep.by_purpose("revalidate-mismatch"), ep.by_purpose("head")
+        if mismatch is not None and mismatch.ok:
+            judged = True
+            if mismatch.status == 304:
+                yield Finding("http.validation.304-to-any", http_location(ep),
+                              {"sent": mismatch.request_header("if-none-match") or ""},
+                              {"sent": mismatch.request_header("if-none-match"), "etag": base.header("etag")})
+        if head is not None and head.ok:
+            judged = True
+            if head.status in (405, 501):
+                yield Finding("http.validation.head-not-allowed", http_location(ep, "HEAD"),
+                              {"status": head.status, "allow": head.header("allow") or "(no Allow header)"},
+                              {"status": head.status, "allow": head.header("allow")})
+    if not judged:
+        yield NotApplicable("no HEAD or mismatching If-None-Match request was answered")

@@ -5,8 +5,9 @@ A probe is a module in this package exposing::
     async def probe(session: ProbeSession, endpoint: Endpoint) -> None
 
 The scan runs the base GET of every endpoint first, then, per endpoint, each module of ``PROBES`` in
-order (endpoints run concurrently; probes of one endpoint run one after another, so a later probe can
-look at an earlier one's exchanges). A probe:
+order (endpoints run concurrently, and so do the probes of one endpoint — a probe must not read another
+probe's exchanges; the client's per-host limit bounds what is in flight; ``validation`` runs first and
+alone, its 304 being timed against the 200; ``ratelimit`` runs last, in a phase of its own). A probe:
 
 * reads what is already known with ``session.base(endpoint)`` (the base Exchange, possibly failed:
   check ``.ok``) and ``endpoint.by_purpose(...)``;

@@ -9,6 +9,7 @@ missing path shows whether error responses are compressed (kept in ``ScanEvidenc
 
 from __future__ import annotations
 
+import asyncio
 from urllib.parse import urlsplit, urlunsplit
 
 from apiaudit.http.evidence import Endpoint
@@ -22,11 +23,10 @@ async def probe(session: ProbeSession, endpoint: Endpoint) -> None:
     base = session.base(endpoint)
     if base is None or not base.ok or base.method != "GET":
         return
-    if base.content_coding != "identity":
-        for coding in CODINGS:
-            if coding != base.content_coding:
-                accept = {"Accept-Encoding": coding}
-                await session.fetch(endpoint.url, purpose=f"coding-{coding}", headers=accept)
+    if base.content_coding != "identity":  # one request per other coding, in flight together
+        await asyncio.gather(*(session.fetch(endpoint.url, purpose=f"coding-{coding}",
+                                             headers={"Accept-Encoding": coding})
+                               for coding in CODINGS if coding != base.content_coding))
     parts = urlsplit(endpoint.url)
     if session.once(f"coding-error:{parts.netloc}"):
         missing = urlunsplit((parts.scheme, parts.netloc, MISSING_PATH, "", ""))

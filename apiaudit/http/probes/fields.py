@@ -7,6 +7,8 @@ fieldsets), ``fields-select`` (?select=id), ``fields-odata`` (?$select=id). At m
 
 from __future__ import annotations
 
+import asyncio
+
 from apiaudit.http.checks.fields import honoured, selectable
 from apiaudit.http.checks.pagination import with_param
 from apiaudit.http.evidence import Endpoint
@@ -23,7 +25,9 @@ async def probe(session: ProbeSession, endpoint: Endpoint) -> None:
     name, rtype = picked
     forms = (("fields", "fields"), ("jsonapi", f"fields[{rtype}]"), ("select", "select"),
              ("odata", "$select"))
-    for form, key in forms:
-        ex = await session.fetch(with_param(endpoint.url, key, name), purpose=f"fields-{form}")
-        if honoured(base, ex):
-            return
+    # The guide's ?fields= first; when it is ignored, the other three forms in flight together.
+    first = await session.fetch(with_param(endpoint.url, "fields", name), purpose="fields-fields")
+    if honoured(base, first):
+        return
+    await asyncio.gather(*(session.fetch(with_param(endpoint.url, key, name), purpose=f"fields-{form}")
+                           for form, key in forms[1:]))

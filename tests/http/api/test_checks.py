@@ -201,8 +201,9 @@ def test_fields_honoured_reports_bytes_saved() -> None:
 
 
 def test_fields_ignored_fires() -> None:
-    base = ex("base", body=items(20))
-    tries = [ex(f"fields-{f}", f"{U}?x", body=items(20)) for f in ("fields", "jsonapi", "select", "odata")]
+    rows = items(20, bio="b" * 120)  # objects over fields_min_object_bytes: worth selecting from
+    base = ex("base", body=rows)
+    tries = [ex(f"fields-{f}", f"{U}?x", body=rows) for f in ("fields", "jsonapi", "select", "odata")]
     out = run(fields.check_fields, ev_of(Endpoint(U, exchanges=[base, *tries])))
     assert rules(out) == ["http.fields.ignored"] and out[0].vars["fields"] == 4
 

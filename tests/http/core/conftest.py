@@ -36,7 +36,7 @@ def gz_app() -> Any:
     app = FastAPI()
     app.add_middleware(GZipMiddleware, minimum_size=1000)
 
-    @app.get("/good/items")
+    @app.api_route("/good/items", methods=["GET", "HEAD"])  # HEAD where GET works (RFC 9110 §9.3.2)
     def good_items(request: Request) -> Response:
         # Weak ETag (same content in every coding), validators checked before any rendering,
         # and the 304 repeats every caching header of the 200 (RFC 9110 §15.4.5).

@@ -161,12 +161,12 @@ def test_secret_never_in_report(report: Report) -> None:
 
 
 def test_core_probes_bounded_per_endpoint(report: Report, evidence_file: str) -> None:
-    # base + at most 2 conditional requests + 3 single codings, with samples off
+    # base + at most 3 conditional requests (a mismatching If-None-Match after a 304) + 3 single codings
     from apiaudit.http.evidence import load_evidence
 
     core = ("base", "revalidate-", "coding-")
     for ep in load_evidence(evidence_file).endpoints:
-        assert len([x for x in ep.exchanges if x.purpose.startswith(core)]) <= 6, ep.url
+        assert len([x for x in ep.exchanges if x.purpose.startswith(core)]) <= 7, ep.url
 
 
 def test_offline_recheck_gives_same_findings(report: Report, evidence_file: str) -> None:
