@@ -138,3 +138,17 @@ def test_refused_health_query_leaves_item_not_assessed(fresh_db, audit) -> None:
     ev.refused["sequences"] = "permission denied for table pg_sequence"
     got = available(ev, Req.CATALOG_SEQUENCES)
     assert isinstance(got, str) and "permission denied" in got
+
+
+def test_sequences_are_read_in_batches(fresh_db, audit, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Reading last_value locks each sequence: batches (here of 2) each in their own transaction, and
+    every sequence is still seen, also past a batch of never-called ones (no last_value)."""
+    import apiaudit.db.catalog as catalog
+
+    monkeypatch.setattr(catalog, "SEQUENCE_BATCH", 2)
+    sql = "CREATE SCHEMA other; CREATE SEQUENCE other.a; CREATE SEQUENCE other.b; CREATE SEQUENCE other.c;"
+    sql += "".join(f"CREATE TABLE t{i} (id serial PRIMARY KEY); SELECT setval('t{i}_id_seq', {INT4_MAX - i});"
+                   for i in range(5))
+    dsn = fresh_db(sql)
+    got = {f.location["table"] for f in findings(audit(dsn), "db.sequence.exhaustion")}
+    assert got == {f"t{i}" for i in range(5)}

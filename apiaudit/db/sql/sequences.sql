@@ -1,10 +1,28 @@
 -- Sequences of the audited schemas with their last value, and the column each one feeds (serial:
 -- pg_depend deptype 'a', identity: 'i'). The usable range is the smaller of the sequence's own
 -- max_value and its column type's maximum (an int4 column fed by a bigint sequence stops at int4).
--- Ascending sequences only; the most used first, bounded. last_value is NULL when never called or
--- when this role may not read the sequence (pg_sequences hides it the same way).
-WITH seq AS (
+-- Ascending sequences only. last_value is NULL when never called or when this role may not read
+-- the sequence (pg_sequences hides it the same way). Reading last_value locks each sequence until the
+-- transaction ends, so the sequences are read in batches by oid (after_oid, batch), each batch in its
+-- own rolled-back transaction (apiaudit.db.catalog.collect_sequences): a 28,000-sequence schema
+-- never fills the server's lock table.
+WITH batch AS (
+    SELECT s.seqrelid
+    FROM pg_catalog.pg_sequence s
+    JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) s.seqrelid
+    JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
+    WHERE s.seqrelid OPERATOR(pg_catalog.>) %(after_oid)s::pg_catalog.oid
+      AND s.seqincrement OPERATOR(pg_catalog.>) 0::pg_catalog.int8
+      AND n.nspname OPERATOR(pg_catalog.<>) ALL (%(excluded_schemas)s::pg_catalog.text[])
+      AND n.nspname OPERATOR(pg_catalog.!~) '^pg_toast'
+      AND (pg_catalog.cardinality(%(schemas)s::pg_catalog.text[]) OPERATOR(pg_catalog.=) 0
+           OR n.nspname OPERATOR(pg_catalog.=) ANY (%(schemas)s::pg_catalog.text[]))
+    ORDER BY s.seqrelid
+    LIMIT %(batch)s
+),
+seq AS (
     SELECT
+        c.oid::pg_catalog.int8 AS oid,
         n.nspname AS schema,
         c.relname AS sequence,
         s.seqtypid::pg_catalog.regtype::pg_catalog.text AS sequence_type,
@@ -19,7 +37,8 @@ WITH seq AS (
         t.relname AS table,
         a.attname AS column,
         a.atttypid::pg_catalog.regtype::pg_catalog.text AS column_type
-    FROM pg_catalog.pg_sequence s
+    FROM batch
+    JOIN pg_catalog.pg_sequence s ON s.seqrelid OPERATOR(pg_catalog.=) batch.seqrelid
     JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) s.seqrelid
     JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
     LEFT JOIN pg_catalog.pg_depend d
@@ -33,11 +52,6 @@ WITH seq AS (
     LEFT JOIN pg_catalog.pg_attribute a
       ON a.attrelid OPERATOR(pg_catalog.=) d.refobjid
      AND a.attnum OPERATOR(pg_catalog.=) d.refobjsubid
-    WHERE s.seqincrement OPERATOR(pg_catalog.>) 0::pg_catalog.int8
-      AND n.nspname OPERATOR(pg_catalog.<>) ALL (%(excluded_schemas)s::pg_catalog.text[])
-      AND n.nspname OPERATOR(pg_catalog.!~) '^pg_toast'
-      AND (pg_catalog.cardinality(%(schemas)s::pg_catalog.text[]) OPERATOR(pg_catalog.=) 0
-           OR n.nspname OPERATOR(pg_catalog.=) ANY (%(schemas)s::pg_catalog.text[]))
 ),
 capped AS (
     SELECT
@@ -51,9 +65,9 @@ capped AS (
             END
         ) AS cap
     FROM seq
-    WHERE seq.last_value IS NOT NULL
 )
 SELECT
+    capped.oid,
     capped.schema,
     capped.sequence,
     capped.sequence_type,
@@ -68,5 +82,4 @@ SELECT
     capped.column_type,
     (capped.last_value OPERATOR(pg_catalog./) capped.cap OPERATOR(pg_catalog.*) 100)::pg_catalog.float8 AS used_pct
 FROM capped
-ORDER BY used_pct DESC, capped.schema, capped.sequence
-LIMIT 200
+ORDER BY capped.oid
