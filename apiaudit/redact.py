@@ -188,7 +188,7 @@ def _walk_pair(value: Any, depth: int) -> Any:
         and value[0].lower() in SENSITIVE_HEADERS
     ):
         masked = _mask_header(value[0], value[1])
-        return type(value)((value[0], masked)) if isinstance(value, tuple) else [value[0], masked]
+        return (value[0], masked) if isinstance(value, tuple) else [value[0], masked]
     return _walk(value, depth)
 
 

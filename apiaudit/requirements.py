@@ -56,6 +56,9 @@ class Req(StrEnum):
     EVERY_STATEMENT_LOGGED = "log.every-statement"  # not sampled (log_min_duration_statement > 0)
     TRANSACTION_BOUNDARIES = "log.transaction-boundaries"  # statements grouped into sessions/transactions
 
+    # -- the team's Prometheus (apiaudit monitor): its HTTP API answered --
+    PROMETHEUS_API = "monitor.prometheus-api"
+
     # -- cache server --
     CACHE_STATS = "cache.stats"  # INFO stats / memcached stats (hits, misses, clients)
     CACHE_CONFIG = "cache.config"  # CONFIG GET maxmemory, maxmemory-policy, maxclients

@@ -104,6 +104,7 @@ def _convert(node: yaml.Node, path: Path_, doc: YamlDoc, budget: list[int]) -> A
         for i, item in enumerate(node.value):
             items.append(_convert(item, (*path, i), doc, budget))
         return items
+    assert isinstance(node, yaml.ScalarNode)  # the composer yields only these three node kinds
     return _scalar(node, doc)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -22,7 +22,7 @@ def command(
     from apiaudit.rules import load_rules
 
     ruleset = load_rules()
-    rows = []
+    rows: list[dict[str, Any]] = []
     for item in ruleset.checklist.values():
         rules = sorted(r.id for r in ruleset.rules.values() if r.checklist == item.id)
         rows.append({"id": item.id, "section": item.section, "title": item.title, "rules": rules,
@@ -42,7 +42,7 @@ def command(
     table.add_column("item")
     table.add_column("rules")
     for row in rows:
-        rules = f"{len(row['rules'])} rules" if row["rules"] else (row["outside"] or "none yet")
-        table.add_row(row["section"], row["id"], row["title"], rules)
+        label = f"{len(row['rules'])} rules" if row["rules"] else (row["outside"] or "none yet")
+        table.add_row(row["section"], row["id"], row["title"], label)
     listing_console(max(len(r["id"]) for r in rows) + 12).print(table)
     return 0

@@ -389,5 +389,5 @@ def with_common_options(fn: Any) -> Any:
     params = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own] + shared
     wrapper.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
     wrapper.__annotations__ = {p.name: p.annotation for p in params}
-    del wrapper.__wrapped__  # type: ignore[attr-defined]
+    del wrapper.__wrapped__
     return wrapper

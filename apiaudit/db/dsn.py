@@ -11,6 +11,7 @@ quoted fragments masked.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 from apiaudit.errors import UsageError
 from apiaudit.redact import redact_text, register_secret, split_userinfo
@@ -64,7 +65,7 @@ _KV_SECRET = re.compile(
 )
 
 
-def register_dsn_secrets(params: dict[str, object]) -> None:
+def register_dsn_secrets(params: Mapping[str, object]) -> None:
     """Every conninfo secret (password, sslpassword) is masked wherever it would appear later."""
     for key in SECRET_KEYS:
         if params.get(key):

@@ -170,6 +170,8 @@ def find_user_code(cur: Any, sql: str, path: list[str], allowed: tuple[str, ...]
     from apiaudit.db.sqlfiles import load_sql
 
     names = lex_names(sql)
+    # Prepared once per session, and planned once: planning this query costs more than running it.
+    cur.execute("/* apiaudit */ SET LOCAL plan_cache_mode = force_generic_plan")
     cur.execute(
         load_sql("user_code"),
         {
@@ -178,6 +180,7 @@ def find_user_code(cur: Any, sql: str, path: list[str], allowed: tuple[str, ...]
             "path": list(path),
             "allowed": list(allowed),
         },
+        prepare=True,
     )
     out = []
     for kind, schema, name in cur.fetchall():

@@ -109,7 +109,8 @@ def collection_hint(doc: dict[str, Any], op: dict[str, Any],
     """What an OpenAPI operation's 2xx JSON response schema says: a collection to paginate (an array
     without a ``maxItems`` within reach, or a Page-like object: one list beside page members), not one
     (any other object, or an array bounded by ``maxItems``), or None when the schema says nothing."""
-    responses = op.get("responses") if isinstance(op.get("responses"), dict) else {}
+    raw = op.get("responses")
+    responses: dict[str, Any] = raw if isinstance(raw, dict) else {}
     for code in ("200", "206", "2XX", "default"):
         response = resolve(doc, responses.get(code))
         content = response.get("content") if isinstance(response, dict) else None

@@ -178,7 +178,8 @@ class Pacer:
             self._say(ex, f"{what}: Retry-After {delay:.0f} s is above the {cap:.0f} s cap "
                           "(http.retry_after_cap_s): no further requests sent to this host", burst)
         elif burst or self.phase not in WAIT_PHASES:
-            self._block(h, f"{what} during the {self.phase} phase", delay if delay is not None else 0.0)
+            self._block(h, f"rate limited ({ex.status}): {what} during the {self.phase} phase, backed off",
+                        delay if delay is not None else 0.0)
             if delay is not None:
                 h.not_before = max(h.not_before, self.clock() + delay)
             self._say(ex, f"{what}: backed off, no further {self.phase} requests sent to this host", burst)

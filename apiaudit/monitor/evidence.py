@@ -29,7 +29,11 @@ class MonitorEvidence:
     failed: dict[str, str] = field(default_factory=dict)  # what could not be read -> why
 
     def available(self, req: Req) -> Availability:
-        return True  # each check says itself what it could not read (failed), with NotApplicable
+        """The API answered (else the audit stopped with exit 3); each check reads ``failed`` for the
+        queries it needs and is not assessed, with the reason, when one of them failed."""
+        if req is Req.PROMETHEUS_API:
+            return True
+        return f"not collected by apiaudit monitor: {req.value}"
 
     def to_measurements(self) -> dict[str, Any]:
         from apiaudit.monitor.checks.alerts import covers

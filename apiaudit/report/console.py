@@ -31,6 +31,7 @@ SEVERITY_STYLE = {
     Severity.INFO: "dim",
 }
 FIX_FIRST = 5
+SKIPPED_SHOWN = 10
 DEFAULT_WIDTH = 110
 
 
@@ -72,6 +73,13 @@ def render(report: Report, opts: RenderOptions) -> str:
                 console.print(_finding(f, verbose=opts.verbose))
     if hidden:
         console.print(Text(f"\n{hidden} info finding(s) not shown (--verbose shows them)", style="dim"))
+    if report.skipped:
+        console.print(Text(f"\nSkipped ({len(report.skipped)}): items they feed are not assessed", style="bold"))
+        for s in report.skipped[:SKIPPED_SHOWN]:
+            console.print(f"  • {escape(str(s.get('where', '')))}: {escape(str(s.get('what', '')))} — "
+                          f"{escape(str(s.get('reason', '')))}")
+        if len(report.skipped) > SKIPPED_SHOWN:
+            console.print(f"  … {len(report.skipped) - SKIPPED_SHOWN} more in the JSON report")
     if report.errors:
         console.print(Text("\nErrors", style="bold red"))
         for err in report.errors:

@@ -66,7 +66,7 @@ def render(report: Report, opts: RenderOptions) -> str:
         _errors(report),
     ]
     text = "\n\n".join(p for p in head if p)
-    rest = [p for p in (_passed(report), _not_assessed(report)) if p]
+    rest = [p for p in (_passed(report), _not_assessed(report), _skipped(report)) if p]
     used = text.count("\n") + sum(p.count("\n") + 2 for p in rest) + 7
     listed = _all_findings(report, MAX_LINES - used)
     text = "\n\n".join([text, *([listed] if listed else []), *rest]) + "\n"
@@ -187,6 +187,18 @@ def _not_assessed(report: Report) -> str:
         return ""
     lines = [f"<details><summary>Not assessed ({len(items)} of {len(report.checklist)} items)</summary>", ""]
     lines += [f"- `{c.id}`: {md(view.shorten(c.reason or 'not assessed', 100))}" for c in items]
+    return "\n".join([*lines, "", "</details>"])
+
+
+def _skipped(report: Report) -> str:
+    """Work the audit did not do (budget, refusals, deadline): never silently dropped."""
+    if not report.skipped:
+        return ""
+    lines = [f"<details><summary>Skipped ({len(report.skipped)})</summary>", ""]
+    lines += [f"- {md(view.shorten(str(s.get('where', '')), 60))}: {md(s.get('what', ''))} — "
+              f"{md(view.shorten(str(s.get('reason', '')), 100))}" for s in report.skipped[:8]]
+    if len(report.skipped) > 8:
+        lines.append(f"- … {len(report.skipped) - 8} more in the JSON report")
     return "\n".join([*lines, "", "</details>"])
 
 

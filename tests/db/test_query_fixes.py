@@ -69,7 +69,7 @@ def test_batched_n_plus_one_fixes_keep_types_and_meaning(fresh_db) -> None:  # t
                          "::uuid ORDER BY o.created DESC LIMIT 1")[1]
     one = batched_sql(by_key)
     many = batched_sql(latest)
-    assert "= ANY(CAST($1 AS UUID[]))" in one
+    assert "= ANY(" in one and "UUID[]" in one  # the key's type, not bigint[]
     assert "CROSS JOIN LATERAL" in many and "LIMIT $2" in many  # the LIMIT stays per parent key
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("INSERT INTO customers SELECT gen_random_uuid(), 'c' FROM generate_series(1, 3)")

@@ -15,7 +15,7 @@ from .conftest import findings, wait_for_stats
 pytestmark = pytest.mark.pg
 
 
-def test_buffer_hit_rate_low_and_critical_from_real_block_reads(pg, fresh_db, audit) -> None:  # type: ignore[no-untyped-def]
+def test_buffer_hit_rate_low_and_critical_from_real_block_reads(pg, fresh_db, audit, pg_version) -> None:  # type: ignore[no-untyped-def]
     # A table larger than the bulk-write ring (16 MB) and a quarter of shared_buffers: CREATE TABLE AS
     # leaves most of it out of shared buffers, and the seq scan reads those blocks from the OS.
     dsn = fresh_db("CREATE TABLE big AS SELECT g AS id, repeat('x', 20) AS pad FROM generate_series(1, 600000) g")
@@ -29,7 +29,8 @@ def test_buffer_hit_rate_low_and_critical_from_real_block_reads(pg, fresh_db, au
     (warned,) = [f for f in findings(low, "db.cache.hit-rate-low") if f.location["scope"] == "tables"]
     assert warned.evidence["reads"] > 0 and warned.evidence["rate"] < 100
     assert [f.location["scope"] for f in findings(crit, "db.cache.hit-rate-critical")][:1] == ["tables"]
-    assert not findings(audit(dsn), "db.cache.hit-rate-low")  # the guide's 80 %: this table is mostly cached
+    if pg_version < 180000:  # PostgreSQL 18 (asynchronous I/O) reads more of this fresh table from the OS
+        assert not findings(audit(dsn), "db.cache.hit-rate-low")  # the guide's 80 %: this table is mostly cached
 
 
 def test_idle_connections_counted_from_pg_stat_activity(pg, fresh_db, audit) -> None:  # type: ignore[no-untyped-def]

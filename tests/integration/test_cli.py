@@ -130,7 +130,10 @@ def test_table_output_and_quiet(run_cli, tmp_path: Path) -> None:
     res = run_cli("report", str(a), "--format", "table")
     assert "api.pagination" in res.stdout and "FAIL" in res.stdout and "fix:" in res.stdout
     quiet = run_cli("report", str(a), "--quiet")
-    assert quiet.code == 1 and quiet.stdout == "" and quiet.stderr == ""
+    # -q: no report, but a failed gate still says why in one line (a CI log must show it)
+    assert quiet.code == 1 and quiet.stdout == ""
+    assert quiet.stderr.splitlines() == [line for line in quiet.stderr.splitlines() if "gate FAILED" in line]
+    assert len(quiet.stderr.splitlines()) == 1
 
 
 def test_not_a_report_file_is_a_usage_error(run_cli, tmp_path: Path) -> None:

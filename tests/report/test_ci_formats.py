@@ -183,3 +183,14 @@ def test_chart_labels_stay_distinct() -> None:
     short = distinct_labels(sql)
     assert len(set(short)) == 3 and all(len(s) <= 44 for s in short)
     assert distinct_labels(["GET /a", "GET /b"]) == ["GET /a", "GET /b"]
+
+
+def test_skipped_work_is_printed_in_every_human_format(reports: dict[str, Report], ruleset: RuleSet) -> None:
+    report = reports["scan"]
+    report.skipped = [{"where": "http://127.0.0.1:8000/api/users", "what": "pagination probe",
+                       "reason": "request budget (--max-requests) spent"}]
+    opts = RenderOptions(color=False, extra={"ruleset": ruleset})
+    for fmt in ("table", "markdown", "html"):
+        out = render(fmt, report, opts)
+        assert "pagination probe" in out and "request budget" in out, fmt
+    assert json.loads(render("json", report, opts))["skipped"] == report.skipped

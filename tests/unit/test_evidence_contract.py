@@ -111,7 +111,7 @@ def test_half_not_asked_for_does_not_block_the_other() -> None:
 def test_requirements_are_typed_and_declared_by_every_check() -> None:
     with pytest.raises(TypeError):
         check("http.size.too-large", kind="scan", requires=("http.base-answer",))  # type: ignore[arg-type]
-    for kind in ("scan", "db", "cache"):
+    for kind in ("scan", "db", "cache", "monitor"):
         for spec in load_checks(kind):
             assert spec.requires or spec.findings_only, f"{spec.name} declares no requirement"
             assert all(isinstance(r, Req) for r in (*spec.requires, *spec.pass_requires))

@@ -201,6 +201,8 @@ def check_unused(ev: DbEvidence, ctx: CheckContext) -> Iterator[Finding | NotApp
         where = {"target": ev.server.get("database"), "scope": "indexes"}
         yield Finding("db.index.unused-unjudged", where, {"reason": why}, {"stats_age_s": age})
         return
+    if age is None:  # _unjudged() refuses a missing statistics age; kept explicit for the type checker
+        return
     replicas = int(ev.server.get("replicas") or 0)
     replica_note = (
         f" {replicas} replica(s) are connected: their queries are not in these statistics, so check "

@@ -9,18 +9,18 @@
 -- extension created by the database owner is owned by them, who could ALTER EXTENSION ... ADD).
 -- Conservative by design: every identifier of the statement is tried as a function, type and
 -- relation name, in every schema of the workload's search_path, every schema the statement names,
--- pg_catalog, and every schema named like a role when the path holds "$user". Views, rules and
+-- and every schema named like a role when the path holds "$user" (pg_catalog's objects are trusted). Views, rules and
 -- defaults record what they use in pg_depend; built-in (pinned) objects are never recorded there.
 -- Triggers and column defaults are left out: a SELECT fires no trigger and evaluates no default.
 WITH RECURSIVE
-schemas AS (
+schemas AS (  -- pg_catalog is left out: only superusers create objects there, all trusted
     SELECT n.oid
     FROM pg_catalog.pg_namespace n
-    WHERE n.nspname OPERATOR(pg_catalog.=) ANY (%(path)s::pg_catalog.text[])
-       OR n.nspname OPERATOR(pg_catalog.=) ANY (%(names)s::pg_catalog.text[])
-       OR n.nspname OPERATOR(pg_catalog.=) 'pg_catalog'
-       OR ('$user' OPERATOR(pg_catalog.=) ANY (%(path)s::pg_catalog.text[])
-           AND n.nspname OPERATOR(pg_catalog.=) ANY (SELECT r.rolname FROM pg_catalog.pg_roles r))
+    WHERE n.nspname OPERATOR(pg_catalog.<>) 'pg_catalog'
+      AND (n.nspname OPERATOR(pg_catalog.=) ANY (%(path)s::pg_catalog.text[])
+           OR n.nspname OPERATOR(pg_catalog.=) ANY (%(names)s::pg_catalog.text[])
+           OR ('$user' OPERATOR(pg_catalog.=) ANY (%(path)s::pg_catalog.text[])
+               AND n.nspname OPERATOR(pg_catalog.=) ANY (SELECT r.rolname FROM pg_catalog.pg_roles r)))
 ),
 rels AS (
     SELECT c.oid

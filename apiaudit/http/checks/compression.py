@@ -47,7 +47,7 @@ def _responses(ep: Endpoint) -> list[Exchange]:
     return list(seen.values())
 
 
-def _missing(ep: Endpoint, base: Exchange, ctx: CheckContext) -> Iterator[Finding]:
+def _missing(ep: Endpoint | Exchange, base: Exchange, ctx: CheckContext) -> Iterator[Finding]:
     offered = (base.request_header("accept-encoding") or "identity").lower()
     minimum = int(ctx.threshold("compression_min_bytes"))
     if base.content_coding == "identity" and "gzip" in offered and compressible(base) and base.body_size >= minimum:

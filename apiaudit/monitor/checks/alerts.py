@@ -9,6 +9,7 @@ from apiaudit.checks import CheckContext, NotApplicable, check
 from apiaudit.model import Finding
 from apiaudit.monitor.evidence import MonitorEvidence
 from apiaudit.monitor.promql import metric_names
+from apiaudit.requirements import Req
 
 SATURATION = re.compile(r"process_cpu|process_resident_memory|node_cpu|node_memory|container_cpu|container_memory|"
                         r"numbackends|pg_stat_activity|connected_clients|_connections|node_load", re.I)
@@ -47,7 +48,8 @@ def ready_rule(kind: str, ev: MonitorEvidence, ctx: CheckContext) -> str:
             f"  annotations: {{summary: \"{summary}\"}}")
 
 
-@check("monitor.alerts.none", "monitor.alerts.missing", "monitor.alerts.unknown-metric", kind="monitor")
+@check("monitor.alerts.none", "monitor.alerts.missing", "monitor.alerts.unknown-metric", kind="monitor",
+       requires=(Req.PROMETHEUS_API,))
 def check_alert_rules(ev: MonitorEvidence, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
     for step in ("rules", "metric names"):
         if step in ev.failed:

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from apiaudit.checks import CheckContext, NotApplicable, check
 from apiaudit.model import Finding
 from apiaudit.monitor.evidence import MonitorEvidence
+from apiaudit.requirements import Req
 
 
 def _server(ev: MonitorEvidence) -> dict[str, str]:
@@ -14,7 +15,7 @@ def _server(ev: MonitorEvidence) -> dict[str, str]:
 
 
 @check("monitor.latency.no-histogram", "monitor.latency.tracked", "monitor.latency.no-route-label",
-       "monitor.latency.p95-warn", "monitor.latency.p95-critical", kind="monitor")
+       "monitor.latency.p95-warn", "monitor.latency.p95-critical", kind="monitor", requires=(Req.PROMETHEUS_API,))
 def check_latency(ev: MonitorEvidence, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
     for step in ("metric names", "histogram", "latency"):
         if step in ev.failed:
@@ -47,7 +48,7 @@ def check_latency(ev: MonitorEvidence, ctx: CheckContext) -> Iterator[Finding | 
 
 
 @check("monitor.errors.no-status-label", "monitor.errors.rate-warn", "monitor.errors.rate-critical",
-       kind="monitor")
+       kind="monitor", requires=(Req.PROMETHEUS_API,))
 def check_error_rates(ev: MonitorEvidence, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
     for step in ("metric names", "histogram", "errors"):
         if step in ev.failed:

@@ -7,9 +7,10 @@ from collections.abc import Iterator
 from apiaudit.checks import CheckContext, NotApplicable, check
 from apiaudit.model import Finding
 from apiaudit.monitor.evidence import MonitorEvidence
+from apiaudit.requirements import Req
 
 
-@check("monitor.resources.none", "monitor.targets.down", kind="monitor")
+@check("monitor.resources.none", "monitor.targets.down", kind="monitor", requires=(Req.PROMETHEUS_API,))
 def check_resources(ev: MonitorEvidence, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
     for step in ("metric names", "resources", "targets"):
         if step in ev.failed:
@@ -29,7 +30,7 @@ def check_resources(ev: MonitorEvidence, ctx: CheckContext) -> Iterator[Finding 
                       "seen": ", ".join(sorted(ev.resources)) or "none"})
 
 
-@check("monitor.cache.hitrate-low", "monitor.cache.hitrate-critical", kind="monitor")
+@check("monitor.cache.hitrate-low", "monitor.cache.hitrate-critical", kind="monitor", requires=(Req.PROMETHEUS_API,))
 def check_cache_hit_rate(ev: MonitorEvidence, ctx: CheckContext) -> Iterator[Finding | NotApplicable]:
     if "cache" in ev.failed:
         yield NotApplicable(f"Prometheus did not answer the cache query: {ev.failed['cache']}", missing=True)

@@ -37,5 +37,5 @@ def test_one_second_endpoint_is_not_one_second_per_probe(tmp_path: Path) -> None
     exchanges = load_evidence(str(tmp_path / "ev.json")).endpoints[0].exchanges
     span_s = (max(ex.started_ms + ex.elapsed_ms for ex in exchanges) - min(ex.started_ms for ex in exchanges)) / 1000
     # one after another, the 1 s requests would take `sent` seconds; concurrently a few rounds
-    assert sent >= 6 and span_s < 0.6 * sent, (span_s, sent)
+    assert sent >= 6 and span_s < sent - 1.5, (span_s, sent)
     assert report.stats["http_requests"] >= sent

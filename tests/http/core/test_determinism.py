@@ -72,7 +72,7 @@ def app() -> Any:
         response.headers.update(headers)
         return response
 
-    @api.get("/api/items")
+    @api.api_route("/api/items", methods=["GET", "HEAD"])  # HEAD where GET works (RFC 9110 §9.3.2)
     def items(request: Request, limit: int = 20, offset: int = 0, fields: str | None = None) -> Response:
         limit, offset = max(1, min(limit, 100)), max(0, offset)
         page = ITEMS[offset:offset + limit]

@@ -45,7 +45,7 @@ def app() -> Any:
         return Response(ASSET_BODY, media_type="application/javascript",
                         headers={"Cache-Control": "public, max-age=31536000, immutable", "ETag": '"a1"'})
 
-    @api.get("/volatile")
+    @api.api_route("/volatile", methods=["GET", "HEAD"])  # HEAD answered: only the ETag is at issue
     def volatile() -> Response:  # a new ETag and body on every request (a timestamp in it)
         n = next(counter)
         return Response(json.dumps({"n": n}), media_type="application/json",
@@ -110,14 +110,14 @@ def test_large_uncompressed_asset_counts_and_no_cdn_is_not_a_pass(make_config: C
 
 def test_etag_changing_on_every_request_is_not_a_pass(make_config: Callable[..., Config], base: str) -> None:
     rep = scan(make_config(), f"{base}/volatile", samples=0)
-    item, why = status(rep, "caching.http_headers")
-    assert item == "not_assessed" and "ETag changed" in (why or ""), (item, why)
+    item, why = status(rep, "caching.http_headers")  # never pass; warn only from another real finding
+    assert item != "pass" and "ETag changed" in (why or ""), (item, why)
 
 
 def test_own_rate_limit_hits_leave_probes_unjudged(make_config: Callable[..., Config], base: str) -> None:
     rep = scan(make_config(), f"{base}/limited", samples=0)
     item, why = status(rep, "caching.http_headers")
-    assert item == "not_assessed" and "rate limited (429)" in (why or ""), (item, why)
+    assert item == "not_assessed" and "429" in (why or ""), (item, why)
 
 
 def test_repeat_latency_drop_alone_never_judges_application_cache(make_config: Callable[..., Config],
