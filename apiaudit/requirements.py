@@ -41,6 +41,11 @@ class Req(StrEnum):
     CATALOG_ACTIVITY = "db.catalog.activity"
     CATALOG_COLUMN_STATS = "db.catalog.column_stats"
     CATALOG_STATEMENTS = "db.catalog.statements"  # pg_stat_statements
+    CATALOG_SEQUENCES = "db.catalog.sequences"  # pg_sequence + owning column (sequences.sql)
+    CATALOG_KEY_TYPES = "db.catalog.key_types"  # FK vs referenced key integer widths
+    CATALOG_XID_AGE = "db.catalog.xid_age"  # age(datfrozenxid), age(relfrozenxid)
+    CATALOG_VACUUM = "db.catalog.vacuum"  # dead tuples, autovacuum_enabled reloption
+    CATALOG_SESSIONS = "db.catalog.sessions"  # pg_stat_database.sessions (PostgreSQL 14+)
     WORKLOAD = "db.workload"  # some query workload (pg_stat_statements or a log)
     EXPLAIN_PLANS = "db.explain"  # at least one workload query was EXPLAINed
     # pg_read_all_stats (or superuser): other sessions' state/query in pg_stat_activity are visible.

@@ -25,6 +25,11 @@ CATALOG: dict[Req, tuple[str, str, str]] = {
     Req.CATALOG_ACTIVITY: ("activity", "activity", "sessions (pg_stat_activity)"),
     Req.CATALOG_COLUMN_STATS: ("column_stats", "column_stats", "column statistics (pg_stats)"),
     Req.CATALOG_STATEMENTS: ("statements", "statements", "pg_stat_statements"),
+    Req.CATALOG_SEQUENCES: ("sequences", "sequences", "sequences (pg_sequence)"),
+    Req.CATALOG_KEY_TYPES: ("key_types", "key_types", "foreign key column types (pg_attribute)"),
+    Req.CATALOG_XID_AGE: ("xid_age", "xid_age", "transaction ID ages (pg_database, pg_class)"),
+    Req.CATALOG_VACUUM: ("vacuum", "vacuum", "vacuum statistics (pg_stat_all_tables)"),
+    Req.CATALOG_SESSIONS: ("sessions", "sessions", "session counters (pg_stat_database)"),
 }
 HIDDEN_STATE = "unknown"  # activity.sql: COALESCE(a.state, 'unknown')
 

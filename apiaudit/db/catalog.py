@@ -83,6 +83,42 @@ def collect_catalog(col: Collector, ev: DbEvidence, schemas: list[str]) -> None:
     ev.indexes = col.rows("indexes", scope)
     ev.foreign_keys = col.rows("foreign_keys", scope)
     ev.activity = col.rows("activity")
+    collect_health(col, ev, scope)
     stats = col.rows("column_stats", {**scope, "tables": []})
     if stats is not None:
         ev.column_stats = {(r["schema"], r["table"], r["column"]): float(r["n_distinct"]) for r in stats}
+
+
+# pg_stat_database.sessions / session_time exist from PostgreSQL 14.
+SESSIONS_MIN_VERSION = 140000
+
+
+def collect_health(col: Collector, ev: DbEvidence, scope: dict[str, Any]) -> None:
+    """Sequences, key widths, XID age, vacuum and session counters (apiaudit.db.checks.health)."""
+    ev.sequences = collect_sequences(col, scope)
+    ev.key_types = col.rows("key_types", scope)
+    ev.xid_age = col.rows("xid_age")
+    ev.vacuum = col.rows("vacuum", scope)
+    if int((ev.server or {}).get("version_num") or 0) >= SESSIONS_MIN_VERSION:
+        ev.sessions = col.rows("sessions")
+    else:
+        ev.refused["sessions"] = "pg_stat_database has no session counters before PostgreSQL 14"
+
+
+SEQUENCE_BATCH = 1000  # sequences read (and locked) per transaction
+SEQUENCES_KEPT = 200  # the most used ones kept in the evidence
+
+
+def collect_sequences(col: Collector, scope: dict[str, Any]) -> list[Row] | None:
+    """All sequences in batches by oid; the most used ``SEQUENCES_KEPT`` that were ever called."""
+    kept: list[Row] = []
+    after = 0
+    while True:
+        rows = col.rows("sequences", {**scope, "after_oid": after, "batch": SEQUENCE_BATCH})
+        if rows is None:
+            return None
+        kept.extend(r for r in rows if r["last_value"] is not None)
+        kept = sorted(kept, key=lambda r: -float(r["used_pct"]))[:SEQUENCES_KEPT]
+        if len(rows) < SEQUENCE_BATCH:  # one row per sequence of the batch (owned by one column at most)
+            return kept
+        after = max(int(r["oid"]) for r in rows)

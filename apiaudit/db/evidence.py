@@ -42,6 +42,12 @@ class DbEvidence:
     foreign_keys: list[Row] | None = None
     settings: list[Row] | None = None
     activity: list[Row] | None = None
+    # health.sql family (apiaudit.db.checks.health): None when refused or not collected
+    sequences: list[Row] | None = None
+    key_types: list[Row] | None = None
+    xid_age: list[Row] | None = None
+    vacuum: list[Row] | None = None
+    sessions: list[Row] | None = None
     statements: list[WorkloadQuery] | None = None  # pg_stat_statements rows (None: unavailable)
     plans: list[PlanResult] | None = None
     column_stats: dict[tuple[str, str, str], float] | None = None  # (schema, table, column) -> n_distinct

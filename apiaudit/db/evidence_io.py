@@ -17,7 +17,8 @@ from apiaudit.errors import ConfigError, UsageError
 from apiaudit.fileio import atomic_write, bounded_text
 
 FORMAT = "apiaudit-db-evidence/1"
-_ROWS = ("server", "tables", "indexes", "foreign_keys", "settings", "activity")
+_ROWS = ("server", "tables", "indexes", "foreign_keys", "settings", "activity",
+         "sequences", "key_types", "xid_age", "vacuum", "sessions")
 
 
 def to_dict(ev: DbEvidence) -> dict[str, Any]:

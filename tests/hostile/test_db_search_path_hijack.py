@@ -104,6 +104,7 @@ SQL_PARAMS: dict[str, dict[str, Any]] = {
     "settings": {"names": SETTING_NAMES},
     "column_stats": {**scope_params([]), "tables": []},
     "statements": {"limit": 10},
+    "sequences": {**scope_params([]), "after_oid": 0, "batch": 1000},
     "volatile_functions": {"names": ["lower", "now", "format"]},
     "user_code": {"names": ["orders", "lower"], "ops": ["=", "||"], "path": ["$user", "public"],
                   "allowed": ["hypopg"]},

@@ -2,5 +2,5 @@
 imported by ``apiaudit.checks.load_checks`` and registers its checks with ``@check``."""
 
 MODULES: tuple[str, ...] = (
-    "fk", "indexes", "tables", "plans", "antipatterns", "pool", "cachehit", "nplusone", "logs",
+    "fk", "indexes", "tables", "plans", "antipatterns", "pool", "cachehit", "nplusone", "logs", "health",
 )
