@@ -14,6 +14,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -77,11 +78,26 @@ def apiaudit_cmd() -> list[str]:
 ADDRESS_SPACE_CAP = 4 << 30
 
 
-# The cap is set by a small trampoline that then execs apiaudit: a preexec_fn would make subprocess
-# fork() the whole pytest process, and the child's ru_maxrss would then count pytest's own pages
-# (176 MB on a full run) before exec. Spawned this way the peak is apiaudit's alone.
-_CAP_AND_EXEC = ("import os, resource, sys; cap = int(sys.argv[1]); "
-                 "resource.setrlimit(resource.RLIMIT_AS, (cap, cap)); os.execv(sys.argv[2], sys.argv[2:])")
+# apiaudit runs under a small trampoline: it sets the address-space cap, forks, execs apiaudit in the
+# child and reports the child's ru_maxrss. Measured directly, the peak would include pytest's own
+# pages: Linux keeps a process's maxrss across exec, and a (v)fork child starts from its parent's mm
+# (176 MB on a full run), so every run looked like 176 MB.
+_TRAMPOLINE = """
+import os, resource, signal, sys
+cap, report = int(sys.argv[1]), sys.argv[2]
+resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+pid = os.fork()
+if pid == 0:
+    os.execv(sys.argv[3], sys.argv[3:])
+signal.signal(signal.SIGINT, lambda *a: os.kill(pid, signal.SIGINT))
+_, status, usage = os.wait4(pid, 0)
+with open(report, "w") as fh:
+    fh.write(str(usage.ru_maxrss))
+if os.WIFSIGNALED(status):
+    signal.signal(os.WTERMSIG(status), signal.SIG_DFL)
+    os.kill(os.getpid(), os.WTERMSIG(status))
+sys.exit(os.WEXITSTATUS(status))
+"""
 
 
 def run_measured(
@@ -91,7 +107,9 @@ def run_measured(
     cwd: str | Path | None = None,
     stdin: bytes | None = None,
 ) -> Run:
-    cmd = [sys.executable, "-c", _CAP_AND_EXEC, str(ADDRESS_SPACE_CAP), *apiaudit_cmd(), *args]
+    fd, rss_file = tempfile.mkstemp(prefix="apiaudit-rss-")
+    os.close(fd)
+    cmd = [sys.executable, "-c", _TRAMPOLINE, str(ADDRESS_SPACE_CAP), rss_file, *apiaudit_cmd(), *args]
     full_env = {**os.environ}
     full_env.pop("GITHUB_STEP_SUMMARY", None)  # only when a test asks for it
     full_env.update(env or {})
@@ -130,13 +148,18 @@ def run_measured(
     proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here; keep Popen from waiting again
     for t in readers:
         t.join(timeout=5)
+    try:
+        rss_kib = float(Path(rss_file).read_text() or 0)
+    except (OSError, ValueError):  # killed on timeout before it could say
+        rss_kib = float(usage.ru_maxrss)
+    Path(rss_file).unlink(missing_ok=True)
     return Run(
-        cmd[len(apiaudit_cmd()) :],
+        list(args),
         proc.returncode,
         out.get("out", b"").decode("utf-8", "replace"),
         out.get("err", b"").decode("utf-8", "replace"),
         wall,
-        usage.ru_maxrss / 1024,
+        rss_kib / 1024,
         timed_out,
     )
 
