@@ -30,6 +30,9 @@ from apiaudit.http.headers import parse_ratelimits, parse_retry_after
 __all__ = ["RESERVE", "THROTTLED_BASE", "Pacer", "limiter_answers", "wait_hint"]
 
 RESERVE = 1  # quota left when the next request must wait for the reset (plus the requests in flight)
+# Waits for an advertised reset per host and scan: a short window (1 s) refills quickly, so a polite scan
+# waits a few times rather than leaving items unassessed; a long one is above the cap and blocks at once.
+MAX_RESET_WAITS = 5
 MAX_CONSECUTIVE_429 = 3
 RUN_OF_503 = 2  # 503s in a row after answers below 500: a limiter (nginx limit_req), not an outage
 THROTTLED_BASE = "base-throttled"  # purpose of a base GET the limiter refused (asked again as "base")
@@ -104,7 +107,8 @@ class Pacer:
 
     def __init__(self, *, cap_s: float, concurrency: int = 4,
                  clock: Callable[[], float] = time.monotonic) -> None:
-        self.cap_s, self.reserve = cap_s, RESERVE + max(0, concurrency - 1)
+        # requests already past their slot when a low quota is seen: up to two volleys of the per-host limit
+        self.cap_s, self.reserve = cap_s, RESERVE + 2 * max(0, concurrency)
         self.clock = clock
         self.phase = "base"
         self.hosts: dict[str, _Host] = {}
@@ -201,7 +205,9 @@ class Pacer:
             if q.remaining is None or q.remaining > self.reserve:
                 continue
             reset = q.reset_s if q.reset_s is not None else q.window_s
-            if reset is not None and reset <= self.cap_s and h.reset_waits == 0:
+            if h.not_before > self.clock():  # answers of requests already in flight: that wait is scheduled
+                return
+            if reset is not None and reset <= self.cap_s and h.reset_waits < MAX_RESET_WAITS:
                 h.reset_waits += 1
                 h.not_before = max(h.not_before, self.clock() + reset)
                 self._say(ex, f"advertised quota nearly spent (remaining {q.remaining}): waited "

@@ -111,7 +111,9 @@ def test_six_scans_give_the_same_verdict(make_config: Callable[..., Config], tar
         verdicts.append(({c.id: c.status for c in report.checklist}, gate.exit_code,
                          sorted(f.rule for f in report.findings if f.severity > Severity.INFO)))
     first = verdicts[0]
-    assert all(v == first for v in verdicts), [v for v in verdicts if v != first][:1]
+    flips = [(i, {k: (first[0][k], v[0][k]) for k in first[0] if v[0][k] != first[0][k]}, v[1:])
+             for i, v in enumerate(verdicts) if v != first]
+    assert not flips, flips
     statuses = first[0]
     # A healthy target is judged, not merely left unassessed.
     judged = {k for k, v in statuses.items() if v != "not_assessed"}
